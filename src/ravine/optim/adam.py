@@ -1,0 +1,373 @@
+"""The Adam family: Adam (and AdamW), AdaMax, Nadam, AdaBelief."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from .base import BOOL, NONNEGATIVE, POSITIVE, Betas, Optimizer, State, zeros
+
+# ----------------------------------------------------------------------------- the rules
+
+
+def adam(
+    p: Tensor, g: Tensor, state: State, t: int, *, lr, betas, eps, bias_correction, amsgrad
+) -> tuple[Tensor, State]:
+    r"""m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  (amsgrad: v <- max(v_max, v))
+    theta <- theta - lr m_hat / (sqrt(v_hat) + eps),  m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t)
+    (without bias correction m_hat = m, v_hat = v)."""
+    beta1, beta2 = betas
+    m = beta1 * state["m"] + (1 - beta1) * g
+    v = beta2 * state["v"] + (1 - beta2) * g * g
+    new = {"m": m, "v": v}
+    if amsgrad:
+        v = new["v_max"] = torch.maximum(state["v_max"], v)
+    if not bias_correction:
+        return p - lr * m / (v.sqrt() + eps), new
+    bc1, bc2 = 1 - beta1**t, 1 - beta2**t
+    return p - lr / bc1 * m / (v.sqrt() / bc2**0.5 + eps), new
+
+
+def adamax(
+    p: Tensor, g: Tensor, state: State, t: int, *, lr, betas, eps, eps_in_max
+) -> tuple[Tensor, State]:
+    r"""m <- b1 m + (1 - b1) g;  u <- max(b2 u, |g| + eps);  theta <- theta - lr / (1 - b1^t) m / u.
+
+    eps_in_max=False puts eps in the denominator instead: u <- max(b2 u, |g|), m / (u + eps)."""
+    beta1, beta2 = betas
+    m = beta1 * state["m"] + (1 - beta1) * g
+    if eps_in_max:
+        u = torch.maximum(beta2 * state["u"], g.abs() + eps)
+        denom = u
+    else:
+        u = torch.maximum(beta2 * state["u"], g.abs())
+        denom = u + eps
+    return p - lr / (1 - beta1**t) * m / denom, {"m": m, "u": u}
+
+
+def nadam_momentum(beta1, t: int, momentum_decay):
+    r"""Dozat's momentum schedule mu_t = b1 (1 - 0.5 * 0.96^(t psi)) (PyTorch's NAdam), or the
+    constant mu_t = b1 of Dozat's simplified form (optax) when psi = momentum_decay = 0."""
+    scheduled = beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
+    if isinstance(momentum_decay, Tensor):
+        return torch.where(momentum_decay > 0, scheduled, beta1)
+    return scheduled if momentum_decay > 0 else beta1
+
+
+def nadam(
+    p: Tensor, g: Tensor, state: State, t: int, *, lr, betas, eps, momentum_decay
+) -> tuple[Tensor, State]:
+    r"""Adam with Nesterov momentum (Dozat 2016), with Pi_t = prod_{i<=t} mu_i::
+
+    m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  v_hat = v / (1 - b2^t)
+    theta <- theta - lr [(1 - mu_t) / (1 - Pi_t) g + mu_{t+1} / (1 - Pi_{t+1}) m]
+                     / (sqrt(v_hat) + eps)
+    """
+    beta1, beta2 = betas
+    mu, mu_next = (nadam_momentum(beta1, s, momentum_decay) for s in (t, t + 1))
+    mu_product = state["mu_product"] * mu
+    m = beta1 * state["m"] + (1 - beta1) * g
+    v = beta2 * state["v"] + (1 - beta2) * g * g
+    denom = (v / (1 - beta2**t)).sqrt() + eps
+    step = lr * (1 - mu) / (1 - mu_product) * g + lr * mu_next / (1 - mu_product * mu_next) * m
+    return p - step / denom, {"m": m, "v": v, "mu_product": mu_product}
+
+
+def adabelief(
+    p: Tensor, g: Tensor, state: State, t: int, *, lr, betas, eps
+) -> tuple[Tensor, State]:
+    r"""m <- b1 m + (1 - b1) g;  s <- b2 s + (1 - b2) (g - m)^2 + eps
+    theta <- theta - lr / (1 - b1^t) m / (sqrt(s) / sqrt(1 - b2^t) + eps)."""
+    beta1, beta2 = betas
+    m = beta1 * state["m"] + (1 - beta1) * g
+    s = beta2 * state["s"] + (1 - beta2) * (g - m) ** 2 + eps
+    bc1, bc2 = 1 - beta1**t, 1 - beta2**t
+    return p - lr / bc1 * m / (s.sqrt() / bc2**0.5 + eps), {"m": m, "s": s}
+
+
+# ---------------------------------------------------------------------------- the classes
+
+_BETAS = Betas()
+
+
+class Adam(Optimizer):
+    r"""Adam: momentum on the gradient, divided by the root of a running second moment.
+
+    ::
+
+        m_t = b1 m_{t-1} + (1 - b1) g_t,        v_t = b2 v_{t-1} + (1 - b2) g_t^2
+        m_hat = m_t / (1 - b1^t),               v_hat = v_t / (1 - b2^t)
+        theta_{t+1} = theta_t - eta m_hat / (sqrt(v_hat) + eps)
+
+    =============================  ==============================  =====================
+    symbol                         argument                        default
+    =============================  ==============================  =====================
+    eta                            ``lr``                          1e-3
+    b1, b2                         ``betas``                       (0.9, 0.999), in [0, 1)
+    eps                            ``eps``                         1e-8 (> 0)
+    divide by 1 - b^t              ``bias_correction``             True
+    v_hat <- max(v_hat_max, v)     ``amsgrad`` (Reddi et al. 2018) False
+    lambda                         ``weight_decay``                0.0
+    theta <- theta (1 - eta lam)   ``decoupled_weight_decay``      False: L2 added to g
+    =============================  ==============================  =====================
+
+    ``bias_correction=False`` gives theta - eta m_t / (sqrt(v_t) + eps): the uncorrected
+    form whose first steps are tiny (m_1 = (1 - b1) g_1). With ``decoupled_weight_decay=True``
+    it is AdamW (Loshchilov and Hutter 2019), see :class:`AdamW`. Matches ``torch.optim.Adam``
+    and ``AdamW``. Sources differ on eps: Keras adds it to sqrt(v) before bias correction
+    (default 1e-7); optax also offers ``eps_root`` inside the root.
+
+    Reference: Kingma and Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015.
+    """
+
+    rule = staticmethod(adam)
+    constraints = {"betas": _BETAS, "eps": POSITIVE, "bias_correction": BOOL, "amsgrad": BOOL}
+    family = "adam"
+    paper = "Kingma and Ba 2015"
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float | Tensor = 1e-3,
+        betas: tuple[float | Tensor, float | Tensor] = (0.9, 0.999),
+        eps: float | Tensor = 1e-8,
+        *,
+        bias_correction: bool = True,
+        amsgrad: bool = False,
+        weight_decay: float | Tensor = 0.0,
+        decoupled_weight_decay: bool = False,
+        maximize: bool = False,
+        check_finite: bool = True,
+    ) -> None:
+        super().__init__(
+            params,
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            bias_correction=bias_correction,
+            amsgrad=amsgrad,
+            weight_decay=weight_decay,
+            decoupled_weight_decay=decoupled_weight_decay,
+            maximize=maximize,
+            check_finite=check_finite,
+        )
+
+    def init_state(self, p: Tensor, group: Mapping[str, Any]) -> State:
+        state = {"m": zeros(p), "v": zeros(p)}
+        if group["amsgrad"]:
+            state["v_max"] = zeros(p)
+        return state
+
+
+class AdamW(Adam):
+    r"""AdamW: :class:`Adam` with decoupled weight decay, theta <- theta (1 - eta lambda) before
+    the Adam step. Defaults as ``torch.optim.AdamW``: ``weight_decay=1e-2``.
+
+    Reference: Loshchilov and Hutter, "Decoupled Weight Decay Regularization", ICLR 2019.
+    """
+
+    paper = "Loshchilov and Hutter 2019"
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float | Tensor = 1e-3,
+        betas: tuple[float | Tensor, float | Tensor] = (0.9, 0.999),
+        eps: float | Tensor = 1e-8,
+        *,
+        weight_decay: float | Tensor = 1e-2,
+        bias_correction: bool = True,
+        amsgrad: bool = False,
+        maximize: bool = False,
+        check_finite: bool = True,
+    ) -> None:
+        super().__init__(
+            params,
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            bias_correction=bias_correction,
+            amsgrad=amsgrad,
+            weight_decay=weight_decay,
+            decoupled_weight_decay=True,
+            maximize=maximize,
+            check_finite=check_finite,
+        )
+
+
+class AdaMax(Optimizer):
+    r"""AdaMax: Adam with the infinity norm in place of the root mean square.
+
+    ::
+
+        m_t = b1 m_{t-1} + (1 - b1) g_t,      u_t = max(b2 u_{t-1}, |g_t| + eps)
+        theta_{t+1} = theta_t - eta / (1 - b1^t) m_t / u_t
+
+    ===================  ==================  ======================================
+    symbol               argument            default
+    ===================  ==================  ======================================
+    eta                  ``lr``              2e-3
+    b1, b2               ``betas``           (0.9, 0.999), in [0, 1)
+    eps                  ``eps``             1e-8 (> 0)
+    where eps goes       ``eps_in_max``      True: inside the max (PyTorch); False:
+                                             u = max(b2 u, |g|), m / (u + eps) (optax)
+    ===================  ==================  ======================================
+
+    The paper has no eps: u = max(b2 u, |g|). Matches ``torch.optim.Adamax``.
+
+    Reference: Kingma and Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015, Sec. 7.1.
+    """
+
+    rule = staticmethod(adamax)
+    constraints = {"betas": _BETAS, "eps": POSITIVE, "eps_in_max": BOOL}
+    family = "adam"
+    paper = "Kingma and Ba 2015 (Sec. 7.1)"
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float | Tensor = 2e-3,
+        betas: tuple[float | Tensor, float | Tensor] = (0.9, 0.999),
+        eps: float | Tensor = 1e-8,
+        *,
+        eps_in_max: bool = True,
+        weight_decay: float | Tensor = 0.0,
+        maximize: bool = False,
+        check_finite: bool = True,
+    ) -> None:
+        super().__init__(
+            params,
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            eps_in_max=eps_in_max,
+            weight_decay=weight_decay,
+            maximize=maximize,
+            check_finite=check_finite,
+        )
+
+    def init_state(self, p: Tensor, group: Mapping[str, Any]) -> State:
+        return {"m": zeros(p), "u": zeros(p)}
+
+
+class Nadam(Optimizer):
+    r"""Nadam: Adam with Nesterov momentum.
+
+    With momentum coefficients mu_t and their running product Pi_t = mu_1 ... mu_t::
+
+        m_t = b1 m_{t-1} + (1 - b1) g_t,     v_t = b2 v_{t-1} + (1 - b2) g_t^2
+        theta_{t+1} = theta_t - eta [ (1 - mu_t) / (1 - Pi_t) g_t + mu_{t+1} / (1 - Pi_{t+1}) m_t ]
+                                / (sqrt(v_t / (1 - b2^t)) + eps)
+
+    ``momentum_decay`` (psi) picks the momentum schedule:
+
+    * 0.0 (default): mu_t = b1, Dozat's simplified form (optax ``nadam``);
+    * psi > 0: mu_t = b1 (1 - 0.5 * 0.96^(t psi)), Dozat's warming schedule as in
+      ``torch.optim.NAdam`` (whose default is psi = 4e-3). Keras uses 0.96^t without psi.
+
+    ==============  ======================  =================================
+    symbol          argument                default
+    ==============  ======================  =================================
+    eta             ``lr``                  2e-3
+    b1, b2          ``betas``               (0.9, 0.999), in [0, 1)
+    eps             ``eps``                 1e-8 (> 0)
+    psi             ``momentum_decay``      0.0 (>= 0)
+    ==============  ======================  =================================
+
+    Reference: Dozat, "Incorporating Nesterov Momentum into Adam", ICLR 2016 workshop.
+    """
+
+    rule = staticmethod(nadam)
+    constraints = {"betas": _BETAS, "eps": POSITIVE, "momentum_decay": NONNEGATIVE}
+    family = "adam"
+    paper = "Dozat 2016"
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float | Tensor = 2e-3,
+        betas: tuple[float | Tensor, float | Tensor] = (0.9, 0.999),
+        eps: float | Tensor = 1e-8,
+        *,
+        momentum_decay: float | Tensor = 0.0,
+        weight_decay: float | Tensor = 0.0,
+        decoupled_weight_decay: bool = False,
+        maximize: bool = False,
+        check_finite: bool = True,
+    ) -> None:
+        super().__init__(
+            params,
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            momentum_decay=momentum_decay,
+            weight_decay=weight_decay,
+            decoupled_weight_decay=decoupled_weight_decay,
+            maximize=maximize,
+            check_finite=check_finite,
+        )
+
+    def init_state(self, p: Tensor, group: Mapping[str, Any]) -> State:
+        one = torch.ones((), dtype=p.dtype, device=p.device)
+        return {"m": zeros(p), "v": zeros(p), "mu_product": one}
+
+
+class AdaBelief(Optimizer):
+    r"""AdaBelief: Adam whose second moment tracks the belief (g - m)^2, not g^2.
+
+    ::
+
+        m_t = b1 m_{t-1} + (1 - b1) g_t
+        s_t = b2 s_{t-1} + (1 - b2) (g_t - m_t)^2 + eps
+        theta_{t+1} = theta_t - eta / (1 - b1^t) m_t / (sqrt(s_t) / sqrt(1 - b2^t) + eps)
+
+    ==============  ===========================  =================================
+    symbol          argument                     default
+    ==============  ===========================  =================================
+    eta             ``lr``                       1e-3
+    b1, b2          ``betas``                    (0.9, 0.999), in [0, 1)
+    eps             ``eps``                      1e-16 (> 0), added to s each step
+                                                 and to the denominator
+    ==============  ===========================  =================================
+
+    This is Algorithm 2 of the paper, as the authors' ``adabelief-pytorch`` package computes
+    it with ``rectify=False, weight_decouple=False`` (the package defaults to both on). optax
+    adds ``eps_root`` to s instead of eps each step.
+
+    Reference: Zhuang et al., "AdaBelief Optimizer: Adapting Stepsizes by the Belief in
+    Observed Gradients", NeurIPS 2020.
+    """
+
+    rule = staticmethod(adabelief)
+    constraints = {"betas": _BETAS, "eps": POSITIVE}
+    family = "adam"
+    paper = "Zhuang et al. 2020"
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float | Tensor = 1e-3,
+        betas: tuple[float | Tensor, float | Tensor] = (0.9, 0.999),
+        eps: float | Tensor = 1e-16,
+        *,
+        weight_decay: float | Tensor = 0.0,
+        decoupled_weight_decay: bool = False,
+        maximize: bool = False,
+        check_finite: bool = True,
+    ) -> None:
+        super().__init__(
+            params,
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            decoupled_weight_decay=decoupled_weight_decay,
+            maximize=maximize,
+            check_finite=check_finite,
+        )
+
+    def init_state(self, p: Tensor, group: Mapping[str, Any]) -> State:
+        return {"m": zeros(p), "s": zeros(p)}

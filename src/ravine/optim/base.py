@@ -1,0 +1,349 @@
+"""Shared optimizer machinery: every ravine optimizer is one rule plus this class.
+
+An algorithm is written once, as a *rule*: a pure function of plain torch ops that takes a
+parameter, its (already preprocessed) gradient, the algorithm's state, the step number and
+the hyperparameters as keywords, and returns the new parameter and the new state::
+
+    def rule(p, g, state, t, *, lr, ...) -> tuple[Tensor, dict[str, Tensor]]
+
+Everything around it lives here and is never repeated per algorithm: param groups with
+per-group hyperparameters, validation of every hyperparameter against its allowed range,
+lazy state creation, the step counter, ``maximize``, coupled and decoupled weight decay,
+closures (including evaluation at a look-ahead point), rejection of sparse, complex and
+non-finite gradients, and ``state_dict``/``load_state_dict`` (inherited from torch).
+
+Hyperparameters may be Python numbers or tensors that broadcast against the parameter.
+A tensor ``lr`` of shape ``[T, 1]`` applied to a parameter of shape ``[T, D]`` advances T
+independent problems at T learning rates in one tensor op: races and batched sweeps rest on it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor
+
+__all__ = [
+    "BOOL",
+    "NONNEGATIVE",
+    "POSITIVE",
+    "UNIT_INTERVAL",
+    "Betas",
+    "Choice",
+    "Constraint",
+    "Optimizer",
+    "Range",
+    "Rule",
+    "State",
+    "zeros",
+]
+
+State = dict[str, Tensor]
+Rule = Callable[..., tuple[Tensor, State]]
+
+
+# --------------------------------------------------------------------------- constraints
+
+
+class Constraint:
+    """An allowed set of values for one hyperparameter; ``check`` raises ``ValueError``."""
+
+    def check(self, name: str, value: Any, owner: str) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def describe(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def _values(value: Any) -> list[float] | None:
+    """The numbers in a number or real tensor, or None when ``value`` is neither."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return [float(value)]
+    if isinstance(value, Tensor) and not value.is_complex() and value.dtype != torch.bool:
+        return value.detach().to("cpu", torch.float64).flatten().tolist()
+    return None
+
+
+@dataclass(frozen=True)
+class Range(Constraint):
+    """A real interval; ``low_open``/``high_open`` exclude the end points. Non-finite values
+    are always rejected, whatever the interval."""
+
+    low: float = -math.inf
+    high: float = math.inf
+    low_open: bool = False
+    high_open: bool = False
+
+    def describe(self) -> str:
+        left = "(" if self.low_open or self.low == -math.inf else "["
+        right = ")" if self.high_open or self.high == math.inf else "]"
+        return f"a finite number in {left}{self.low:g}, {self.high:g}{right}"
+
+    def contains(self, x: float) -> bool:
+        if not math.isfinite(x):
+            return False
+        above = x > self.low if self.low_open else x >= self.low
+        below = x < self.high if self.high_open else x <= self.high
+        return above and below
+
+    def check(self, name: str, value: Any, owner: str) -> None:
+        xs = _values(value)
+        if xs is None:
+            raise ValueError(
+                f"{owner}: {name} must be a number or a real tensor, "
+                f"got {type(value).__name__} {value!r}"
+            )
+        bad = [x for x in xs if not self.contains(x)]
+        if bad:
+            shown = value if len(xs) == 1 else f"a tensor holding {bad[0]!r}"
+            raise ValueError(f"{owner}: invalid {name}={shown}; allowed: {self.describe()}")
+
+
+@dataclass(frozen=True)
+class Choice(Constraint):
+    """One of a fixed set of option values (compared with ``==``, type included)."""
+
+    options: tuple[Any, ...]
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(repr(o) for o in self.options)
+
+    def check(self, name: str, value: Any, owner: str) -> None:
+        if not any(type(value) is type(o) and value == o for o in self.options):
+            raise ValueError(f"{owner}: invalid {name}={value!r}; allowed: {self.describe()}")
+
+
+@dataclass(frozen=True)
+class Betas(Constraint):
+    """A pair (beta1, beta2), each a number or tensor in [0, 1)."""
+
+    each: Range = Range(0.0, 1.0, high_open=True)
+
+    def describe(self) -> str:
+        return f"a pair (beta1, beta2), each {self.each.describe()}"
+
+    def check(self, name: str, value: Any, owner: str) -> None:
+        if not isinstance(value, tuple | list) or len(value) != 2:
+            raise ValueError(f"{owner}: invalid {name}={value!r}; allowed: {self.describe()}")
+        for i, beta in enumerate(value):
+            self.each.check(f"{name}[{i}]", beta, owner)
+
+
+NONNEGATIVE = Range(0.0)
+POSITIVE = Range(0.0, low_open=True)
+UNIT_INTERVAL = Range(0.0, 1.0, high_open=True)  # momentum and decay rates: [0, 1)
+BOOL = Choice((False, True))
+
+
+# --------------------------------------------------------------------------- the optimizer
+
+
+class Optimizer(torch.optim.Optimizer):
+    """Base class of every ravine optimizer: a rule plus shared machinery.
+
+    Subclasses set :attr:`rule` (the algorithm's math), :attr:`constraints` (the allowed
+    range of each hyperparameter), override :meth:`init_state` (the state the rule keeps)
+    and write an ``__init__`` whose keyword defaults are the algorithm's defaults.
+
+    Shared hyperparameters handled here, never inside a rule:
+
+    * ``maximize``: the rule sees ``-grad``;
+    * ``weight_decay`` (L2, coupled): the rule sees ``grad + weight_decay * p``;
+    * ``decoupled_weight_decay`` (where a class declares it): ``p <- p (1 - lr weight_decay)``
+      before the rule, as in AdamW (Loshchilov and Hutter 2019).
+
+    ``check_finite`` (default True) raises :class:`FloatingPointError` on a NaN or infinite
+    gradient, naming the parameter; races that record divergence pass ``False``.
+    """
+
+    rule: ClassVar[Rule]
+    constraints: ClassVar[Mapping[str, Constraint]] = {}
+    # Metadata for `ravine list` and the docs.
+    family: ClassVar[str] = ""
+    paper: ClassVar[str] = ""
+    # Whether step() must receive a closure (set per instance by look-ahead variants).
+    needs_closure: ClassVar[bool] = False
+
+    _SHARED: ClassVar[Mapping[str, Constraint]] = {
+        "lr": NONNEGATIVE,
+        "weight_decay": NONNEGATIVE,
+        "maximize": BOOL,
+        "decoupled_weight_decay": BOOL,
+    }
+
+    def __init__(self, params: Any, *, check_finite: bool = True, **defaults: Any) -> None:
+        BOOL.check("check_finite", check_finite, type(self).__name__)
+        self.check_finite = check_finite
+        self._validate(defaults)
+        self._rule_args = _keyword_only(type(self).rule)
+        super().__init__(params, defaults)
+
+    # -- hooks for subclasses ---------------------------------------------------------
+
+    def init_state(self, p: Tensor, group: Mapping[str, Any]) -> State:
+        """The rule's state for a new parameter ``p`` (the step counter is kept apart)."""
+        return {}
+
+    def gradient_offset(self, p: Tensor, state: State, group: Mapping[str, Any]) -> Tensor | None:
+        """Offset from ``p`` at which the gradient is to be taken, or None for ``p`` itself.
+
+        Look-ahead methods (Sutskever et al.'s Nesterov) return it; step() then moves every
+        parameter there, calls the closure, and moves them back before the rule runs."""
+        return None
+
+    # -- validation ---------------------------------------------------------------------
+
+    def _constraint(self, name: str) -> Constraint | None:
+        return self.constraints.get(name) or self._SHARED.get(name)
+
+    def _validate(self, values: Mapping[str, Any]) -> None:
+        owner = type(self).__name__
+        for name, value in values.items():
+            constraint = self._constraint(name)
+            if constraint is not None:
+                constraint.check(name, value, owner)
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        super().add_param_group(param_group)
+        group = self.param_groups[-1]
+        self._validate(group)
+        owner = type(self).__name__
+        for p in group["params"]:
+            if p.is_complex():
+                raise TypeError(
+                    f"{owner} does not support complex parameters; "
+                    "optimize torch.view_as_real(p) instead"
+                )
+
+    # -- the step -------------------------------------------------------------------------
+
+    def _gradient(self, p: Tensor, group: Mapping[str, Any], index: int) -> Tensor:
+        g = p.grad
+        owner = type(self).__name__
+        if g.is_sparse:
+            raise TypeError(f"{owner} does not support sparse gradients (parameter {index})")
+        if group["maximize"]:
+            g = -g
+        wd = group["weight_decay"]
+        if not group.get("decoupled_weight_decay", False) and _nonzero(wd):
+            g = g + wd * p
+        return g
+
+    def _check_finite(self, grads: list[Tensor], where: list[tuple[int, int]]) -> None:
+        if not grads:
+            return
+        finite = torch.stack([torch.isfinite(g).all() for g in grads])
+        if not bool(finite.all()):
+            gi, pi = where[int((~finite).nonzero()[0])]
+            raise FloatingPointError(
+                f"{type(self).__name__}: non-finite gradient in param group {gi}, parameter "
+                f"{pi}; pass check_finite=False to let non-finite values through"
+            )
+
+    def _evaluate(self, closure: Callable[[], Any] | None) -> Any:
+        offsets: list[tuple[Tensor, Tensor]] = []
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state[p]
+                if state:
+                    offset = self.gradient_offset(p, self._rule_state(state), group)
+                    if offset is not None:
+                        offsets.append((p, offset))
+        if not offsets:
+            if closure is None:
+                return None
+            with torch.enable_grad():
+                return closure()
+        if closure is None:
+            raise RuntimeError(
+                f"{type(self).__name__} takes its gradient at a look-ahead point: "
+                "call step(closure) with a closure that recomputes the loss and its gradients"
+            )
+        saved = [(p, p.detach().clone()) for p, _ in offsets]
+        for p, offset in offsets:
+            p.add_(offset)
+        try:
+            with torch.enable_grad():
+                loss = closure()
+        finally:
+            for p, original in saved:
+                p.copy_(original)
+        return loss
+
+    @staticmethod
+    def _rule_state(state: Mapping[str, Any]) -> State:
+        return {k: v for k, v in state.items() if k != "step"}
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Advance every parameter one step; ``closure`` recomputes the loss and gradients."""
+        if self.needs_closure and closure is None:
+            raise RuntimeError(f"{type(self).__name__}.step needs a closure")
+        loss = self._evaluate(closure)
+        rule = type(self).rule
+        for gi, group in enumerate(self.param_groups):
+            active = [(pi, p) for pi, p in enumerate(group["params"]) if p.grad is not None]
+            grads = [self._gradient(p, group, pi) for pi, p in active]
+            if self.check_finite:
+                self._check_finite(grads, [(gi, pi) for pi, _ in active])
+            hyper = {name: group[name] for name in self._rule_args}
+            lr, wd = group["lr"], group["weight_decay"]
+            decoupled = group.get("decoupled_weight_decay", False) and _nonzero(wd)
+            for (pi, p), g in zip(active, grads, strict=True):
+                state = self.state[p]
+                if not state:
+                    state["step"] = torch.tensor(0.0, dtype=_step_dtype(p))
+                    state.update(self.init_state(p, group))
+                state["step"] += 1
+                t = int(state["step"].item())
+                x = p * (1 - lr * wd) if decoupled else p
+                new_p, new_state = rule(x, g, self._rule_state(state), t, **hyper)
+                if new_p.shape != p.shape:
+                    raise ValueError(
+                        f"{type(self).__name__}: a hyperparameter tensor of group {gi} "
+                        f"broadcasts parameter {pi} from {tuple(p.shape)} to "
+                        f"{tuple(new_p.shape)}; tensor hyperparameters must broadcast "
+                        "against the parameter without enlarging it"
+                    )
+                p.copy_(new_p)
+                state.update(new_state)
+        return loss
+
+    # -- description ------------------------------------------------------------------------
+
+    @classmethod
+    def hyperparameter_defaults(cls) -> dict[str, Any]:
+        """The keyword defaults of the constructor: the algorithm's published defaults."""
+        sig = inspect.signature(cls.__init__)
+        return {
+            name: prm.default
+            for name, prm in sig.parameters.items()
+            if prm.default is not inspect.Parameter.empty and name != "check_finite"
+        }
+
+
+def zeros(p: Tensor) -> Tensor:
+    """A zero state buffer shaped, typed and laid out like ``p``."""
+    return torch.zeros_like(p, memory_format=torch.preserve_format)
+
+
+def _keyword_only(rule: Rule) -> tuple[str, ...]:
+    sig = inspect.signature(rule)
+    return tuple(
+        name for name, prm in sig.parameters.items() if prm.kind is inspect.Parameter.KEYWORD_ONLY
+    )
+
+
+def _nonzero(x: float | Tensor) -> bool:
+    return bool((x != 0).any()) if isinstance(x, Tensor) else x != 0
+
+
+def _step_dtype(p: Tensor) -> torch.dtype:
+    return torch.float64 if p.dtype == torch.float64 else torch.float32

@@ -168,8 +168,12 @@ class Optimizer(torch.optim.Optimizer):
     # Metadata for `ravine list` and the docs.
     family: ClassVar[str] = ""
     paper: ClassVar[str] = ""
-    # Whether step() must receive a closure (set per instance by look-ahead variants).
+    # Whether step() must receive a closure.
     needs_closure: ClassVar[bool] = False
+    # True when the rule acts on each coordinate alone, so that the rows of a [T, D]
+    # parameter are T independent problems (races and sweeps batch them). Methods that mix
+    # coordinates (Newton, quasi-Newton, K-FAC) set it False.
+    elementwise: ClassVar[bool] = True
 
     _SHARED: ClassVar[Mapping[str, Constraint]] = {
         "lr": NONNEGATIVE,
@@ -251,9 +255,9 @@ class Optimizer(torch.optim.Optimizer):
         offsets: list[tuple[Tensor, Tensor]] = []
         for group in self.param_groups:
             for p in group["params"]:
-                state = self.state[p]
+                state = self.state.get(p)
                 if state:
-                    offset = self.gradient_offset(p, self._rule_state(state), group)
+                    offset = self.gradient_offset(p, state, group)
                     if offset is not None:
                         offsets.append((p, offset))
         if not offsets:
@@ -276,10 +280,6 @@ class Optimizer(torch.optim.Optimizer):
             for p, original in saved:
                 p.copy_(original)
         return loss
-
-    @staticmethod
-    def _rule_state(state: Mapping[str, Any]) -> State:
-        return {k: v for k, v in state.items() if k != "step"}
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -304,7 +304,7 @@ class Optimizer(torch.optim.Optimizer):
                 state["step"] += 1
                 t = int(state["step"].item())
                 x = p * (1 - lr * wd) if decoupled else p
-                new_p, new_state = rule(x, g, self._rule_state(state), t, **hyper)
+                new_p, new_state = rule(x, g, state, t, **hyper)
                 if new_p.shape != p.shape:
                     raise ValueError(
                         f"{type(self).__name__}: a hyperparameter tensor of group {gi} "

@@ -1,0 +1,136 @@
+"""Bad input gets a clear error naming the parameter, the value and the allowed range."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+import ravine.optim as ro
+
+
+def params():
+    return [torch.nn.Parameter(torch.zeros(3))]
+
+
+BAD = [
+    # (class, keyword, value, message fragment)
+    (ro.SGD, "lr", -0.1, r"invalid lr=-0\.1; allowed: a finite number in \[0, inf\)"),
+    (ro.SGD, "lr", math.nan, "invalid lr=nan"),
+    (ro.SGD, "lr", math.inf, "invalid lr=inf"),
+    (ro.SGD, "lr", "fast", "lr must be a number or a real tensor"),
+    (ro.SGD, "weight_decay", -1.0, "invalid weight_decay=-1.0"),
+    (ro.SGD, "maximize", "yes", r"invalid maximize='yes'; allowed: one of False, True"),
+    (ro.Momentum, "momentum", 1.0, r"invalid momentum=1\.0; allowed: a finite number in \[0, 1\)"),
+    (ro.Momentum, "momentum", -0.5, "invalid momentum=-0.5"),
+    (ro.Momentum, "lr_in_velocity", 1, "invalid lr_in_velocity=1"),
+    (ro.Nesterov, "lookahead", None, "invalid lookahead=None"),
+    (ro.AdaGrad, "eps", 0.0, r"invalid eps=0\.0; allowed: a finite number in \(0, inf\)"),
+    (ro.AdaGrad, "eps", -1e-8, "invalid eps=-1e-08"),
+    (ro.AdaGrad, "initial_accumulator", -0.1, "invalid initial_accumulator=-0.1"),
+    (ro.RMSProp, "decay", 1.0, "invalid decay=1.0"),
+    (ro.RMSProp, "centered", "no", "invalid centered='no'"),
+    (ro.RMSProp, "eps_in_sqrt", 0, "invalid eps_in_sqrt=0"),
+    (ro.AdaDelta, "decay", -0.1, "invalid decay=-0.1"),
+    (ro.AdaDelta, "eps", 0.0, "invalid eps=0.0"),
+    (
+        ro.Adam,
+        "betas",
+        (0.9, 1.0),
+        r"invalid betas\[1\]=1\.0; allowed: a finite number in \[0, 1\)",
+    ),
+    (ro.Adam, "betas", (-0.1, 0.999), r"invalid betas\[0\]=-0\.1"),
+    (ro.Adam, "betas", (0.9,), r"invalid betas=\(0\.9,\); allowed: a pair \(beta1, beta2\)"),
+    (ro.Adam, "betas", 0.9, "invalid betas=0.9"),
+    (ro.Adam, "eps", 0.0, "invalid eps=0.0"),
+    (ro.Adam, "amsgrad", "maybe", "invalid amsgrad='maybe'"),
+    (ro.Adam, "bias_correction", None, "invalid bias_correction=None"),
+    (ro.Adam, "decoupled_weight_decay", 1.0, "invalid decoupled_weight_decay=1.0"),
+    (ro.AdaMax, "betas", (1.5, 0.9), r"invalid betas\[0\]=1\.5"),
+    (ro.AdaMax, "eps_in_max", "x", "invalid eps_in_max='x'"),
+    (ro.Nadam, "momentum_decay", -4e-3, "invalid momentum_decay=-0.004"),
+    (ro.AdaBelief, "eps", 0.0, "invalid eps=0.0"),
+    (ro.AdaBelief, "betas", (0.9, math.nan), r"invalid betas\[1\]=nan"),
+]
+
+
+@pytest.mark.parametrize(("cls", "key", "value", "message"), BAD)
+def test_constructor_rejects(cls, key, value, message) -> None:
+    with pytest.raises(ValueError, match=message) as info:
+        cls(params(), **{key: value})
+    assert str(info.value).startswith(cls.__name__)
+
+
+@pytest.mark.parametrize(("cls", "key", "value", "message"), BAD)
+def test_param_group_rejects(cls, key, value, message) -> None:
+    opt = cls(params())
+    with pytest.raises(ValueError, match=message):
+        opt.add_param_group({"params": params(), key: value})
+
+
+def test_tensor_hyperparameter_with_one_bad_entry() -> None:
+    lr = torch.tensor([[0.1], [-0.2], [0.3]])
+    with pytest.raises(ValueError, match=r"invalid lr=a tensor holding -0\.2"):
+        ro.Adam(params(), lr=lr)
+    with pytest.raises(ValueError, match=r"betas\[0\]"):
+        ro.Adam(params(), betas=(torch.tensor([0.5, 1.0]), 0.999))
+
+
+def test_sparse_gradient_is_rejected() -> None:
+    emb = torch.nn.Embedding(10, 3, sparse=True)
+    emb(torch.tensor([1, 2])).sum().backward()
+    with pytest.raises(TypeError, match="Adam does not support sparse gradients"):
+        ro.Adam(emb.parameters()).step()
+
+
+def test_complex_parameter_is_rejected() -> None:
+    with pytest.raises(TypeError, match="does not support complex parameters"):
+        ro.RMSProp([torch.nn.Parameter(torch.zeros(2, dtype=torch.complex64))])
+
+
+def test_non_finite_gradient_names_the_parameter() -> None:
+    a, b = torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.zeros(2))
+    a.grad = torch.zeros(2)
+    b.grad = torch.tensor([0.0, math.inf])
+    opt = ro.Adam([{"params": [a]}, {"params": [b]}])
+    with pytest.raises(FloatingPointError, match="non-finite gradient in param group 1, param"):
+        opt.step()
+    assert torch.equal(b, torch.zeros(2)), "nothing may move on a rejected step"
+    passing = ro.SGD([b], lr=1.0, check_finite=False)
+    passing.step()
+    assert math.isinf(float(b.detach()[1]))
+
+
+def test_lookahead_needs_a_closure() -> None:
+    x = torch.nn.Parameter(torch.ones(2))
+    opt = ro.Nesterov([x], lookahead=True)
+    x.grad = torch.ones(2)
+    opt.step()  # first step: v = 0, the look-ahead point is x itself
+    x.grad = torch.ones(2)
+    with pytest.raises(RuntimeError, match="look-ahead point: call step\\(closure\\)"):
+        opt.step()
+
+
+def test_registry_names() -> None:
+    assert isinstance(ro.get("ADAM", params(), lr=0.1), ro.Adam)
+    assert isinstance(ro.get(" rmsprop ", params()), ro.RMSProp)
+    with pytest.raises(ValueError, match="unknown optimizer 'adamm'; known optimizers: sgd, "):
+        ro.get("adamm", params())
+    with pytest.raises(ValueError, match="Adam: .*unexpected keyword argument 'momentum'.*betas"):
+        ro.get("adam", params(), momentum=0.9)
+    with pytest.raises(TypeError, match="optimizer name must be a string"):
+        ro.get(3, params())
+
+
+def test_works_with_torch_lr_scheduler_unchanged() -> None:
+    x = torch.nn.Parameter(torch.ones(1))
+    opt = ro.Adam([x], lr=1.0)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    lrs = []
+    for _ in range(6):
+        x.grad = torch.ones(1)
+        opt.step()
+        sched.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    assert lrs == [1.0, 0.5, 0.5, 0.25, 0.25, 0.125]

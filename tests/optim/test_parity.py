@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import pytest
 import torch
-from support.mlp import make_data, param_groups, twin_models
 
 import ravine.optim as ro
+from support.mlp import make_data, param_groups, twin_models
 
 STEPS = 120
 NONE_GRAD_STEP = 7  # at this step fc2.bias has no gradient (p.grad is None)

@@ -7,9 +7,9 @@ import io
 
 import pytest
 import torch
-from support.mlp import make_data, make_model
 
 import ravine.optim as ro
+from support.mlp import make_data, make_model
 
 VARIANTS = {name: (cls, {}) for name, cls in ro.REGISTRY.items()}
 VARIANTS |= {

@@ -117,7 +117,7 @@ def test_registry_names() -> None:
     assert isinstance(ro.get(" rmsprop ", params()), ro.RMSProp)
     with pytest.raises(ValueError, match="unknown optimizer 'adamm'; known optimizers: sgd, "):
         ro.get("adamm", params())
-    with pytest.raises(ValueError, match="Adam: .*unexpected keyword argument 'momentum'.*betas"):
+    with pytest.raises(ValueError, match=r"Adam: .*unexpected keyword argument 'momentum'.*betas"):
         ro.get("adam", params(), momentum=0.9)
     with pytest.raises(TypeError, match="optimizer name must be a string"):
         ro.get(3, params())

@@ -1131,7 +1131,8 @@ class Scheduler:
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{k!r}: {v[0]!r}" for k, v in self.schedules.items())
-        return f"Scheduler({type(self.optimizer).__name__}, {{{inner}}}, step={self.last_step})"
+        step = getattr(self, "last_step", None)
+        return f"Scheduler({type(self.optimizer).__name__}, {{{inner}}}, step={step})"
 
 
 def _snapshot(v: Any) -> Any:
@@ -1202,6 +1203,8 @@ def usage(name: str) -> str:
     fn = NAMES[ALIASES.get(name, name)]
     out = ALIASES.get(name, name)
     for prm in inspect.signature(fn).parameters.values():
+        if prm.name == "then":  # written as 'warmup:STEPS>SPEC'
+            continue
         if prm.kind is inspect.Parameter.KEYWORD_ONLY:
             out += f"[:{prm.name}=VALUE]"
         elif prm.default is inspect.Parameter.empty:

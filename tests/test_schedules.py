@@ -748,3 +748,16 @@ def test_plateau_needs_the_metric():
         sched.step(torch.ones(3))
     sched.step(torch.tensor(1.0))
     assert sched.last_step == 1
+
+
+def test_ravine_list_schedules_shows_every_name_and_its_form():
+    from click.testing import CliRunner
+
+    from ravine.cli import main
+
+    result = CliRunner().invoke(main, ["list", "schedules"])
+    assert result.exit_code == 0, result.output
+    for name in S.NAMES:
+        assert S.usage(name) in result.output
+    # Every listed form parses back when its required arguments are filled in.
+    assert S.parse("cosine:100")(50) == pytest.approx(0.5)

@@ -231,8 +231,9 @@ class Schedule:
         return {}
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={_fmt(v)}" for k, v in self._args().items())
-        return f"{type(self).__name__.lstrip('_').lower()}({args})"
+        args = ", ".join(f"{k}={_fmt(v)}" for k, v in self._args().items() if v is not None)
+        name = re.sub(r"(?<!^)([A-Z])", r"_\1", type(self).__name__.lstrip("_")).lower()
+        return f"{'reduce_on_plateau' if name == 'plateau' else name}({args})"
 
 
 def _base(init: Value | None, initial: Value) -> Value:

@@ -761,3 +761,29 @@ def test_ravine_list_schedules_shows_every_name_and_its_form():
         assert S.usage(name) in result.output
     # Every listed form parses back when its required arguments are filled in.
     assert S.parse("cosine:100")(50) == pytest.approx(0.5)
+
+
+def test_batched_plateau_and_tensor_initial_values_resume():
+    # Tensor initial lr [T, 1]: each trial's plateau reductions follow torch's float rule
+    # (new = max(old * factor, min); kept only when old - new > eps) on its own value.
+    lr0 = torch.tensor([[0.1], [1e-3], [2e-8]], dtype=torch.float64)
+    plateau = S.reduce_on_plateau(0.5, patience=0, min_value=1e-4)
+    for _ in range(4):  # the first sets the best; the next three are plateaus
+        plateau.observe(1.0)
+    got = plateau(0, lr0)
+    for i, v in enumerate(lr0[:, 0].tolist()):
+        for _ in range(3):
+            new = max(v * 0.5, 1e-4)
+            v = new if v - new > 1e-8 else v
+        assert got[i, 0].item() == v
+
+    x = torch.nn.Parameter(torch.ones(3, 2, dtype=torch.float64))
+    sched = S.Scheduler(ro.SGD([x], lr=lr0.clone()), {"lr": S.cosine(20)})
+    for _ in range(7):
+        sched.step()
+    state = sched.state_dict()
+    other = ro.SGD([x], lr=torch.full((3, 1), 5.0, dtype=torch.float64))
+    sched2 = S.Scheduler(other, {"lr": S.cosine(20)})  # built on a different initial value
+    sched2.load_state_dict(state)
+    assert torch.equal(sched2.values()[0]["lr"], sched.values()[0]["lr"])
+    assert torch.equal(sched2.values()[0]["lr"], lr0 * (1 + math.cos(math.pi * 7 / 20)) / 2)

@@ -790,3 +790,24 @@ def test_batched_plateau_and_tensor_initial_values_resume():
     sched2.load_state_dict(state)
     assert torch.equal(sched2.values()[0]["lr"], sched.values()[0]["lr"])
     assert torch.equal(sched2.values()[0]["lr"], lr0 * (1 + math.cos(math.pi * 7 / 20)) / 2)
+
+
+def test_metric_reaches_a_plateau_inside_any_composite():
+    for make in (
+        lambda p: S.warmup(2, then=p),
+        lambda p: S.join([S.constant(), p], [2]),
+        lambda p: 0.5 * p,
+        lambda p: S.cosine(100) * p,
+    ):
+        plateau = S.reduce_on_plateau(0.5, patience=0)
+        sched = S.Scheduler(_sgd(), {"lr": make(plateau)})
+        with pytest.raises(ValueError, match="needs the metric"):
+            sched.step()
+        for _ in range(3):
+            sched.step(1.0)
+        assert plateau.reductions == 2
+    shared = S.reduce_on_plateau(0.5, patience=0)  # observed once per step, wherever it is
+    sched = S.Scheduler(_sgd(), {"lr": S.cosine(10) * shared, "momentum": 0.9 * shared})
+    for _ in range(3):
+        sched.step(1.0)
+    assert shared.reductions == 2

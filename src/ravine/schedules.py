@@ -181,7 +181,10 @@ class Schedule:
     :meth:`observe` by :meth:`Scheduler.step`; every other schedule is stateless.
     """
 
-    needs_metric: bool = False
+    @property
+    def needs_metric(self) -> bool:
+        """Whether :meth:`Scheduler.step` must pass a metric (a part reads one)."""
+        return any(c.needs_metric for c in self.children())
 
     def at(self, t: int, initial: Value) -> Value:  # pragma: no cover - abstract
         """The value at step ``t`` (an int >= 0) for initial value ``initial``."""
@@ -542,7 +545,7 @@ class _OneCycle(Schedule):
 
     @property
     def relative(self) -> bool:
-        return self.peak is None and (self.start is None or self.end is None)
+        return self.peak is None
 
     @property
     def length(self) -> int:
@@ -687,10 +690,6 @@ class _Join(Schedule):
         return any(s.relative for s in self.schedules)
 
     @property
-    def needs_metric(self) -> bool:  # type: ignore[override]
-        return any(s.needs_metric for s in self.schedules)
-
-    @property
     def length(self) -> int | None:
         rest = self.schedules[-1].length
         return None if rest is None else (self.boundaries[-1] if self.boundaries else 0) + rest
@@ -714,7 +713,9 @@ def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
 
 
 class _Plateau(_Init):
-    needs_metric = True
+    @property
+    def needs_metric(self) -> bool:
+        return True
 
     def __init__(
         self,
@@ -833,10 +834,6 @@ class _Product(Schedule):
     def relative(self) -> bool:
         return self.a.relative
 
-    @property
-    def needs_metric(self) -> bool:  # type: ignore[override]
-        return self.a.needs_metric or self.b.needs_metric
-
     def children(self) -> tuple[Schedule, ...]:
         return (self.a, self.b)
 
@@ -854,10 +851,6 @@ class _Scaled(Schedule):
     @property
     def relative(self) -> bool:
         return self.s.relative
-
-    @property
-    def needs_metric(self) -> bool:  # type: ignore[override]
-        return self.s.needs_metric
 
     @property
     def length(self) -> int | None:
@@ -1034,10 +1027,16 @@ class Scheduler:
     def _get(group: Mapping[str, Any], key: str, index: int | None) -> Value:
         return group[key] if index is None else group[key][index]
 
-    def _unique(self) -> list[Schedule]:
+    def _metric_leaves(self) -> list[Schedule]:
+        """Every metric-reading schedule inside the schedules, each once even if shared."""
         seen: dict[int, Schedule] = {}
-        for scheds in self.schedules.values():
-            for s in scheds:
+        todo = [s for scheds in self.schedules.values() for s in scheds]
+        while todo:
+            s = todo.pop()
+            kids = s.children()
+            if kids:
+                todo.extend(kids)
+            elif s.needs_metric:
                 seen.setdefault(id(s), s)
         return list(seen.values())
 
@@ -1071,8 +1070,8 @@ class Scheduler:
     def step(self, metric: float | Tensor | None = None) -> None:
         """Advance one step; call after each ``optimizer.step()``. ``metric`` feeds the
         metric-driven schedules (``reduce_on_plateau``), which then require it."""
-        unique = self._unique()
-        if any(s.needs_metric for s in unique):
+        leaves = self._metric_leaves()
+        if leaves:
             if metric is None:
                 raise ValueError(
                     "Scheduler.step: a reduce_on_plateau schedule needs the metric: call "
@@ -1085,7 +1084,7 @@ class Scheduler:
                         f"{tuple(metric.shape)}"
                     )
                 metric = metric.item()
-            for s in unique:
+            for s in leaves:
                 s.observe(float(metric))
         self.last_step += 1
         self._apply()

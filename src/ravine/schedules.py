@@ -897,8 +897,10 @@ class Scheduler:
 
     ``schedules`` maps a hyperparameter name (``"lr"``, ``"momentum"``, ``"betas[0]"``,
     ``"decay"``, ``"eps"``, any numeric entry of the param groups; ``"name[i]"`` for entry
-    ``i`` of a tuple) to a :class:`Schedule`, or to a list of schedules, one per selected
-    group. ``groups`` picks the param groups (indices; default all).
+    ``i`` of a tuple) to a :class:`Schedule`, a spec string for :func:`parse`
+    (``"cosine:1000"``), or a list of schedules, one per selected group. ``groups`` picks
+    the param groups (indices; default all). Drive each hyperparameter from one scheduler
+    only: the last one to write it wins.
 
     The value for step 0 is applied at construction (like ``torch.optim.lr_scheduler``);
     call :meth:`step` once after each ``optimizer.step()``; after ``n`` calls the groups hold

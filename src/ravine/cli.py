@@ -69,5 +69,16 @@ def list_(what: str) -> None:
     _print_table(LISTERS[key]())
 
 
+@lister("schedules")
+def _schedules() -> list[tuple[str, ...]]:
+    from .schedules import ALIASES, NAMES, usage
+
+    rows = [("name", "aliases", "string form")]
+    for name in NAMES:
+        aliases = ", ".join(a for a, n in ALIASES.items() if n == name)
+        rows.append((name, aliases, usage(name)))
+    return rows
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

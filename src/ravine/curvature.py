@@ -46,10 +46,10 @@ __all__ = [
     "ggn",
     "ggn_vp",
     "hessian",
+    "hessian_graph",
     "hutchinson_diagonal",
     "hutchinson_trace",
     "hvp",
-    "hessian_graph",
     "hvp_graph",
     "jvp_graph",
     "lanczos",
@@ -73,13 +73,14 @@ def flatten(tensors: Sequence[Tensor]) -> Tensor:
 
 def unflatten(vector: Tensor, like: Sequence[Tensor]) -> list[Tensor]:
     """Split a flat vector into views shaped like ``like``."""
+    total = sum(t.numel() for t in like)
+    if vector.numel() != total:
+        raise ValueError(f"vector has {vector.numel()} entries, the tensors hold {total}")
     out, offset = [], 0
     for t in like:
         n = t.numel()
         out.append(vector[offset : offset + n].view_as(t))
         offset += n
-    if offset != vector.numel():
-        raise ValueError(f"vector has {vector.numel()} entries, the tensors hold {offset}")
     return out
 
 
@@ -313,6 +314,17 @@ class _HVP:
         with torch.enable_grad():
             return hvp_graph([self.g], [self.theta], [v])[0]
 
+    def batch(self, vs: Tensor) -> Tensor:
+        """Products with the rows of ``vs`` [m, n], vectorized (``is_grads_batched``)."""
+        with torch.enable_grad():
+            try:
+                (out,) = torch.autograd.grad(
+                    self.g, self.theta, grad_outputs=vs, retain_graph=True, is_grads_batched=True
+                )
+                return out
+            except RuntimeError:  # an op without a batching rule
+                return torch.stack([self(v) for v in vs])
+
 
 def _dense(matvec: Callable[[Tensor], Tensor], n: int, like: Tensor) -> Tensor:
     eye = torch.eye(n, dtype=like.dtype, device=like.device)
@@ -395,10 +407,25 @@ def fisher(
 # ------------------------------------------------------------------------- estimators
 
 
-def _probe(n: int, like: Tensor, generator: torch.Generator) -> Tensor:
-    """A Rademacher vector: entries +-1 with probability 1/2 (E[v v^T] = I)."""
-    r = torch.randint(0, 2, (n,), generator=generator, device="cpu")
+def _probes(m: int, n: int, like: Tensor, generator: torch.Generator) -> Tensor:
+    """m Rademacher vectors [m, n]: entries +-1 with probability 1/2 (E[v v^T] = I)."""
+    r = torch.randint(0, 2, (m, n), generator=generator, device="cpu")
     return (2 * r - 1).to(like.dtype).to(like.device)
+
+
+def _hutchinson(f: Any, x: Tensor | None, probes: int, seed: int, chunk: int = 64) -> Tensor:
+    """The products v * Hv summed over ``probes`` Rademacher vectors v, in chunks."""
+    if not isinstance(probes, int) or probes < 1:
+        raise ValueError(f"invalid probes={probes!r}; allowed: an integer >= 1")
+    op = _HVP(f, x)
+    gen = torch.Generator().manual_seed(seed)
+    total = torch.zeros_like(op.theta.detach())
+    done = 0
+    while done < probes:
+        vs = _probes(min(chunk, probes - done), op.n, total, gen)
+        total += (vs * op.batch(vs)).sum(0)
+        done += len(vs)
+    return total
 
 
 def hutchinson_diagonal(
@@ -407,26 +434,14 @@ def hutchinson_diagonal(
     r"""Hutchinson's estimate of the Hessian diagonal (Bekas et al. 2007; used by AdaHessian):
     :math:`\mathrm{diag}(H) \approx \frac1m \sum_{i=1}^m v_i \odot H v_i` with Rademacher
     :math:`v_i`. Unbiased; the variance of entry j is :math:`\frac1m \sum_{k \ne j} H_{jk}^2`."""
-    op = _HVP(f, x)
-    gen = torch.Generator().manual_seed(seed)
-    total = torch.zeros_like(op.theta.detach())
-    for _ in range(probes):
-        v = _probe(op.n, total, gen)
-        total += v * op(v)
-    return total / probes
+    return _hutchinson(f, x, probes, seed) / probes
 
 
 def hutchinson_trace(f: Any, x: Tensor | None = None, *, probes: int = 100, seed: int = 0) -> float:
     r"""Hutchinson's trace estimate (Hutchinson 1989): :math:`\mathrm{tr}(H) \approx \frac1m
     \sum_i v_i^\top H v_i` with Rademacher :math:`v_i`; variance
     :math:`\frac2m \sum_{j \ne k} H_{jk}^2`."""
-    op = _HVP(f, x)
-    gen = torch.Generator().manual_seed(seed)
-    total = 0.0
-    for _ in range(probes):
-        v = _probe(op.n, op.theta.detach(), gen)
-        total += float(v @ op(v))
-    return total / probes
+    return float(_hutchinson(f, x, probes, seed).sum()) / probes
 
 
 # ----------------------------------------------------------------------------- spectra

@@ -103,7 +103,9 @@ class ClosureOptimizer(Optimizer):
                     f"{type(self).__name__} differentiates the loss itself: the closure must "
                     f"return the loss without calling backward() ({err})"
                 ) from err
-        grads = [torch.zeros_like(p) if g is None else g for g, p in zip(grads, params, strict=True)]
+        grads = [
+            torch.zeros_like(p) if g is None else g for g, p in zip(grads, params, strict=True)
+        ]
         return out, scalar, grads
 
     def _value(self, closure: Callable[[], Any]) -> float:

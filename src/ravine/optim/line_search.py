@@ -74,17 +74,33 @@ def strong_wolfe(
     it = 0
     while it < max_evals:
         if f_new > f0 + c1 * t * slope0 or (it > 1 and f_new >= f_prev):
-            bracket, bf, bg, bs = [t_prev, t], [f_prev, f_new], [g_prev, g_new], [slope_prev, slope_new]
+            bracket, bf, bg, bs = (
+                [t_prev, t],
+                [f_prev, f_new],
+                [g_prev, g_new],
+                [slope_prev, slope_new],
+            )
             break
         if abs(slope_new) <= -c2 * slope0:
             bracket, bf, bg, done = [t], [f_new], [g_new], True
             break
         if slope_new >= 0:
-            bracket, bf, bg, bs = [t_prev, t], [f_prev, f_new], [g_prev, g_new], [slope_prev, slope_new]
+            bracket, bf, bg, bs = (
+                [t_prev, t],
+                [f_prev, f_new],
+                [g_prev, g_new],
+                [slope_prev, slope_new],
+            )
             break
         # extrapolate: cubic step, kept in [t + 0.01 (t - t_prev), 10 t]
         t_next = cubic_minimizer(
-            t_prev, f_prev, slope_prev, t, f_new, slope_new, bounds=(t + 0.01 * (t - t_prev), 10 * t)
+            t_prev,
+            f_prev,
+            slope_prev,
+            t,
+            f_new,
+            slope_new,
+            bounds=(t + 0.01 * (t - t_prev), 10 * t),
         )
         t_prev, f_prev, g_prev, slope_prev = t, f_new, g_new, slope_new
         t = t_next
@@ -125,7 +141,10 @@ def strong_wolfe(
                 done = True
             elif slope_new * (bracket[high] - bracket[low]) >= 0:
                 bracket[high], bf[high], bg[high], bs[high] = (
-                    bracket[low], bf[low], bg[low], bs[low]
+                    bracket[low],
+                    bf[low],
+                    bg[low],
+                    bs[low],
                 )
             bracket[low], bf[low], bg[low], bs[low] = t, f_new, g_new, slope_new
     return bf[low], bg[low], bracket[low], evals

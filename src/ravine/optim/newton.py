@@ -87,8 +87,8 @@ class _Curvature(ClosureOptimizer):
         def at(step: float):
             self._add(params, step, d)
             try:
-                return self._plain(closure, params) if kind == "strong_wolfe" else self._value(
-                    closure
+                return (
+                    self._plain(closure, params) if kind == "strong_wolfe" else self._value(closure)
                 )
             finally:
                 self._set(params, x0)

@@ -42,17 +42,17 @@ def two_loop(
         r = gamma q;  for i = k-m .. k-1:  b = rho_i y_i^T r;  r += (a_i - b) s_i
         d = -r
     """
-    q = g.clone()
+    q = g.neg()  # the recursion on -g, with torch's operation order: bitwise-equal results
     alphas = []
     for si, yi, ri in zip(reversed(s), reversed(y), reversed(rho), strict=True):
-        a = ri * (si @ q)
-        q -= a * yi
+        a = (si @ q) * ri
+        q.add_(yi, alpha=-a)
         alphas.append(a)
     r = q * h0
     for si, yi, ri, a in zip(s, y, rho, reversed(alphas), strict=True):
-        b = ri * (yi @ r)
-        r += (a - b) * si
-    return -r
+        b = (yi @ r) * ri
+        r.add_(si, alpha=a - b)
+    return r
 
 
 def bfgs_update(h: Tensor, s: Tensor, y: Tensor) -> Tensor:

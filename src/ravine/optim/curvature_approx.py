@@ -303,6 +303,8 @@ class KFAC(Optimizer):
                 f"KFAC needs the model (a torch.nn.Module) to find its Linear and Conv2d layers, "
                 f"got {type(model).__name__}"
             )
+        if not any(isinstance(m, nn.Linear | nn.Conv2d) for m in model.modules()):
+            raise ValueError("KFAC: the model has no nn.Linear or nn.Conv2d layer")
         super().__init__(
             [p for p in model.parameters() if p.requires_grad],
             lr=lr,

@@ -192,3 +192,29 @@ def test_bfgs_on_a_quadratic_recovers_the_inverse_hessian():
     for _ in range(12):
         opt.step(closure)
     torch.testing.assert_close(x.detach(), torch.linalg.solve(A, b), rtol=1e-6, atol=1e-8)
+
+
+def test_lbfgs_state_dict_roundtrip_continues_identically():
+    model, twin, x, y = _pair(seed=5)
+    settings = dict(history_size=3, line_search_fn="strong_wolfe")
+    a = ro.LBFGS(model.parameters(), **settings)
+
+    def closure(m, opt):
+        def c():
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(m(x), y)
+            loss.backward()
+            return loss
+
+        return c
+
+    for _ in range(4):
+        a.step(closure(model, a))
+    twin.load_state_dict(model.state_dict())
+    b = ro.LBFGS(twin.parameters(), **settings)
+    b.load_state_dict(a.state_dict())
+    for _ in range(4):
+        a.step(closure(model, a))
+        b.step(closure(twin, b))
+    for p, q in zip(model.parameters(), twin.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)

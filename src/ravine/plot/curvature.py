@@ -66,7 +66,7 @@ def sharpness_by_optimizer(
     """One column of points (one per seed) and its mean per optimizer."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5, 4))
-    for i, (label, vs) in enumerate(values.items()):
+    for i, vs in enumerate(values.values()):
         vs = [float(v) for v in vs]
         ax.scatter([i] * len(vs), vs, alpha=0.7)
         ax.hlines(sum(vs) / len(vs), i - 0.25, i + 0.25, color="k")

@@ -115,6 +115,8 @@ def cost_vs_parameters(
             k = reference_slopes[label]
             n1, y1 = ns[-1], ys[-1]
             ax.loglog(list(ns), [y1 * (n / n1) ** k for n in ns], "k:", lw=1)
+    ax.set_xticks(list(ns), [str(n) for n in ns])
+    ax.minorticks_off()
     ax.set_xlabel("parameters N")
     ax.set_ylabel(ylabel)
     ax.set_title(title)

@@ -12,7 +12,14 @@ from torch.autograd.functional import jacobian
 
 from ravine import curvature as C
 
-torch.set_default_dtype(torch.float64)
+
+@pytest.fixture(autouse=True)
+def _float64():
+    """These tests compare against closed forms in double precision; restore the default."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
 
 
 def rosenbrock(x):

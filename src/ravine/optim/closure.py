@@ -55,7 +55,7 @@ class ClosureOptimizer(Optimizer):
     def _add(params: Sequence[Tensor], t: float | Tensor, d: Tensor) -> None:
         """x <- x + t d, in place on the parameters."""
         for p, di in zip(params, unflatten(d, params), strict=True):
-            p.add_(di, alpha=t) if not isinstance(t, Tensor) else p.add_(t * di)
+            p.add_(di, alpha=t)
 
     @staticmethod
     def _set(params: Sequence[Tensor], x: Tensor) -> None:

@@ -11,6 +11,7 @@ r"""Line searches and the linear solver shared by the second-order and quasi-New
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -30,10 +31,10 @@ def cubic_minimizer(
     interval between the points); the midpoint of the bounds when the cubic has no minimizer."""
     lo, hi = bounds if bounds is not None else (min(t1, t2), max(t1, t2))
     a = d1 + d2 - 3 * (f1 - f2) / (t1 - t2)
-    disc = a * a - d1 * d2
+    disc = a**2 - d1 * d2
     if disc < 0:
         return (lo + hi) / 2.0
-    b = disc**0.5
+    b = disc.sqrt() if isinstance(disc, Tensor) else math.sqrt(disc)
     if t1 <= t2:
         t = t2 - (t2 - t1) * ((d2 + b - a) / (d2 - d1 + 2 * b))
     else:
@@ -43,33 +44,36 @@ def cubic_minimizer(
 
 def strong_wolfe(
     phi: Directional,
-    t: float,
+    t: float | Tensor,
     d: Tensor,
     f0: float,
     g0: Tensor,
-    slope0: float,
+    slope0: float | Tensor,
     *,
     c1: float = 1e-4,
     c2: float = 0.9,
     tolerance_change: float = 1e-9,
     max_evals: int = 25,
-) -> tuple[float, Tensor, float, int]:
+) -> tuple[float, Tensor, float | Tensor, int]:
     r"""A step ``t`` along ``d`` satisfying the strong Wolfe conditions
 
     .. math:: f(x + t d) \le f(x) + c_1 t\, g^\top d, \qquad |g(x+td)^\top d| \le c_2 |g^\top d|
 
     or the best point found within ``max_evals`` evaluations of ``phi``. Returns
-    ``(f, g, t, evaluations)`` at the accepted step."""
-    d_scale = float(d.abs().max())
+    ``(f, g, t, evaluations)`` at the accepted step.
+
+    Slopes stay tensors in the parameters' dtype and ``t`` may become one, exactly as in
+    ``torch.optim.LBFGS``, so that float32 runs round the same way."""
+    d_scale = d.abs().max()
     f_new, g_new = phi(t)
     evals = 1
-    slope_new = float(g_new @ d)
-    t_prev, f_prev, g_prev, slope_prev = 0.0, f0, g0, slope0
+    slope_new = g_new @ d
+    t_prev, f_prev, g_prev, slope_prev = 0, f0, g0, slope0
     done = False
-    bracket: list[float] = []
+    bracket: list = []
     bf: list[float] = []
     bg: list[Tensor] = []
-    bs: list[float] = []
+    bs: list = []
     # Phase 1: grow the step until an interval is known to contain an acceptable point.
     it = 0
     while it < max_evals:
@@ -106,10 +110,10 @@ def strong_wolfe(
         t = t_next
         f_new, g_new = phi(t)
         evals += 1
-        slope_new = float(g_new @ d)
+        slope_new = g_new @ d
         it += 1
     if it == max_evals:
-        bracket, bf, bg = [0.0, t], [f0, f_new], [g0, g_new]
+        bracket, bf, bg = [0, t], [f0, f_new], [g0, g_new]
 
     # Phase 2 (zoom): shrink the bracket by safeguarded cubic interpolation.
     low, high = (0, 1) if bf[0] <= bf[-1] else (1, 0)
@@ -131,7 +135,7 @@ def strong_wolfe(
             stalled = False
         f_new, g_new = phi(t)
         evals += 1
-        slope_new = float(g_new @ d)
+        slope_new = g_new @ d
         it += 1
         if f_new > f0 + c1 * t * slope0 or f_new >= bf[low]:
             bracket[high], bf[high], bg[high], bs[high] = t, f_new, g_new, slope_new

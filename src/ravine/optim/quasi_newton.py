@@ -120,7 +120,7 @@ class LBFGS(_QuasiNewton):
     ``line_search_fn="strong_wolfe"``.
 
     Arguments and their meaning are those of ``torch.optim.LBFGS`` (same names, same stopping
-    rules, same iterates: tested), with one default changed:
+    rules, bitwise-equal iterates in float32 and float64: tested), with one default changed:
 
     * ``max_iter`` (default **1**, torch: 20): iterations per ``step(closure)``. ravine's
       closure-driven methods take one iteration per step unless told otherwise; pass
@@ -183,7 +183,7 @@ class LBFGS(_QuasiNewton):
         closure = self._require_closure(closure)
         group = self.param_groups[0]
         params = self._params(group)
-        lr, max_iter, max_eval = float(group["lr"]), int(group["max_iter"]), group["max_eval"]
+        lr, max_iter, max_eval = group["lr"], int(group["max_iter"]), group["max_eval"]
         tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]
         st = self._group_state(group)
         st.setdefault("func_evals", 0)
@@ -217,9 +217,10 @@ class LBFGS(_QuasiNewton):
                 d = two_loop(g, st["s"], st["y"], st["rho"], st["h0"])
             st["prev_g"] = g.clone()
             prev_loss = loss
-            t = min(1.0, 1.0 / float(g.abs().sum())) * lr if int(st["step"]) == 1 else lr
+            # the first step is scaled by 1/|g|_1, computed in the parameters' dtype as torch does
+            t = min(1.0, 1.0 / g.abs().sum()) * lr if int(st["step"]) == 1 else lr
             st["d"], st["t"] = d, t
-            slope = float(g @ d)
+            slope = g @ d
             if slope > -tol_change:
                 break
             if group["line_search_fn"] == "strong_wolfe":

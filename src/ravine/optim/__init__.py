@@ -10,10 +10,17 @@ machinery of :class:`ravine.optim.base.Optimizer`. Build one by class or by name
 from .adam import AdaBelief, Adam, AdaMax, AdamW, Nadam, adabelief, adam, adamax, nadam
 from .adaptive import AdaDelta, AdaGrad, RMSProp, adadelta, adagrad, rmsprop
 from .base import Optimizer
+from .curvature_approx import KFAC, BlockDiagonalNewton, DiagonalNewton
+from .hessian_free import GaussNewton, HessianFree, NaturalGradient
+from .newton import LevenbergMarquardt, Newton
+from .quasi_newton import BFGS, LBFGS
 from .registry import REGISTRY, get, lookup, names, register
 from .sgd import SGD, Momentum, Nesterov, momentum, nesterov, sgd
 
 __all__ = [
+    "BFGS",
+    "KFAC",
+    "LBFGS",
     "REGISTRY",
     "SGD",
     "AdaBelief",
@@ -22,9 +29,16 @@ __all__ = [
     "AdaMax",
     "Adam",
     "AdamW",
+    "BlockDiagonalNewton",
+    "DiagonalNewton",
+    "GaussNewton",
+    "HessianFree",
+    "LevenbergMarquardt",
     "Momentum",
     "Nadam",
+    "NaturalGradient",
     "Nesterov",
+    "Newton",
     "Optimizer",
     "RMSProp",
     "adabelief",

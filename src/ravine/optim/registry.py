@@ -7,6 +7,10 @@ from typing import Any
 from .adam import AdaBelief, Adam, AdaMax, AdamW, Nadam
 from .adaptive import AdaDelta, AdaGrad, RMSProp
 from .base import Optimizer
+from .curvature_approx import KFAC, BlockDiagonalNewton, DiagonalNewton
+from .hessian_free import GaussNewton, HessianFree, NaturalGradient
+from .newton import LevenbergMarquardt, Newton
+from .quasi_newton import BFGS, LBFGS
 from .sgd import SGD, Momentum, Nesterov
 
 REGISTRY: dict[str, type[Optimizer]] = {
@@ -21,6 +25,16 @@ REGISTRY: dict[str, type[Optimizer]] = {
     "adamax": AdaMax,
     "nadam": Nadam,
     "adabelief": AdaBelief,
+    "newton": Newton,
+    "levenberg_marquardt": LevenbergMarquardt,
+    "gauss_newton": GaussNewton,
+    "natural_gradient": NaturalGradient,
+    "hessian_free": HessianFree,
+    "diagonal_newton": DiagonalNewton,
+    "block_newton": BlockDiagonalNewton,
+    "kfac": KFAC,
+    "bfgs": BFGS,
+    "lbfgs": LBFGS,
 }
 
 

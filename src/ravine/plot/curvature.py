@@ -1,0 +1,145 @@
+"""Figures about curvature and second-order methods, drawn from plain data (lists, arrays).
+
+Each function writes one PNG and returns its path. matplotlib is imported inside the
+functions (Agg backend) so that importing ravine stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+__all__ = [
+    "cost_vs_parameters",
+    "eigenvalue_spectrum",
+    "iterations_vs_condition",
+    "sharpness_by_optimizer",
+    "training_curves",
+]
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    _pyplot().close(fig)
+    return path
+
+
+def eigenvalue_spectrum(
+    densities: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    path: str | Path,
+    *,
+    title: str = "Hessian eigenvalue density",
+) -> Path:
+    """One curve per label: ``densities[label] = (t, phi)`` (from
+    :func:`ravine.curvature.eigenvalue_density`), on a log density axis."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    for label, (t, phi) in densities.items():
+        ax.semilogy(list(t), [max(float(v), 1e-12) for v in phi], label=label)
+    ax.set_xlabel("eigenvalue")
+    ax.set_ylabel("density (log scale)")
+    ax.set_ylim(bottom=1e-6)
+    ax.set_title(title)
+    ax.legend()
+    return _save(fig, path)
+
+
+def sharpness_by_optimizer(
+    values: Mapping[str, Sequence[float]],
+    path: str | Path,
+    *,
+    ylabel: str = "top Hessian eigenvalue",
+    title: str = "Sharpness of the minima reached",
+) -> Path:
+    """One column of points (one per seed) and its mean per optimizer."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 4))
+    for i, vs in enumerate(values.values()):
+        vs = [float(v) for v in vs]
+        ax.scatter([i] * len(vs), vs, alpha=0.7)
+        ax.hlines(sum(vs) / len(vs), i - 0.25, i + 0.25, color="k")
+    ax.set_xticks(range(len(values)), list(values))
+    ax.set_ylabel(ylabel)
+    ax.set_yscale("log")
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def iterations_vs_condition(
+    kappas: Sequence[float],
+    iterations: Mapping[str, Sequence[float]],
+    path: str | Path,
+    *,
+    title: str = "Iterations to converge against condition number",
+) -> Path:
+    """Log-log plot of iterations against the condition number, one line per method."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, its in iterations.items():
+        ax.loglog(list(kappas), list(its), "o-", label=label)
+    ax.set_xlabel("condition number")
+    ax.set_ylabel("iterations")
+    ax.set_title(title)
+    ax.legend()
+    return _save(fig, path)
+
+
+def cost_vs_parameters(
+    ns: Sequence[int],
+    series: Mapping[str, Sequence[float]],
+    path: str | Path,
+    *,
+    ylabel: str = "seconds",
+    reference_slopes: Mapping[str, float] | None = None,
+    title: str = "Cost of an exact Newton step",
+) -> Path:
+    """Log-log cost against parameter count; ``reference_slopes`` draws N^k guide lines
+    through each series' last point (label -> k)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, ys in series.items():
+        ax.loglog(list(ns), list(ys), "o-", label=label)
+        if reference_slopes and label in reference_slopes:
+            k = reference_slopes[label]
+            n1, y1 = ns[-1], ys[-1]
+            ax.loglog(list(ns), [y1 * (n / n1) ** k for n in ns], "k:", lw=1)
+    ax.set_xticks(list(ns), [str(n) for n in ns])
+    ax.minorticks_off()
+    ax.set_xlabel("parameters N")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend()
+    return _save(fig, path)
+
+
+def training_curves(
+    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    path: str | Path,
+    *,
+    xlabel: str = "step",
+    ylabel: str = "training loss",
+    title: str = "",
+) -> Path:
+    """``curves[label] = (x, y)`` on a log y axis."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, (x, y) in curves.items():
+        ax.semilogy(list(x), list(y), label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend()
+    return _save(fig, path)

@@ -1,0 +1,175 @@
+"""GaussNewton, NaturalGradient and HessianFree against closed forms."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+import ravine.optim as ro
+
+
+@pytest.fixture(autouse=True)
+def _float64():
+    """These tests compare against closed forms in double precision; restore the default."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
+
+
+def _logistic_data(n=30, d=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, d, generator=g)
+    y = (X[:, 0] - X[:, 1] + 0.5 * torch.randn(n, generator=g) > 0).double()
+    return X, y
+
+
+def _flat(model):
+    return torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+
+
+@pytest.mark.parametrize("kind", ["true", "empirical"])
+def test_natural_gradient_on_logistic_regression_matches_closed_form(kind):
+    """Binary logistic regression, theta = (w, b), xb = (x, 1), s = sigmoid(theta . xb):
+    g = mean (s - y) xb; true F = mean s (1 - s) xb xb^T; empirical F = mean (s-y)^2 xb xb^T.
+    The step is theta <- theta - lr (F + lambda I)^-1 g."""
+    X, y = _logistic_data()
+    torch.manual_seed(0)
+    model = nn.Linear(3, 1)
+    theta = _flat(model)
+    Xb = torch.cat([X, torch.ones(30, 1)], 1)
+    s = torch.sigmoid(Xb @ theta)
+    g = Xb.T @ (s - y) / 30
+    w = s * (1 - s) if kind == "true" else (s - y) ** 2
+    F = Xb.T @ (Xb * w[:, None]) / 30
+    lam, lr = 1e-6, 0.5
+    expected = theta - lr * torch.linalg.solve(F + lam * torch.eye(4), g)
+
+    opt = ro.NaturalGradient(
+        model.parameters(),
+        lr=lr,
+        damping=lam,
+        fisher=kind,
+        likelihood="bernoulli",
+        cg_max_iter=100,
+        cg_tol=1e-12,
+    )
+
+    def closure():
+        z = model(X).squeeze(-1)
+        losses = nn.functional.binary_cross_entropy_with_logits(z, y, reduction="none")
+        return losses, z
+
+    opt.step(closure)
+    torch.testing.assert_close(_flat(model), expected, rtol=1e-8, atol=1e-10)
+
+
+def test_natural_gradient_multinomial_matches_kronecker_closed_form():
+    """Softmax regression: J_n = [I_C (x) x_n^T, I_C] (row-major weight, then bias), so
+    F = mean_n J_n^T (diag p_n - p_n p_n^T) J_n; with damping (F is singular along the
+    softmax's shift invariance)."""
+    g_ = torch.Generator().manual_seed(1)
+    X, y = torch.randn(25, 2, generator=g_), torch.randint(0, 3, (25,), generator=g_)
+    torch.manual_seed(1)
+    model = nn.Linear(2, 3)
+    theta = _flat(model)
+    W, b = model.weight.detach(), model.bias.detach()
+    P = torch.softmax(X @ W.T + b, -1)
+    onehot = nn.functional.one_hot(y, 3).double()
+    grad = torch.cat([((P - onehot).T @ X / 25).reshape(-1), (P - onehot).mean(0)])
+    F = torch.zeros(9, 9)
+    for n in range(25):
+        J = torch.cat([torch.kron(torch.eye(3), X[n][None]), torch.eye(3)], 1)
+        F += J.T @ (torch.diag(P[n]) - torch.outer(P[n], P[n])) @ J / 25
+    lam = 1e-2
+    expected = theta - torch.linalg.solve(F + lam * torch.eye(9), grad)
+    opt = ro.NaturalGradient(model.parameters(), damping=lam, cg_max_iter=200, cg_tol=1e-12)
+
+    def closure():
+        z = model(X)
+        return nn.functional.cross_entropy(z, y), z
+
+    opt.step(closure)
+    torch.testing.assert_close(_flat(model), expected, rtol=1e-7, atol=1e-9)
+
+
+def test_gauss_newton_on_linear_least_squares_is_one_step():
+    torch.manual_seed(2)
+    X, Y = torch.randn(30, 3), torch.randn(30, 2)
+    model = nn.Linear(3, 2)
+    opt = ro.GaussNewton(model.parameters(), damping=0.0, cg_max_iter=100, cg_tol=1e-13)
+
+    def closure():
+        z = model(X)
+        return nn.functional.mse_loss(z, Y), z
+
+    opt.step(closure)
+    Xb = torch.cat([X, torch.ones(30, 1)], 1)
+    sol = torch.linalg.lstsq(Xb, Y).solution
+    torch.testing.assert_close(model.weight.detach(), sol[:3].T)
+    torch.testing.assert_close(model.bias.detach(), sol[3])
+
+
+def _curve_fit_problem():
+    """Nonlinear least squares: fit a exp(-k t) + c (zero residual at a=2, k=1.5, c=0.5)."""
+    t = torch.linspace(0, 3, 40)
+    target = 2.0 * torch.exp(-1.5 * t) + 0.5
+    p = torch.tensor([1.0, 0.5, 0.0], requires_grad=True)
+
+    def closure():
+        z = p[0] * torch.exp(-p[1] * t) + p[2]
+        return ((z - target) ** 2).mean(), z
+
+    return p, closure
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda p: ro.GaussNewton([p], damping=1e-6),
+        lambda p: ro.HessianFree([p], damping=1.0),
+    ],
+)
+def test_gauss_newton_and_hessian_free_solve_nonlinear_least_squares(make):
+    p, closure = _curve_fit_problem()
+    opt = make(p)
+    for _ in range(40):
+        opt.step(closure)
+    torch.testing.assert_close(p.detach(), torch.tensor([2.0, 1.5, 0.5]), atol=1e-6, rtol=0)
+
+
+def test_hessian_free_trains_a_small_network_and_adapts_damping():
+    torch.manual_seed(3)
+    X = torch.randn(64, 2)
+    y = (X[:, 0] * X[:, 1] > 0).long()
+    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 2))
+    opt = ro.HessianFree(model.parameters(), damping=1.0, cg_max_iter=20)
+
+    def closure():
+        z = model(X)
+        return nn.functional.cross_entropy(z, y), z
+
+    start = float(closure()[0])
+    for _ in range(30):
+        opt.step(closure)
+    end = float(closure()[0])
+    assert end < 0.5 * start
+    st = opt.state[next(model.parameters())]
+    assert float(st["damping"]) != 1.0 and "rho" in st
+
+
+def test_closure_contract_errors():
+    p = torch.zeros(2, requires_grad=True)
+    opt = ro.GaussNewton([p])
+    with pytest.raises(RuntimeError, match=r"\(loss, outputs\)"):
+        opt.step(lambda: (p**2).sum() + p.sum())
+    ng = ro.NaturalGradient([p], fisher="empirical")
+    with pytest.raises(ValueError, match="per-example"):
+        ng.step(lambda: (((p - 1) ** 2).sum(), p * 1.0))
+    with pytest.raises(ValueError, match="fisher"):
+        ro.NaturalGradient([p], fisher="exact")
+    with pytest.raises(ValueError, match="likelihood"):
+        ro.NaturalGradient([p], likelihood="poisson")
+    for name in ("gauss_newton", "natural_gradient", "hessian_free"):
+        assert ro.lookup(name).elementwise is False

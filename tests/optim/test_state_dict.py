@@ -11,7 +11,9 @@ import torch
 import ravine.optim as ro
 from support.mlp import make_data, make_model
 
-VARIANTS = {name: (cls, {}) for name, cls in ro.REGISTRY.items()}
+# The first-order optimizers share one closure contract (the closure calls backward); the
+# second-order ones test their own round trips next to their other tests.
+VARIANTS = {name: (cls, {}) for name, cls in ro.REGISTRY.items() if cls.elementwise}
 VARIANTS |= {
     "nesterov-lookahead": (ro.Nesterov, {"lookahead": True}),
     "adam-amsgrad": (ro.Adam, {"amsgrad": True}),

@@ -71,3 +71,9 @@ def list_(what: str) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# -- subcommands defined in their own modules ---------------------------------------------
+from .study_cli import study  # noqa: E402
+
+main.add_command(study)

@@ -9,15 +9,16 @@ from .spec import Spec
 __all__ = ["EXAMPLES", "example"]
 
 EXAMPLES: dict[str, dict[str, Any]] = {
-    # The classic comparison: SGD, momentum, RMSProp and Adam on the digits MLP, each over a
-    # log grid of learning rates on three seeds, mini-batches of 32, evaluated every epoch.
+    # The classic comparison: SGD, momentum, RMSProp and Adam on the digits MLP. The DeepOBS
+    # protocol: tune each optimizer's learning rate over a 7-point log grid on one seed, then
+    # rerun the best on three seeds; mini-batches of 64, 10 epochs, evaluated every epoch.
     "digits": {
         "name": "digits",
         "seeds": [0, 1, 2],
         "budget": {"epochs": 10},
-        "batch_size": 32,
+        "batch_size": 64,
         "eval_every": {"epochs": 1},
-        "protocol": "grid",
+        "protocol": {"kind": "two_stage", "tune_seed": 0},
         "problems": [{"name": "digits_mlp", "target": 0.95}],
         "optimizers": [
             {"name": "sgd", "lr": {"log": [1e-3, 1.0, 7]}},

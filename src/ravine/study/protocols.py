@@ -41,6 +41,7 @@ def trial_config(
         "eval_every": dict(spec.eval_every),
         "device": spec.device,
         "save_model": spec.save_models,
+        "threads": spec.threads,
     }
 
 

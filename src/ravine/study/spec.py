@@ -8,6 +8,8 @@ A spec in TOML::
     budget = { epochs = 10 }          # or { steps = 500 }
     batch_size = 64                   # an integer (1: single-example SGD) or "full"
     eval_every = { epochs = 1 }       # or { steps = 50 }
+    threads = 1                       # torch threads per trial (1 suits small models)
+    save_models = true                # keep each trial's final weights (for ensembles)
     protocol = "grid"                 # "grid", "two_stage" or "random"
 
     [[problems]]
@@ -59,6 +61,7 @@ _TOP_KEYS = {
     "optimizers",
     "save_models",
     "device",
+    "threads",
 }
 _PROBLEM_KEYS = {"name", "options", "target", "label"}
 _OPT_RESERVED = {"name", "schedules", "label"}
@@ -207,6 +210,7 @@ class Spec:
     protocol: dict[str, Any] = field(default_factory=lambda: {"kind": "grid"})
     save_models: bool = True
     device: str = "cpu"
+    threads: int = 1
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, check_problems: bool = True) -> Spec:
@@ -404,7 +408,9 @@ class Spec:
             raise SpecError(
                 "device", f"must be a device string such as 'cpu' or 'cuda', got {device!r}"
             )
+        threads = _positive_int("threads", data.get("threads", 1))
         return cls(
+            threads=threads,
             name=name,
             problems=out_problems,
             optimizers=out_opts,
@@ -428,6 +434,7 @@ class Spec:
             "protocol": dict(self.protocol),
             "save_models": self.save_models,
             "device": self.device,
+            "threads": self.threads,
             "problems": [{k: v for k, v in p.items() if v is not None} for p in self.problems],
             "optimizers": [
                 {

@@ -128,8 +128,9 @@ def run_trial(
     ``wall_time``, ``error`` (None or a message), ``model`` (the final ``state_dict``
     serialised with ``torch.save``, or None) and the ``environment``.
 
-    ``progress``, if given, is called after each epoch with ``{"epoch", "epochs", "step",
-    "steps"}`` (and ``"val_metric"`` when an evaluation just ran).
+    ``config["threads"]`` (if given) sets torch's intra-op threads for the trial; the caller's
+    setting is restored afterwards. ``progress``, if given, is called after each epoch with
+    ``{"epoch", "epochs", "step", "steps", "val_metric"}`` (the latest validation metric).
     """
     from .. import problems
 
@@ -142,9 +143,12 @@ def run_trial(
         "steps": 0,
         "error": None,
         "model": None,
-        "environment": environment(str(device)),
+        "environment": None,
     }
+    threads = torch.get_num_threads()
     try:
+        torch.set_num_threads(int(config.get("threads", threads)))
+        result["environment"] = environment(str(device))
         prob = config["problem"]
         problem = problems.get(prob["name"], **prob.get("options", {}))
         seed = int(config["seed"])
@@ -231,6 +235,8 @@ def run_trial(
     except Exception as err:  # a failed trial is recorded; the study goes on
         result["status"] = "failed"
         result["error"] = f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=4)}"
+    finally:
+        torch.set_num_threads(threads)
     result["wall_time"] = time.perf_counter() - start
     return result
 

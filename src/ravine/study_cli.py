@@ -34,6 +34,12 @@ def _fmt(v: object, digits: int = 4) -> str:
     return str(v)
 
 
+def _steps(v: object) -> str:
+    if isinstance(v, float) and math.isfinite(v) and v.is_integer():
+        return str(int(v))
+    return _fmt(v)
+
+
 def summary_lines(store) -> list[str]:
     """The summary table as printable lines."""
     from .study import Results, summarize
@@ -55,10 +61,11 @@ def summary_lines(store) -> list[str]:
             (
                 r["problem"],
                 r["optimizer"],
-                r["best"] or "(all diverged)",
+                (r["best"] or "(all diverged)")
+                + (" (lr at grid edge)" if r.get("lr_at_grid_edge") else ""),
                 _fmt(r.get("val_metric_mean")),
                 _fmt(r.get("val_metric_std")),
-                _fmt(r.get("steps_to_target"))
+                _steps(r.get("steps_to_target"))
                 + (f" (target {r['target']:g})" if r.get("target") is not None else ""),
                 f"{r['diverged']}/{r['trials']}",
             )

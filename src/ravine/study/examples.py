@@ -21,10 +21,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "protocol": {"kind": "two_stage", "tune_seed": 0},
         "problems": [{"name": "digits_mlp", "target": 0.95}],
         "optimizers": [
-            {"name": "sgd", "lr": {"log": [1e-3, 1.0, 7]}},
-            {"name": "momentum", "lr": {"log": [1e-4, 1e-1, 7]}, "momentum": 0.9},
-            {"name": "rmsprop", "lr": {"log": [1e-5, 1e-2, 7]}},
-            {"name": "adam", "lr": {"log": [1e-5, 1e-2, 7]}},
+            {"name": "sgd", "lr": {"log": [1e-2, 10.0, 7]}},
+            {"name": "momentum", "lr": {"log": [1e-3, 1.0, 7]}, "momentum": 0.9},
+            {"name": "rmsprop", "lr": {"log": [1e-4, 1e-1, 7]}},
+            {"name": "adam", "lr": {"log": [1e-4, 1e-1, 7]}},
         ],
     },
     # A quick cross-problem study for performance profiles: four small problems.

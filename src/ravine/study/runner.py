@@ -186,6 +186,9 @@ def run_study(
             db.set_meta("problems", _problem_info(spec))
         stage, configs = first_stage(spec)
         db.add_trials(configs, stage=stage)
+        expected = len(configs)
+        if spec.protocol["kind"] == "two_stage":  # the reruns of the best settings to come
+            expected += len(spec.problems) * len(spec.optimizers) * (len(spec.seeds) - 1)
 
         if progress is True:
             progress = Progress()
@@ -205,7 +208,7 @@ def run_study(
         def refresh_counts() -> None:
             if prog is not None:
                 c = db.counts()
-                prog.counts(sum(c[s] for s in FINISHED), sum(c.values()))
+                prog.counts(sum(c[s] for s in FINISHED), max(sum(c.values()), expected))
 
         refresh_counts()
         if prog is not None:

@@ -96,12 +96,16 @@ class Range:
     n: int
 
     def grid(self) -> list[float]:
+        """The ``n`` points, rounded to 12 significant digits so that grids which share a
+        point (1e-4 in a grid from 1e-5 and in one from 1e-4) give the very same float."""
         if self.n == 1:
             return [float(self.low)]
         if self.kind == "log":
             a, b = math.log(self.low), math.log(self.high)
-            return [math.exp(a + (b - a) * i / (self.n - 1)) for i in range(self.n)]
-        return [self.low + (self.high - self.low) * i / (self.n - 1) for i in range(self.n)]
+            pts = [math.exp(a + (b - a) * i / (self.n - 1)) for i in range(self.n)]
+        else:
+            pts = [self.low + (self.high - self.low) * i / (self.n - 1) for i in range(self.n)]
+        return [float(f"{v:.12g}") for v in pts]
 
     def sample(self, rng) -> float:
         u = rng.random()

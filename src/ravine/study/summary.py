@@ -16,6 +16,8 @@ Definitions (all on the *final* evaluation of a trial, as in DeepOBS):
   setting's seeds (a seed that never reaches it counts as infinity, so the median is
   infinite when at least half of the seeds miss).
 * **Divergence rate**: diverged trials / all finished trials of the optimizer on the problem.
+* ``lr_at_grid_edge``: the best lr is the smallest or largest of three or more tried, so the
+  grid should be widened before the comparison is trusted.
 * **Performance profile** (Dolan and Moré 2002, as used by AlgoPerf): with t[p, o] the steps
   to target of optimizer o on problem p and r[p, o] = t[p, o] / min_o t[p, o],
   rho_o(tau) = |{p : r[p, o] <= tau}| / |problems|, for tau from 1 to 4.
@@ -221,6 +223,15 @@ def summarize(results: Results) -> list[dict[str, Any]]:
                 )
                 steps = [steps_to_target(results.metrics.get(t["id"], []), target, hib) for t in bt]
                 row["steps_to_target"] = _median(steps) if target is not None else math.nan
+                lrs = {
+                    t["config"]["hyperparameters"].get("lr")
+                    for t in trials
+                    if isinstance(t["config"]["hyperparameters"].get("lr"), int | float)
+                }
+                lr = best["hyperparameters"].get("lr")
+                row["lr_at_grid_edge"] = (
+                    len(lrs) > 2 and lr is not None and lr in (min(lrs), max(lrs))
+                )
                 row["steps_to_target_per_seed"] = steps
             out.append(row)
     return out

@@ -204,3 +204,57 @@ def export_(store, fmt, out) -> None:
     with Store(store) as db:
         for p in export(db, out, fmt):
             click.echo(str(p))
+
+
+def _first_line(fn: object) -> str:
+    from functools import partial
+
+    if isinstance(fn, partial):
+        fn = fn.func
+    doc = " ".join((getattr(fn, "__doc__", None) or "").split())
+    return doc[:77] + "..." if len(doc) > 80 else doc
+
+
+_PROBLEM_LINES = {
+    "moons": "noisy two moons (scikit-learn), MLP",
+    "digits_mlp": "scikit-learn 8x8 digits, MLP 64-64-10",
+    "digits_cnn": "scikit-learn 8x8 digits, two-convolution CNN",
+    "logreg": "logistic regression on breast_cancer (default) or wine",
+    "mnist1d": "MNIST-1D from the mnist1d generator (local), MLP",
+    "mnist": "MNIST IDX files from path=..., MLP or CNN",
+    "fashion_mnist": "Fashion-MNIST IDX files from path=..., MLP or CNN",
+    "cifar10": "CIFAR-10 python batches from path=..., CNN or MLP",
+}
+
+
+def _register_listers() -> None:
+    from .cli import lister
+
+    @lister("problems")
+    def _problems() -> list[tuple[str, ...]]:
+        from .problems import PROBLEMS
+
+        return [("name", "description")] + [
+            (k, _PROBLEM_LINES.get(k) or _first_line(v)) for k, v in PROBLEMS.items()
+        ]
+
+    @lister("examples")
+    def _examples() -> list[tuple[str, ...]]:
+        from .study.examples import EXAMPLES
+
+        rows = [("name", "problems", "optimizers", "protocol", "seeds")]
+        for k, e in EXAMPLES.items():
+            proto = e.get("protocol", "grid")
+            rows.append(
+                (
+                    k,
+                    ", ".join(p.get("label", p["name"]) for p in e["problems"]),
+                    ", ".join(o["name"] for o in e["optimizers"]),
+                    proto if isinstance(proto, str) else proto["kind"],
+                    str(len(e["seeds"])),
+                )
+            )
+        return rows
+
+
+_register_listers()

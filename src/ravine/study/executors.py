@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -67,15 +68,20 @@ def _worker_init(threads: int) -> None:
 
 
 class ProcessPool(Executor):
-    """A local pool of ``workers`` processes (spawned, one torch thread each by default)."""
+    """A local pool of ``workers`` processes, one torch thread each by default.
 
-    def __init__(self, workers: int, threads_per_worker: int = 1):
+    Workers are forked on Linux (as torch's DataLoader does: they start at once, with torch
+    already imported) and spawned elsewhere; ``start_method`` overrides the choice."""
+
+    def __init__(self, workers: int, threads_per_worker: int = 1, start_method: str | None = None):
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         self.capacity = workers
+        if start_method is None:
+            start_method = "fork" if sys.platform.startswith("linux") else "spawn"
         self._pool = cf.ProcessPoolExecutor(
             max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=multiprocessing.get_context(start_method),
             initializer=_worker_init,
             initargs=(threads_per_worker,),
         )

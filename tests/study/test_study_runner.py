@@ -103,6 +103,8 @@ def test_full_batch_trial_is_gradient_descent(user_module):
         with torch.no_grad():
             losses.append(float(problem.loss(model(problem.x_train), problem.y_train)))
     assert [r[2] for r in out["rows"][1:]] == pytest.approx(losses, rel=1e-5)
+    via_torch = run_trial({**cfg, "optimizer": {"name": "torch.optim.SGD", "label": "t"}})
+    assert [r[2] for r in via_torch["rows"][1:]] == pytest.approx(losses, rel=1e-5)
     single = run_trial(
         {**cfg, "batch_size": 1, "budget": {"epochs": 1}, "eval_every": {"epochs": 1}}
     )

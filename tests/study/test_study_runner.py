@@ -180,9 +180,9 @@ def test_killed_study_resumes_without_repeating(user_module, tmp_path):
         before = {t["id"]: t for t in s.trials()}
     finished = {i: t for i, t in before.items() if t["status"] == "done"}
     running = [i for i, t in before.items() if t["status"] == "running"]
-    assert 2 <= len(finished) < n and len(running) == 1
-    runs_before = log.read_text().count("built")
-    assert runs_before == len(finished) + 1
+    # almost always one trial is cut off mid-run; in the instant between two trials none is
+    assert 2 <= len(finished) < n and len(running) <= 1
+    assert log.read_text().count("built") == len(finished) + len(running)
 
     run_study(spec, path, progress=False)  # resume in this process
     with Store(path) as s:
@@ -191,8 +191,9 @@ def test_killed_study_resumes_without_repeating(user_module, tmp_path):
     assert all(t["status"] == "done" for t in after.values()) and len(after) == n
     for i, t in finished.items():  # nothing repeated: same finish time, one attempt
         assert after[i]["finished"] == t["finished"] and after[i]["attempts"] == 1
-    assert after[running[0]]["attempts"] == 2
-    assert log.read_text().count("built") == n + 1  # the killed trial ran twice, no other
+    for i in running:  # the trial cut off was taken back from the dead runner and rerun
+        assert after[i]["attempts"] == 2
+    assert log.read_text().count("built") == n + len(running)  # no other trial ran twice
     assert all(len(metrics[i]) == 9 for i in after)  # step 0 and 8 epochs, no duplicates
 
 

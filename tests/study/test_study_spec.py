@@ -174,3 +174,16 @@ def test_torch_optim_names_are_accepted():
     with pytest.raises(SpecError) as info:
         Spec.from_dict({**BASE, "optimizers": [{"name": "torch.optim.Nope"}]})
     assert info.value.key == "optimizers[0].name"
+
+
+def test_built_in_examples_validate_and_expand():
+    from ravine.study import EXAMPLES, example
+
+    for name in EXAMPLES:
+        stage, configs = first_stage(example(name))
+        assert configs
+    digits = example("digits")
+    stage, configs = first_stage(digits)
+    assert stage == "tune" and len(configs) == 4 * 7  # then 4 x 2 reruns of the best
+    with pytest.raises(ValueError, match="unknown example"):
+        example("imagenet")

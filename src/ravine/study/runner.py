@@ -44,7 +44,8 @@ class Progress:
     """Prints trials done of total, the running trial's epoch and an ETA.
 
     On a terminal one status line is redrawn in place; otherwise one line per finished trial.
-    The ETA is (remaining trials) x (mean seconds per trial finished in this run) / capacity.
+    The ETA is (remaining trials) x (seconds of this run per trial finished, counting the
+    finished part of a running in-process trial), so parallel workers are accounted for.
     """
 
     def __init__(self, stream: TextIO | None = None, capacity: int = 1):
@@ -55,14 +56,15 @@ class Progress:
         self.finished_here = 0
         self.done = 0
         self.total = 0
-        self.current = ""
+        self.fraction = 0.0  # of the trial running in this process (in-process executor)
         self.statuses: dict[str, int] = {}
 
     def eta(self) -> float:
-        if not self.finished_here:
+        work = self.finished_here + self.fraction  # trials' worth of work done in this run
+        if work <= 0:
             return math.inf
-        per = (time.perf_counter() - self.start) / self.finished_here
-        return per * max(self.total - self.done, 0)
+        per = (time.perf_counter() - self.start) / work
+        return per * max(self.total - self.done - self.fraction, 0)
 
     def counts(self, done: int, total: int) -> None:
         self.done, self.total = done, total
@@ -75,6 +77,7 @@ class Progress:
         self.stream.flush()
 
     def epoch(self, config: dict[str, Any], event: dict[str, Any]) -> None:
+        self.fraction = min(event["step"] / max(event["steps"], 1), 1.0)
         if not self.tty:
             return
         v = event.get("val_metric")
@@ -87,6 +90,7 @@ class Progress:
 
     def trial(self, config: dict[str, Any], result: dict[str, Any]) -> None:
         self.finished_here += 1
+        self.fraction = 0.0
         self.statuses[result["status"]] = self.statuses.get(result["status"], 0) + 1
         rows = result.get("rows") or []
         v = rows[-1][5] if rows else math.nan

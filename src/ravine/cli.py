@@ -80,5 +80,10 @@ def _schedules() -> list[tuple[str, ...]]:
     return rows
 
 
+# -- subcommands defined in their own modules ---------------------------------------------
+from .study_cli import study  # noqa: E402
+
+main.add_command(study)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,180 @@
+"""Figures of a study: training curves at each optimizer's best setting with seed bands,
+final validation metric against learning rate, an optimizer-by-lr heat map, and the
+performance profile. Each function returns a matplotlib Figure (Agg backend, imported here
+only) and, given ``path``, also writes it there (format from the suffix: .png, .svg, .pdf).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+__all__ = ["curves_figure", "heatmap_figure", "profile_figure", "save", "sensitivity_figure"]
+
+CURVE_PANELS = (
+    ("train_loss", "training loss", True),
+    ("train_metric", "training {metric}", False),
+    ("val_metric", "validation {metric}", False),
+)
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save(fig, path: str | Path | None) -> None:
+    """Write ``fig`` to ``path`` (if given), creating the folder."""
+    if path is None:
+        return
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(p, dpi=120, bbox_inches="tight")
+
+
+def _colors(names: list[str]) -> dict[str, Any]:
+    plt = _plt()
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    return {n: cycle[i % len(cycle)] for i, n in enumerate(names)}
+
+
+def curves_figure(results, problem: str, metric: str = "accuracy", path: str | Path | None = None):
+    """Loss, training metric and validation metric against epoch, one line per optimizer at
+    its best setting: the mean over seeds, with a band from the lowest to the highest seed."""
+    from ..study.summary import curves
+
+    plt = _plt()
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    optimizers = results.optimizers(problem)
+    colors = _colors(optimizers)
+    for ax, (column, title, logy) in zip(axes, CURVE_PANELS, strict=True):
+        for opt in optimizers:
+            c = curves(results, problem, opt, column)
+            if c is None or not c["epochs"]:
+                continue
+            n = len(c["epochs"])
+            cols = []
+            for i in range(n):
+                vals = [
+                    float(v[i])
+                    for v in c["per_seed"].values()
+                    if i < len(v) and v[i] is not None and math.isfinite(float(v[i]))
+                ]
+                cols.append(vals)
+            x = [c["epochs"][i] for i in range(n) if cols[i]]
+            mean = [sum(v) / len(v) for v in cols if v]
+            lo = [min(v) for v in cols if v]
+            hi = [max(v) for v in cols if v]
+            label = f"{opt} ({c['label']}, {len(c['per_seed'])} seeds)"
+            ax.plot(x, mean, color=colors[opt], label=label, lw=1.6)
+            ax.fill_between(x, lo, hi, color=colors[opt], alpha=0.2, lw=0)
+        ax.set_title(title.format(metric=metric))
+        ax.set_xlabel("epoch")
+        if logy:
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7, loc="best")
+    fig.suptitle(f"{problem}: each optimizer at its best setting (band: min-max over seeds)")
+    fig.tight_layout()
+    save(fig, path)
+    return fig
+
+
+def sensitivity_figure(
+    results, problem: str, metric: str = "accuracy", path: str | Path | None = None
+):
+    """Final validation metric against learning rate per optimizer (mean over seeds, error
+    bars one standard deviation); a learning rate at which a seed diverged is marked x."""
+    from ..study.summary import sensitivity
+
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    rows = sensitivity(results, problem, "lr")
+    optimizers = list(dict.fromkeys(r["optimizer"] for r in rows))
+    colors = _colors(optimizers)
+    for opt in optimizers:
+        rs = [r for r in rows if r["optimizer"] == opt and isinstance(r["lr"], int | float)]
+        ok = [r for r in rs if not math.isnan(r["val_metric_mean"])]
+        ax.errorbar(
+            [r["lr"] for r in ok],
+            [r["val_metric_mean"] for r in ok],
+            yerr=[r["val_metric_std"] for r in ok],
+            color=colors[opt],
+            marker="o",
+            ms=4,
+            capsize=2,
+            label=opt,
+        )
+        bad = [r for r in rs if r["diverged"]]
+        if bad:
+            ax.scatter(
+                [r["lr"] for r in bad],
+                [0.0] * len(bad),
+                marker="x",
+                color=colors[opt],
+                transform=ax.get_xaxis_transform(),
+                clip_on=False,
+            )
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel(f"final validation {metric}")
+    ax.set_title(f"{problem}: learning-rate sensitivity (x: diverged)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    save(fig, path)
+    return fig
+
+
+def heatmap_figure(results, problem: str, metric: str = "accuracy", path: str | Path | None = None):
+    """Optimizer by learning rate: final validation metric (mean over seeds, best over the
+    other hyperparameters); blank where an optimizer was not run at that lr or diverged."""
+    from ..study.summary import sensitivity
+
+    plt = _plt()
+    import numpy as np
+
+    rows = [r for r in sensitivity(results, problem, "lr") if isinstance(r["lr"], int | float)]
+    optimizers = list(dict.fromkeys(r["optimizer"] for r in rows))
+    lrs = sorted({float(r["lr"]) for r in rows})
+    grid = np.full((len(optimizers), len(lrs)), np.nan)
+    for r in rows:
+        grid[optimizers.index(r["optimizer"]), lrs.index(float(r["lr"]))] = r["val_metric_mean"]
+    fig, ax = plt.subplots(figsize=(max(5, 0.7 * len(lrs) + 2), 0.55 * len(optimizers) + 1.8))
+    im = ax.imshow(np.ma.masked_invalid(grid), aspect="auto", cmap="viridis")
+    ax.set_xticks(range(len(lrs)), [f"{v:.2g}" for v in lrs], rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(optimizers)), optimizers)
+    for i in range(len(optimizers)):
+        for j in range(len(lrs)):
+            if not math.isnan(grid[i, j]):
+                ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=7, color="w")
+    ax.set_xlabel("learning rate")
+    fig.colorbar(im, ax=ax, label=f"final validation {metric}")
+    ax.set_title(f"{problem}: optimizer x learning rate")
+    fig.tight_layout()
+    save(fig, path)
+    return fig
+
+
+def profile_figure(profile: dict[str, Any], path: str | Path | None = None):
+    """Performance profiles rho_o(tau) against tau (see
+    :func:`ravine.study.summary.performance_profile`)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for opt, rho in profile["profiles"].items():
+        ax.step(profile["taus"], rho, where="post", label=opt, lw=1.6)
+    ax.set_xlabel("tau (steps to target / best steps to target)")
+    ax.set_ylabel("fraction of problems within tau")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlim(profile["taus"][0], profile["taus"][-1])
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(f"performance profile over {len(profile['ratios'])} problems")
+    fig.tight_layout()
+    save(fig, path)
+    return fig

@@ -1,0 +1,6 @@
+"""HTML reports: one self-contained file (figures embedded as base64 PNG, no external
+resources) that a person can open anywhere."""
+
+from .study import study_html, write_report
+
+__all__ = ["study_html", "write_report"]

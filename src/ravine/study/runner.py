@@ -1,0 +1,266 @@
+"""The driver: expands a spec into trials, hands them to an executor, writes every result.
+
+The driver is the only writer of the store. It claims trials atomically (so several drivers
+may share one store), keeps a heartbeat on its claims from a background thread (so a dead
+driver's trials are taken back by the next one), and commits each result in one transaction
+as soon as it arrives. Killing it at any moment loses at most the trials in flight.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from .executors import make_executor
+from .protocols import first_stage, next_stage
+from .spec import Spec, load_spec
+from .store import FINISHED, Store, runner_id
+from .summary import setting_label
+
+__all__ = ["Progress", "default_store_path", "run_study"]
+
+
+def default_store_path(spec: Spec) -> Path:
+    """``<study name>.study.db`` in the current directory."""
+    return Path(f"{spec.name}.study.db")
+
+
+def _fmt_time(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    seconds = round(seconds)
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}h{m:02d}m" if h else (f"{m}m{s:02d}s" if m else f"{s}s")
+
+
+class Progress:
+    """Prints trials done of total, the running trial's epoch and an ETA.
+
+    On a terminal one status line is redrawn in place; otherwise one line per finished trial.
+    The ETA is (remaining trials) x (seconds of this run per trial finished, counting the
+    finished part of a running in-process trial), so parallel workers are accounted for.
+    """
+
+    def __init__(self, stream: TextIO | None = None, capacity: int = 1):
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.capacity = capacity
+        self.start = time.perf_counter()
+        self.finished_here = 0
+        self.done = 0
+        self.total = 0
+        self.fraction = 0.0  # of the trial running in this process (in-process executor)
+        self.statuses: dict[str, int] = {}
+
+    def eta(self) -> float:
+        work = self.finished_here + self.fraction  # trials' worth of work done in this run
+        if work <= 0:
+            return math.inf
+        per = (time.perf_counter() - self.start) / work
+        return per * max(self.total - self.done - self.fraction, 0)
+
+    def counts(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
+
+    def _line(self, text: str, final: bool = False) -> None:
+        if self.tty:
+            self.stream.write("\r\x1b[2K" + text + ("\n" if final else ""))
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def epoch(self, config: dict[str, Any], event: dict[str, Any]) -> None:
+        self.fraction = min(event["step"] / max(event["steps"], 1), 1.0)
+        if not self.tty:
+            return
+        v = event.get("val_metric")
+        self._line(
+            f"[{self.done}/{self.total} trials] {_describe(config)} "
+            f"epoch {event['epoch']}/{event['epochs']}"
+            + (f" val {v:.4f}" if isinstance(v, float) and math.isfinite(v) else "")
+            + f" | ETA {_fmt_time(self.eta())}"
+        )
+
+    def trial(self, config: dict[str, Any], result: dict[str, Any]) -> None:
+        self.finished_here += 1
+        self.fraction = 0.0
+        self.statuses[result["status"]] = self.statuses.get(result["status"], 0) + 1
+        rows = result.get("rows") or []
+        v = rows[-1][5] if rows else math.nan
+        self._line(
+            f"[{self.done}/{self.total} trials] {_describe(config)}: {result['status']}"
+            + (f", val {v:.4f}" if isinstance(v, float) and math.isfinite(v) else "")
+            + f" in {result.get('wall_time') or 0:.1f}s | elapsed "
+            f"{_fmt_time(time.perf_counter() - self.start)}, ETA {_fmt_time(self.eta())}",
+            final=True,
+        )
+
+    def message(self, text: str) -> None:
+        self._line(text, final=True)
+
+
+def _describe(config: dict[str, Any]) -> str:
+    return (
+        f"{config['problem']['label']} {config['optimizer']['label']} "
+        f"{setting_label(config['hyperparameters'])} seed={config['seed']}"
+    )
+
+
+class _Heartbeat(threading.Thread):
+    """Refreshes this runner's claims every ``every`` seconds on its own connection."""
+
+    def __init__(self, path: Path, runner: str, every: float):
+        super().__init__(daemon=True)
+        self.path, self.runner, self.every = path, runner, every
+        self.stop_event = threading.Event()
+
+    def run(self) -> None:
+        store = Store(self.path)
+        try:
+            while not self.stop_event.wait(self.every):
+                with contextlib.suppress(Exception):  # a busy database: try next beat
+                    store.heartbeat(self.runner)
+        finally:
+            store.close()
+
+
+def _problem_info(spec: Spec) -> dict[str, dict[str, Any]]:
+    """Target and direction per problem label (the problem's own target unless the spec sets
+    one), recorded in the store for summaries."""
+    from .. import problems
+
+    out = {}
+    for p in spec.problems:
+        problem = problems.get(p["name"], **p["options"])
+        target = p.get("target") if p.get("target") is not None else problem.target
+        out[p["label"]] = {
+            "target": target,
+            "higher_is_better": problem.higher_is_better,
+            "metric": problem.metric_name,
+            "n_train": problem.n_train,
+            "n_val": len(problem.x_val),
+        }
+    return out
+
+
+def run_study(
+    spec: Spec | dict | str | Path,
+    store: str | Path | Store | None = None,
+    *,
+    executor: str = "inprocess",
+    workers: int = 1,
+    address: str | None = None,
+    progress: bool | Progress | None = True,
+    stale_after: float = 120.0,
+    heartbeat_every: float = 10.0,
+    poll: float = 0.5,
+    max_trials: int | None = None,
+    on_result: Callable[[int, dict[str, Any]], None] | None = None,
+) -> Path:
+    """Run every trial of ``spec`` not yet finished in ``store``; returns the store's path.
+
+    ``executor`` is ``"inprocess"`` (default), ``"pool"`` (``workers`` local processes) or
+    ``"ray"`` (a cluster at ``address``, or a local Ray). ``max_trials`` stops after that many
+    results (for tests and partial runs). A store already holding a different study is refused.
+    """
+    spec = load_spec(spec)
+    own_store = not isinstance(store, Store)
+    db = Store(store or default_store_path(spec)) if own_store else store
+    runner = runner_id()
+    ex = None
+    beat = None
+    inflight: dict[int, dict[str, Any]] = {}
+    try:
+        existing = db.get_meta("spec")
+        if existing is not None and existing != spec.to_dict():
+            raise ValueError(
+                f"store {db.path} holds a different study ({existing.get('name')!r}); "
+                "give another store path, or rerun with the same spec to resume"
+            )
+        if existing is None:
+            db.set_meta("spec", spec.to_dict())
+        if db.get_meta("problems") is None:
+            db.set_meta("problems", _problem_info(spec))
+        stage, configs = first_stage(spec)
+        db.add_trials(configs, stage=stage)
+        expected = len(configs)
+        if spec.protocol["kind"] == "two_stage":  # the reruns of the best settings to come
+            expected += len(spec.problems) * len(spec.optimizers) * (len(spec.seeds) - 1)
+
+        if progress is True:
+            progress = Progress()
+        prog: Progress | None = progress or None
+
+        def on_epoch(tid: int, event: dict[str, Any]) -> None:
+            if prog is not None:
+                prog.epoch(inflight.get(tid, {}), event)
+
+        ex = make_executor(executor, workers=workers, address=address, on_epoch=on_epoch)
+        if prog is not None:
+            prog.capacity = ex.capacity
+        beat = _Heartbeat(db.path, runner, heartbeat_every)
+        beat.start()
+        handled = 0
+
+        def refresh_counts() -> None:
+            if prog is not None:
+                c = db.counts()
+                prog.counts(sum(c[s] for s in FINISHED), max(sum(c.values()), expected))
+
+        refresh_counts()
+        if prog is not None:
+            c = db.counts()
+            prog.message(
+                f"study {spec.name!r}: {sum(c.values())} trials, "
+                f"{sum(c[s] for s in FINISHED)} already finished; store {db.path}"
+            )
+        while True:
+            free = ex.capacity - len(inflight)
+            if max_trials is not None:
+                free = min(free, max_trials - handled - len(inflight))
+            if free > 0:
+                for tid, config in db.claim(runner, free, stale_after):
+                    inflight[tid] = config
+                    ex.submit(tid, config)
+            if inflight:
+                for tid, result in ex.poll(poll):
+                    config = inflight.pop(tid)
+                    db.complete(tid, runner, result)
+                    handled += 1
+                    refresh_counts()
+                    if prog is not None:
+                        prog.trial(config, result)
+                    if on_result is not None:
+                        on_result(tid, result)
+                continue
+            if max_trials is not None and handled >= max_trials:
+                break
+            nxt = next_stage(spec, db)
+            if nxt is not None and db.add_trials(nxt[1], stage=nxt[0]):
+                refresh_counts()
+                continue
+            if db.counts()["running"]:  # another runner is busy: wait, or take over if it dies
+                time.sleep(poll)
+                continue
+            break
+    except BaseException:
+        if inflight:
+            db.release(runner, list(inflight))
+        raise
+    finally:
+        if beat is not None:
+            beat.stop_event.set()
+            beat.join(timeout=5)
+        if ex is not None:
+            ex.close()
+        path = db.path
+        if own_store:
+            db.close()
+    return path

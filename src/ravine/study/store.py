@@ -1,0 +1,365 @@
+"""The results store: one SQLite file (WAL mode) that many runners may share.
+
+Tables::
+
+    meta(key, value)                  the spec (JSON), creation time, schema version
+    trials(id, hash UNIQUE, config, problem, optimizer, seed, stage, status,
+           claimed_by, heartbeat, attempts, started, finished, wall_time, steps,
+           error, environment)
+    metrics(trial_id, step, epoch, train_loss, train_metric, val_loss, val_metric,
+            lr, wall_time)            one row per evaluation
+    models(trial_id, state)           the final state_dict (torch.save bytes), if kept
+
+How it stays safe:
+
+* A trial is identified by the SHA-256 of its canonical config JSON; adding the same trial
+  twice (two runners, or a rerun) is a no-op.
+* Claiming is one ``BEGIN IMMEDIATE`` transaction that flips ``pending`` rows to
+  ``running`` with this runner's id; SQLite's write lock makes it atomic, so two runners
+  never claim the same trial.
+* A claim whose runner died is taken back: a runner on this host whose process no longer
+  exists, or any runner whose heartbeat is older than ``stale_after`` seconds.
+* A result is written in one transaction: its metric rows, its model, and the trial's final
+  status, on condition that the trial is still claimed by this runner. A crash at any moment
+  leaves either the whole result or none of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .trial import METRIC_COLUMNS
+
+__all__ = ["STATUSES", "Store", "config_hash", "runner_id"]
+
+STATUSES = ("pending", "running", "done", "diverged", "failed")
+FINISHED = ("done", "diverged", "failed")
+SCHEMA_VERSION = 1
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trials (
+    id INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    config TEXT NOT NULL,
+    problem TEXT NOT NULL,
+    optimizer TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    stage TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending'
+        CHECK (status IN ({", ".join(repr(s) for s in STATUSES)})),
+    claimed_by TEXT,
+    heartbeat REAL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    started REAL,
+    finished REAL,
+    wall_time REAL,
+    steps INTEGER,
+    error TEXT,
+    environment TEXT
+);
+CREATE INDEX IF NOT EXISTS trials_status ON trials(status);
+CREATE TABLE IF NOT EXISTS metrics (
+    trial_id INTEGER NOT NULL REFERENCES trials(id),
+    step INTEGER NOT NULL,
+    epoch REAL NOT NULL,
+    train_loss REAL,
+    train_metric REAL,
+    val_loss REAL,
+    val_metric REAL,
+    lr REAL,
+    wall_time REAL,
+    PRIMARY KEY (trial_id, step)
+);
+CREATE TABLE IF NOT EXISTS models (
+    trial_id INTEGER PRIMARY KEY REFERENCES trials(id),
+    state BLOB NOT NULL
+);
+"""
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    """SHA-256 of the config's canonical JSON (sorted keys, no spaces)."""
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def runner_id() -> str:
+    """``host:pid:random``, unique to this process."""
+    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _nan_to_none(x: Any) -> Any:
+    return None if isinstance(x, float) and x != x else x
+
+
+class Store:
+    """A study's results in the SQLite file at ``path`` (created if missing)."""
+
+    def __init__(self, path: str | Path, *, timeout: float = 60.0):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._timeout = timeout
+        self.conn = self._connect()
+        with self.conn:
+            self.conn.executescript(_SCHEMA)
+            self.conn.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+            self.conn.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('created', ?)", (str(time.time()),)
+            )
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transactions ---------------------------------------------------------------
+
+    def _write(self):
+        """A context manager for one write transaction holding SQLite's write lock."""
+        store = self
+
+        class _Tx:
+            def __enter__(self_inner):
+                store.conn.execute("BEGIN IMMEDIATE")
+                return store.conn
+
+            def __exit__(self_inner, kind, value, tb):
+                if kind is None:
+                    store.conn.execute("COMMIT")
+                else:
+                    store.conn.execute("ROLLBACK")
+                return False
+
+        return _Tx()
+
+    # -- meta -----------------------------------------------------------------------
+
+    def set_meta(self, key: str, value: Any) -> None:
+        with self._write() as c:
+            c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return default
+        try:
+            return json.loads(row[0])
+        except json.JSONDecodeError:
+            return row[0]
+
+    # -- trials ---------------------------------------------------------------------
+
+    def add_trials(self, configs: Iterable[dict[str, Any]], stage: str = "grid") -> int:
+        """Insert trials not already present (by config hash); returns how many were new."""
+        rows = [
+            (
+                config_hash(c),
+                json.dumps(c, sort_keys=True),
+                c["problem"]["label"],
+                c["optimizer"]["label"],
+                int(c["seed"]),
+                stage,
+            )
+            for c in configs
+        ]
+        with self._write() as c:
+            before = c.total_changes
+            c.executemany(
+                "INSERT OR IGNORE INTO trials (hash, config, problem, optimizer, seed, stage) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            return c.total_changes - before
+
+    def _stale_ids(self, c: sqlite3.Connection, stale_after: float) -> list[int]:
+        now = time.time()
+        host = socket.gethostname()
+        stale = []
+        for tid, owner, beat in c.execute(
+            "SELECT id, claimed_by, heartbeat FROM trials WHERE status = 'running'"
+        ):
+            parts = (owner or "").split(":")
+            dead_here = (
+                len(parts) >= 2
+                and parts[0] == host
+                and parts[1].isdigit()
+                and not _pid_alive(int(parts[1]))
+            )
+            if dead_here or beat is None or now - beat > stale_after:
+                stale.append(tid)
+        return stale
+
+    def claim(self, runner: str, n: int = 1, stale_after: float = 120.0) -> list[tuple[int, dict]]:
+        """Atomically take up to ``n`` trials to run: pending ones first, then ones whose
+        runner is dead or silent for ``stale_after`` seconds. Returns (id, config) pairs."""
+        if n < 1:
+            return []
+        with self._write() as c:
+            ids = [
+                r[0]
+                for r in c.execute(
+                    "SELECT id FROM trials WHERE status = 'pending' ORDER BY id LIMIT ?", (n,)
+                )
+            ]
+            if len(ids) < n:
+                ids += self._stale_ids(c, stale_after)[: n - len(ids)]
+            now = time.time()
+            claimed = []
+            for tid in ids:
+                cur = c.execute(
+                    "UPDATE trials SET status = 'running', claimed_by = ?, heartbeat = ?, "
+                    "started = ?, attempts = attempts + 1 WHERE id = ? AND status IN "
+                    "('pending', 'running')",
+                    (runner, now, now, tid),
+                )
+                if cur.rowcount == 1:
+                    config = c.execute("SELECT config FROM trials WHERE id = ?", (tid,)).fetchone()
+                    claimed.append((tid, json.loads(config[0])))
+            return claimed
+
+    def heartbeat(self, runner: str, ids: Iterable[int] | None = None) -> None:
+        """Mark this runner's running trials (or the given ones) as alive now."""
+        with self._write() as c:
+            if ids is None:
+                c.execute(
+                    "UPDATE trials SET heartbeat = ? WHERE claimed_by = ? AND status = 'running'",
+                    (time.time(), runner),
+                )
+            else:
+                c.executemany(
+                    "UPDATE trials SET heartbeat = ? WHERE id = ? AND claimed_by = ? "
+                    "AND status = 'running'",
+                    [(time.time(), i, runner) for i in ids],
+                )
+
+    def release(self, runner: str, ids: Iterable[int]) -> None:
+        """Give claimed trials back (pending again), e.g. when a runner is interrupted."""
+        with self._write() as c:
+            c.executemany(
+                "UPDATE trials SET status = 'pending', claimed_by = NULL, heartbeat = NULL "
+                "WHERE id = ? AND claimed_by = ? AND status = 'running'",
+                [(i, runner) for i in ids],
+            )
+
+    def complete(self, trial_id: int, runner: str, result: dict[str, Any]) -> bool:
+        """Record a trial's result in one transaction: its metric rows, its model, and its
+        final status. Returns False (and writes nothing) if the trial is no longer claimed by
+        ``runner`` (another runner took it back as stale)."""
+        status = result["status"]
+        if status not in FINISHED:
+            raise ValueError(f"status must be one of {FINISHED}, got {status!r}")
+        with self._write() as c:
+            owner = c.execute(
+                "SELECT claimed_by, status FROM trials WHERE id = ?", (trial_id,)
+            ).fetchone()
+            if owner is None or owner[0] != runner or owner[1] != "running":
+                return False
+            c.execute("DELETE FROM metrics WHERE trial_id = ?", (trial_id,))
+            c.executemany(
+                f"INSERT INTO metrics (trial_id, {', '.join(METRIC_COLUMNS)}) "
+                f"VALUES (?, {', '.join('?' * len(METRIC_COLUMNS))})",
+                [(trial_id, *(_nan_to_none(v) for v in row)) for row in result["rows"]],
+            )
+            if result.get("model") is not None:
+                c.execute(
+                    "INSERT OR REPLACE INTO models VALUES (?, ?)", (trial_id, result["model"])
+                )
+            c.execute(
+                "UPDATE trials SET status = ?, finished = ?, wall_time = ?, steps = ?, error = ?, "
+                "environment = ?, heartbeat = NULL WHERE id = ?",
+                (
+                    status,
+                    time.time(),
+                    result.get("wall_time"),
+                    result.get("steps"),
+                    result.get("error"),
+                    json.dumps(result.get("environment")),
+                    trial_id,
+                ),
+            )
+            return True
+
+    # -- reading --------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        """Number of trials in each status."""
+        out = dict.fromkeys(STATUSES, 0)
+        for status, n in self.conn.execute("SELECT status, COUNT(*) FROM trials GROUP BY status"):
+            out[status] = n
+        return out
+
+    def trials(self, status: str | Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Every trial as a dict (config parsed), optionally only those with ``status``."""
+        query = (
+            "SELECT id, hash, config, problem, optimizer, seed, stage, status, claimed_by, "
+            "heartbeat, attempts, started, finished, wall_time, steps, error, environment "
+            "FROM trials"
+        )
+        args: tuple = ()
+        if status is not None:
+            statuses = [status] if isinstance(status, str) else list(status)
+            query += f" WHERE status IN ({', '.join('?' * len(statuses))})"
+            args = tuple(statuses)
+        cols = [
+            "id", "hash", "config", "problem", "optimizer", "seed", "stage", "status",
+            "claimed_by", "heartbeat", "attempts", "started", "finished", "wall_time", "steps",
+            "error", "environment",
+        ]  # fmt: skip
+        out = []
+        for row in self.conn.execute(query + " ORDER BY id", args):
+            d = dict(zip(cols, row, strict=True))
+            d["config"] = json.loads(d["config"])
+            d["environment"] = json.loads(d["environment"]) if d["environment"] else None
+            out.append(d)
+        return out
+
+    def metrics(self, trial_ids: Iterable[int] | None = None) -> dict[int, list[dict[str, Any]]]:
+        """Metric rows by trial id, each list ordered by step."""
+        query = f"SELECT trial_id, {', '.join(METRIC_COLUMNS)} FROM metrics"
+        args: tuple = ()
+        if trial_ids is not None:
+            ids = list(trial_ids)
+            query += f" WHERE trial_id IN ({', '.join('?' * len(ids))})"
+            args = tuple(ids)
+        out: dict[int, list[dict[str, Any]]] = {}
+        for row in self.conn.execute(query + " ORDER BY trial_id, step", args):
+            out.setdefault(row[0], []).append(dict(zip(METRIC_COLUMNS, row[1:], strict=True)))
+        return out
+
+    def model(self, trial_id: int) -> bytes | None:
+        row = self.conn.execute(
+            "SELECT state FROM models WHERE trial_id = ?", (trial_id,)
+        ).fetchone()
+        return None if row is None else row[0]

@@ -3,47 +3,12 @@ temporary folder, pure torch so subprocesses start fast) and one tiny finished s
 
 from __future__ import annotations
 
-import os
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-BLOBS = textwrap.dedent(
-    '''
-    """Gaussian blobs: a user problem for the tests, built from torch alone."""
-    import torch
-    from torch import nn
-
-    from ravine.problems import Problem
-
-
-    def blobs(n=240, classes=3, features=5, hidden=16, log=None, data_seed=0, spread=2.0,
-              mse=False):
-        g = torch.Generator().manual_seed(data_seed)
-        centers = spread * torch.randn(classes, features, generator=g)
-        y = torch.randint(classes, (n,), generator=g)
-        x = centers[y] + torch.randn(n, features, generator=g)
-        split = n * 3 // 4
-
-        def model():
-            if log is not None:  # one line per model built: counts how often trials ran
-                with open(log, "a") as f:
-                    f.write("built\\n")
-            return nn.Sequential(nn.Linear(features, hidden), nn.Tanh(), nn.Linear(hidden, classes))
-
-        extra = {}
-        if mse:  # squared error on one-hot targets: gradient descent blows up when lr is large
-            extra["loss"] = lambda out, y: ((out - nn.functional.one_hot(y, classes)) ** 2).mean()
-        return Problem(
-            name="blobs", model=model, **extra, x_train=x[:split], y_train=y[:split],
-            x_val=x[split:], y_val=y[split:], target=0.9,
-        )
-    '''
-)
-
-SRC = str(Path(__file__).resolve().parents[2] / "src")
+from support.study import BLOBS, tiny_spec
 
 
 @pytest.fixture(scope="session")
@@ -53,30 +18,6 @@ def user_module(tmp_path_factory) -> Path:
     (folder / "ravine_test_blobs.py").write_text(BLOBS)
     sys.path.insert(0, str(folder))
     return folder
-
-
-def child_env(user_module: Path) -> dict[str, str]:
-    """Environment for a child Python that imports this checkout and the user module."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([SRC, str(user_module), env.get("PYTHONPATH", "")])
-    env["OMP_NUM_THREADS"] = "1"
-    return env
-
-
-def tiny_spec(**overrides) -> dict:
-    spec = {
-        "name": "tiny",
-        "seeds": [0, 1],
-        "budget": {"epochs": 2},
-        "batch_size": 30,
-        "problems": [{"name": "ravine_test_blobs:blobs"}],
-        "optimizers": [
-            {"name": "sgd", "lr": {"log": [1e-2, 1.0, 3]}},
-            {"name": "adam", "lr": [1e-2]},
-        ],
-    }
-    spec.update(overrides)
-    return spec
 
 
 @pytest.fixture(scope="session")

@@ -13,12 +13,12 @@ import subprocess
 import pytest
 import torch
 from click.testing import CliRunner
-from conftest import tiny_spec
 
 from ravine.cli import main
 from ravine.study import Results, Store, best_settings
 from ravine.study.ensemble import ensemble_table
 from ravine.study.export import export
+from support.study import tiny_spec
 
 
 def test_ensemble_matches_a_hand_average(tiny_store):

@@ -11,12 +11,12 @@ import time
 
 import pytest
 import torch
-from conftest import child_env, tiny_spec
 
 from ravine.study import Results, Store, best_settings, run_study, run_trial, summarize
 from ravine.study.protocols import first_stage
 from ravine.study.spec import Spec
 from ravine.study.trial import METRIC_COLUMNS
+from support.study import child_env, tiny_spec
 
 
 def metric_table(path) -> dict:
@@ -109,6 +109,28 @@ def test_full_batch_trial_is_gradient_descent(user_module):
         {**cfg, "batch_size": 1, "budget": {"epochs": 1}, "eval_every": {"epochs": 1}}
     )
     assert single["steps"] == problem.n_train  # single-example SGD: one step per example
+
+
+def test_schedules_in_a_trial_follow_their_formula(user_module):
+    """A spec's schedule strings drive the optimizer: step decay halves lr every 4 steps,
+    momentum rises linearly from 0.5 to 0.9 over 8 steps (recorded lr checked per eval)."""
+    cfg = {
+        "problem": {"name": "ravine_test_blobs:blobs", "options": {}, "label": "b"},
+        "optimizer": {"name": "momentum", "label": "momentum"},
+        "hyperparameters": {"lr": 0.2, "momentum": 0.5},
+        "schedules": {"lr": "step:4:0.5", "momentum": "linear:0.5:0.9:8"},
+        "seed": 0,
+        "budget": {"steps": 12},
+        "batch_size": 30,
+        "eval_every": {"steps": 2},
+    }
+    out = run_trial(cfg)
+    steps = [r[0] for r in out["rows"]]
+    lrs = [r[METRIC_COLUMNS.index("lr")] for r in out["rows"]]
+    assert steps == [0, 2, 4, 6, 8, 10, 12]
+    assert lrs == pytest.approx([0.2 * 0.5 ** (s // 4) for s in steps], rel=1e-12)
+    unscheduled = run_trial({**cfg, "schedules": {}})
+    assert unscheduled["rows"][-1][2] != out["rows"][-1][2]
 
 
 def test_divergence_is_recorded_and_the_study_goes_on(user_module, tmp_path):

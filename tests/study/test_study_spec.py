@@ -86,6 +86,8 @@ MALFORMED = [
     ("optimizers.1.schedules", "cosine", "optimizers[1].schedules"),
     ("optimizers.1.schedules", {"lr": 3}, "optimizers[1].schedules.lr"),
     ("optimizers.1.schedules", {"gamma": "cosine:10"}, "optimizers[1].schedules.gamma"),
+    ("optimizers.1.schedules", {"lr": "cosine:ten"}, "optimizers[1].schedules.lr"),
+    ("optimizers.1.schedules", {"lr": "teapot:3"}, "optimizers[1].schedules.lr"),
     ("optimizers.1.label", "sgd", "optimizers"),
     ("save_models", "yes", "save_models"),
     ("device", 0, "device"),

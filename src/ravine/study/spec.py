@@ -387,10 +387,16 @@ class Spec:
                         f"{key}.schedules.{hp}",
                         f"must be a schedule string such as 'cosine:1000', got {s!r}",
                     )
-                if known is not None and hp not in known:
+                if known is not None and hp.split("[", 1)[0] not in known:
                     raise SpecError(
                         f"{key}.schedules.{hp}", f"{oname!r} has no hyperparameter {hp!r}"
                     )
+                from .. import schedules as _schedules
+
+                try:
+                    _schedules.parse(s)
+                except ValueError as err:
+                    raise SpecError(f"{key}.schedules.{hp}", str(err)) from None
             label = o.get("label", oname)
             if not isinstance(label, str) or not label:
                 raise SpecError(f"{key}.label", f"must be a non-empty string, got {label!r}")

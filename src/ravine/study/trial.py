@@ -103,8 +103,6 @@ def apply_schedules(optimizer: torch.optim.Optimizer, schedules: dict[str, str])
     need it."""
     if not schedules:
         return None
-    # TODO(lead): cover with a study test once ravine.schedules is merged (contract:
-    # parse("cosine:1000") -> schedule; Scheduler(optimizer, {"lr": schedule}).step()).
     from .. import schedules as _schedules
 
     return _schedules.Scheduler(

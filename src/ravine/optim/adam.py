@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .base import BOOL, NONNEGATIVE, POSITIVE, Betas, Optimizer, State, zeros
+from .base import BOOL, NONNEGATIVE, POSITIVE, Betas, Optimizer, State, arguments, zeros
 
 # ----------------------------------------------------------------------------- the rules
 
@@ -142,18 +142,7 @@ class Adam(Optimizer):
         maximize: bool = False,
         check_finite: bool = True,
     ) -> None:
-        super().__init__(
-            params,
-            lr=lr,
-            betas=betas,
-            eps=eps,
-            bias_correction=bias_correction,
-            amsgrad=amsgrad,
-            weight_decay=weight_decay,
-            decoupled_weight_decay=decoupled_weight_decay,
-            maximize=maximize,
-            check_finite=check_finite,
-        )
+        super().__init__(**arguments(locals()))
 
     def init_state(self, p: Tensor, group: Mapping[str, Any]) -> State:
         state = {"m": zeros(p), "v": zeros(p)}
@@ -184,18 +173,7 @@ class AdamW(Adam):
         maximize: bool = False,
         check_finite: bool = True,
     ) -> None:
-        super().__init__(
-            params,
-            lr=lr,
-            betas=betas,
-            eps=eps,
-            bias_correction=bias_correction,
-            amsgrad=amsgrad,
-            weight_decay=weight_decay,
-            decoupled_weight_decay=True,
-            maximize=maximize,
-            check_finite=check_finite,
-        )
+        super().__init__(**arguments(locals(), decoupled_weight_decay=True))
 
 
 class AdaMax(Optimizer):
@@ -238,16 +216,7 @@ class AdaMax(Optimizer):
         maximize: bool = False,
         check_finite: bool = True,
     ) -> None:
-        super().__init__(
-            params,
-            lr=lr,
-            betas=betas,
-            eps=eps,
-            eps_in_max=eps_in_max,
-            weight_decay=weight_decay,
-            maximize=maximize,
-            check_finite=check_finite,
-        )
+        super().__init__(**arguments(locals()))
 
     def init_state(self, p: Tensor, group: Mapping[str, Any]) -> State:
         return {"m": zeros(p), "u": zeros(p)}
@@ -298,17 +267,7 @@ class Nadam(Optimizer):
         maximize: bool = False,
         check_finite: bool = True,
     ) -> None:
-        super().__init__(
-            params,
-            lr=lr,
-            betas=betas,
-            eps=eps,
-            momentum_decay=momentum_decay,
-            weight_decay=weight_decay,
-            decoupled_weight_decay=decoupled_weight_decay,
-            maximize=maximize,
-            check_finite=check_finite,
-        )
+        super().__init__(**arguments(locals()))
 
     def init_state(self, p: Tensor, group: Mapping[str, Any]) -> State:
         one = torch.ones((), dtype=p.dtype, device=p.device)
@@ -358,16 +317,7 @@ class AdaBelief(Optimizer):
         maximize: bool = False,
         check_finite: bool = True,
     ) -> None:
-        super().__init__(
-            params,
-            lr=lr,
-            betas=betas,
-            eps=eps,
-            weight_decay=weight_decay,
-            decoupled_weight_decay=decoupled_weight_decay,
-            maximize=maximize,
-            check_finite=check_finite,
-        )
+        super().__init__(**arguments(locals()))
 
     def init_state(self, p: Tensor, group: Mapping[str, Any]) -> State:
         return {"m": zeros(p), "s": zeros(p)}

@@ -7,7 +7,7 @@ from typing import Any
 
 from torch import Tensor
 
-from .base import BOOL, NONNEGATIVE, POSITIVE, UNIT_INTERVAL, Optimizer, State, zeros
+from .base import BOOL, NONNEGATIVE, POSITIVE, UNIT_INTERVAL, Optimizer, State, arguments, zeros
 
 # ----------------------------------------------------------------------------- the rules
 
@@ -99,16 +99,7 @@ class AdaGrad(Optimizer):
         maximize: bool = False,
         check_finite: bool = True,
     ) -> None:
-        super().__init__(
-            params,
-            lr=lr,
-            eps=eps,
-            initial_accumulator=initial_accumulator,
-            eps_in_sqrt=eps_in_sqrt,
-            weight_decay=weight_decay,
-            maximize=maximize,
-            check_finite=check_finite,
-        )
+        super().__init__(**arguments(locals()))
 
     def init_state(self, p: Tensor, group: Mapping[str, Any]) -> State:
         return {"G": zeros(p) + group["initial_accumulator"]}
@@ -168,18 +159,7 @@ class RMSProp(Optimizer):
         maximize: bool = False,
         check_finite: bool = True,
     ) -> None:
-        super().__init__(
-            params,
-            lr=lr,
-            decay=decay,
-            eps=eps,
-            eps_in_sqrt=eps_in_sqrt,
-            momentum=momentum,
-            centered=centered,
-            weight_decay=weight_decay,
-            maximize=maximize,
-            check_finite=check_finite,
-        )
+        super().__init__(**arguments(locals()))
 
     def init_state(self, p: Tensor, group: Mapping[str, Any]) -> State:
         state = {"s": zeros(p), "b": zeros(p)}
@@ -227,15 +207,7 @@ class AdaDelta(Optimizer):
         maximize: bool = False,
         check_finite: bool = True,
     ) -> None:
-        super().__init__(
-            params,
-            lr=lr,
-            decay=decay,
-            eps=eps,
-            weight_decay=weight_decay,
-            maximize=maximize,
-            check_finite=check_finite,
-        )
+        super().__init__(**arguments(locals()))
 
     def init_state(self, p: Tensor, group: Mapping[str, Any]) -> State:
         return {"Eg2": zeros(p), "Edx2": zeros(p)}

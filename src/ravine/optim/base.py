@@ -40,6 +40,7 @@ __all__ = [
     "Range",
     "Rule",
     "State",
+    "arguments",
     "zeros",
 ]
 
@@ -327,6 +328,14 @@ class Optimizer(torch.optim.Optimizer):
             for name, prm in sig.parameters.items()
             if prm.default is not inspect.Parameter.empty and name != "check_finite"
         }
+
+
+def arguments(local_vars: Mapping[str, Any], **fixed: Any) -> dict[str, Any]:
+    """The arguments of a subclass ``__init__``, from its ``locals()``, to pass on to
+    :class:`Optimizer`: ``super().__init__(**arguments(locals()))``. Keywords in ``fixed``
+    are added (or override), e.g. ``decoupled_weight_decay=True`` for AdamW."""
+    args = {k: v for k, v in local_vars.items() if k not in ("self", "__class__")}
+    return args | fixed
 
 
 def zeros(p: Tensor) -> Tensor:

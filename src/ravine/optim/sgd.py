@@ -11,7 +11,7 @@ from typing import Any
 
 from torch import Tensor
 
-from .base import BOOL, UNIT_INTERVAL, Optimizer, State, zeros
+from .base import BOOL, UNIT_INTERVAL, Optimizer, State, arguments, zeros
 
 # ----------------------------------------------------------------------------- the rules
 
@@ -91,9 +91,7 @@ class SGD(Optimizer):
         maximize: bool = False,
         check_finite: bool = True,
     ) -> None:
-        super().__init__(
-            params, lr=lr, weight_decay=weight_decay, maximize=maximize, check_finite=check_finite
-        )
+        super().__init__(**arguments(locals()))
 
 
 class Momentum(Optimizer):
@@ -139,15 +137,7 @@ class Momentum(Optimizer):
         maximize: bool = False,
         check_finite: bool = True,
     ) -> None:
-        super().__init__(
-            params,
-            lr=lr,
-            momentum=momentum,
-            lr_in_velocity=lr_in_velocity,
-            weight_decay=weight_decay,
-            maximize=maximize,
-            check_finite=check_finite,
-        )
+        super().__init__(**arguments(locals()))
 
 
 class Nesterov(Optimizer):
@@ -191,15 +181,7 @@ class Nesterov(Optimizer):
         maximize: bool = False,
         check_finite: bool = True,
     ) -> None:
-        super().__init__(
-            params,
-            lr=lr,
-            momentum=momentum,
-            lookahead=lookahead,
-            weight_decay=weight_decay,
-            maximize=maximize,
-            check_finite=check_finite,
-        )
+        super().__init__(**arguments(locals()))
 
     def gradient_offset(self, p: Tensor, state: State, group: Mapping[str, Any]) -> Tensor | None:
         return group["momentum"] * state["v"] if group["lookahead"] else None

@@ -69,5 +69,14 @@ def list_(what: str) -> None:
     _print_table(LISTERS[key]())
 
 
+# -- races on landscapes (ravine.race_cli) ------------------------------------------------
+from .race_cli import landscape_rows as _landscape_rows  # noqa: E402
+from .race_cli import race_command as _race_command  # noqa: E402
+
+lister("landscapes")(_landscape_rows)
+main.add_command(_race_command)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
+

@@ -97,14 +97,22 @@ def test_hyperparameters_beyond_lr_vary_across_the_batch():
     assert mom.coords["momentum"].tolist() == [0.5, 0.9, 0.99]
     for i, lr in enumerate([1e-3, 2e-3]):
         for k, mu in enumerate([0.5, 0.9, 0.99]):
-            ref = _manual(f, lambda p, lr=lr, mu=mu: torch.optim.SGD(p, lr=lr, momentum=mu),
-                          f.default_start, STEPS)
+            ref = _manual(
+                f,
+                lambda p, lr=lr, mu=mu: torch.optim.SGD(p, lr=lr, momentum=mu),
+                f.default_start,
+                STEPS,
+            )
             torch.testing.assert_close(mom.positions[i, k, 0, 0], ref, rtol=1e-10, atol=1e-12)
     adam = result["adam"]
     assert adam.axes == ("lr", "betas", "start", "seed")
     for k, betas in enumerate([(0.9, 0.999), (0.5, 0.9)]):
-        ref = _manual(f, lambda p, b=betas: torch.optim.Adam(p, lr=2e-3, betas=b, eps=1e-6),
-                      f.default_start, STEPS)
+        ref = _manual(
+            f,
+            lambda p, b=betas: torch.optim.Adam(p, lr=2e-3, betas=b, eps=1e-6),
+            f.default_start,
+            STEPS,
+        )
         torch.testing.assert_close(adam.positions[1, k, 0, 0], ref, rtol=1e-10, atol=1e-12)
 
 
@@ -133,14 +141,18 @@ class NormalizedGD(optim.Optimizer):
         return p - lr * g / g.norm(), {}
 
     def __init__(self, params, lr=0.1, *, check_finite=True):
-        super().__init__(params, lr=lr, weight_decay=0.0, maximize=False,
-                         check_finite=check_finite)
+        super().__init__(params, lr=lr, weight_decay=0.0, maximize=False, check_finite=check_finite)
 
 
 def test_non_elementwise_optimizers_run_one_per_trajectory():
     f = landscapes.get("quadratic", condition=5.0)
-    result = race(f, {"ngd": {"optimizer": NormalizedGD}}, lrs=[0.05, 0.1],
-                  starts=[[1.0, 1.0], [-1.5, 0.3]], steps=10)
+    result = race(
+        f,
+        {"ngd": {"optimizer": NormalizedGD}},
+        lrs=[0.05, 0.1],
+        starts=[[1.0, 1.0], [-1.5, 0.3]],
+        steps=10,
+    )
     run = result["ngd"]
     assert not run.batched
     for i, lr in enumerate([0.05, 0.1]):
@@ -199,8 +211,9 @@ def test_divergent_rows_do_not_disturb_the_others():
 
 def test_saddle_from_y0_zero_stays_on_the_line_and_is_caught_by_the_saddle():
     f = landscapes.get("saddle")
-    result = race(f, ["sgd", "momentum", "adam"], lrs=0.05, starts=[[1.0, 0.0], [1.0, 1e-3]],
-                  steps=400)
+    result = race(
+        f, ["sgd", "momentum", "adam"], lrs=0.05, starts=[[1.0, 0.0], [1.0, 1e-3]], steps=400
+    )
     for label in ("sgd", "momentum", "adam"):
         run = result[label]
         assert torch.equal(run.positions[0, 0, 0, :, 1], torch.zeros(401, dtype=torch.float64))
@@ -231,8 +244,13 @@ def test_noisy_race_is_reproducible_and_shares_noise_per_seed():
     torch.testing.assert_close(a["sgd"].positions, b["sgd"].positions, rtol=0, atol=0)
     for i, lr in enumerate([0.01, 0.02]):
         for j, seed in enumerate([0, 5]):
-            ref = _manual(f, lambda p, lr=lr: torch.optim.SGD(p, lr=lr), f.default_start, 15,
-                          noise_gen=f.generator(seed))
+            ref = _manual(
+                f,
+                lambda p, lr=lr: torch.optim.SGD(p, lr=lr),
+                f.default_start,
+                15,
+                noise_gen=f.generator(seed),
+            )
             torch.testing.assert_close(a["sgd"].positions[i, 0, j], ref)
     # different seeds see different noise
     assert not torch.equal(a["sgd"].positions[0, 0, 0], a["sgd"].positions[0, 0, 1])
@@ -245,8 +263,13 @@ def test_moons_minibatch_race_matches_manual_minibatches():
     f = landscapes.get("moons", batch_size=4)
     result = race(f, ["sgd", "adam"], lrs=0.3, seeds=[0, 1], steps=12)
     for j, seed in enumerate([0, 1]):
-        ref = _manual(f, lambda p: torch.optim.SGD(p, lr=0.3), f.default_start, 12,
-                      noise_gen=f.generator(seed))
+        ref = _manual(
+            f,
+            lambda p: torch.optim.SGD(p, lr=0.3),
+            f.default_start,
+            12,
+            noise_gen=f.generator(seed),
+        )
         torch.testing.assert_close(result["sgd"].positions[0, 0, j], ref)
 
 
@@ -270,8 +293,14 @@ def test_schedules_are_applied_through_the_scheduler(monkeypatch):
     monkeypatch.setitem(sys.modules, "ravine.schedules", fake)
     monkeypatch.setattr(ravine, "schedules", fake, raising=False)
     f = landscapes.get("quadratic", dim=1)
-    result = race(f, ["sgd"], lrs=0.5, starts=[[1.0]], steps=4,
-                  schedules={"sgd": {"lr": lambda t: 0.5 / (t + 1)}})
+    result = race(
+        f,
+        ["sgd"],
+        lrs=0.5,
+        starts=[[1.0]],
+        steps=4,
+        schedules={"sgd": {"lr": lambda t: 0.5 / (t + 1)}},
+    )
     assert len(calls) == 1
     # x_{k+1} = (1 - lr_k) x_k with lr_k = 0.5 / (k + 1)
     expect, x = [1.0], 1.0
@@ -310,3 +339,21 @@ def test_float32_race_and_summary():
     rows = result.summary()
     assert rows[0][:2] == ("optimizer", "lr") and len(rows) == 5
     assert "rosenbrock" in result.settings() and "20 steps" in result.settings()
+
+
+def test_ravine_race_is_callable_and_import_stays_light():
+    import subprocess
+
+    assert ravine.race("booth", ["sgd"], steps=3)["sgd"].positions.shape == (1, 1, 1, 4, 2)
+    from ravine import race as module
+
+    assert callable(module) and module.race is race
+    code = "import sys, ravine; print('matplotlib' in sys.modules, 'sklearn' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(__import__("pathlib").Path(ravine.__file__).parent.parent)},
+    )
+    assert out.stdout.split() == ["False", "False"]

@@ -79,4 +79,3 @@ main.add_command(_race_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
-

@@ -20,6 +20,7 @@ frozen at its last good position, and its later positions are recorded as NaN.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -345,8 +346,16 @@ def race(
     runs = {}
     for entry in entries:
         runs[entry.label] = _run(
-            landscape, entry, start_pts, seed_list, steps, schedules.get(entry.label),
-            box, float(tol), dtype, progress,
+            landscape,
+            entry,
+            start_pts,
+            seed_list,
+            steps,
+            schedules.get(entry.label),
+            box,
+            float(tol),
+            dtype,
+            progress,
         )
     return RaceResult(
         landscape=landscape,
@@ -401,17 +410,42 @@ def _run(
         for key, v in per_row.items():
             single = len(entry.lrs) == 1 if key == "lr" else False
             hp[key] = float(entry.lrs[0]) if single else v
-        _advance(landscape, entry, hp, x0, seed_index, seeds, steps, schedule, box,
-                 positions, diverged, progress, batched=True)
+        _advance(
+            landscape,
+            entry,
+            hp,
+            x0,
+            seed_index,
+            seeds,
+            steps,
+            schedule,
+            box,
+            positions,
+            diverged,
+            progress,
+            batched=True,
+        )
     else:
         for i in range(n):
             hp = {
                 key: tuple(float(t[i]) for t in v) if isinstance(v, tuple) else float(v[i])
                 for key, v in per_row.items()
             }
-            _advance(landscape, entry, hp, x0[i : i + 1], seed_index[i : i + 1], seeds, steps,
-                     schedule, box, positions[i : i + 1], diverged[i : i + 1], progress,
-                     batched=False)
+            _advance(
+                landscape,
+                entry,
+                hp,
+                x0[i : i + 1],
+                seed_index[i : i + 1],
+                seeds,
+                steps,
+                schedule,
+                box,
+                positions[i : i + 1],
+                diverged[i : i + 1],
+                progress,
+                batched=False,
+            )
 
     # Positions after a divergence are NaN (the divergence step itself keeps its value).
     after = torch.arange(steps + 1)[None, :] > diverged[:, None]
@@ -557,7 +591,9 @@ def _transpose(v: Any) -> Any:
     return v.T if isinstance(v, Tensor) else v
 
 
-def _evaluate(landscape: Landscape, positions: Tensor, chunk: int = 1 << 16) -> tuple[Tensor, Tensor]:
+def _evaluate(
+    landscape: Landscape, positions: Tensor, chunk: int = 1 << 16
+) -> tuple[Tensor, Tensor]:
     """Noise-free loss and gradient norm at every recorded position, in chunks."""
     flat = positions.reshape(-1, positions.shape[-1])
     losses = torch.empty(flat.shape[0], dtype=positions.dtype)
@@ -602,3 +638,13 @@ def _outcomes(
             arrival[rows] = last_out + 1
     outcome[~ok] = DIVERGED
     return outcome, minimum, arrival
+
+
+class _CallableModule(type(sys.modules[__name__])):
+    """``ravine.race`` is both this module and the function: calling the module races."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> RaceResult:
+        return race(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -41,7 +41,9 @@ def parse_point(text: str, dim: int, hint: str = "'--start'") -> list[float]:
     try:
         point = [float(v) for v in text.split(",")]
     except ValueError:
-        raise click.BadParameter(f"{text!r} is not comma-separated numbers", param_hint=hint)
+        raise click.BadParameter(
+            f"{text!r} is not comma-separated numbers", param_hint=hint
+        ) from None
     if len(point) != dim or not all(math.isfinite(v) for v in point):
         raise click.BadParameter(
             f"{text!r}: the landscape has dim={dim}; give {dim} finite numbers", param_hint=hint
@@ -75,8 +77,9 @@ def _check_output(out: str, figure: str) -> Path:
         )
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        raise click.BadParameter(f"{out!r}: directory {str(parent)!r} does not exist",
-                                 param_hint="'--out'")
+        raise click.BadParameter(
+            f"{out!r}: directory {str(parent)!r} does not exist", param_hint="'--out'"
+        )
     if path.is_dir():
         raise click.BadParameter(f"{out!r} is a directory", param_hint="'--out'")
     existed = path.exists()
@@ -84,8 +87,9 @@ def _check_output(out: str, figure: str) -> Path:
         with open(path, "ab"):
             pass
     except OSError as err:
-        raise click.BadParameter(f"{out!r} is not writable: {err.strerror}",
-                                 param_hint="'--out'") from None
+        raise click.BadParameter(
+            f"{out!r} is not writable: {err.strerror}", param_hint="'--out'"
+        ) from None
     if not existed:
         path.unlink()
     return path
@@ -93,32 +97,89 @@ def _check_output(out: str, figure: str) -> Path:
 
 @click.command("race")
 @click.argument("landscape")
-@click.option("--optimizers", "-o", default="sgd,momentum,nesterov,adam", show_default=True,
-              help="Comma-separated optimizer names (see `ravine list`).")
-@click.option("--lr", type=float, default=None,
-              help="One learning rate for every optimizer [default: each one's default].")
-@click.option("--lr-grid", default=None, metavar="LOW:HIGH:N",
-              help="N log-spaced learning rates from LOW to HIGH, e.g. 1e-4:1:32.")
-@click.option("--start", "starts", multiple=True, metavar="X,Y",
-              help="Start point (repeatable) [default: the landscape's].")
+@click.option(
+    "--optimizers",
+    "-o",
+    default="sgd,momentum,nesterov,adam",
+    show_default=True,
+    help="Comma-separated optimizer names (see `ravine list`).",
+)
+@click.option(
+    "--lr",
+    type=float,
+    default=None,
+    help="One learning rate for every optimizer [default: each one's default].",
+)
+@click.option(
+    "--lr-grid",
+    default=None,
+    metavar="LOW:HIGH:N",
+    help="N log-spaced learning rates from LOW to HIGH, e.g. 1e-4:1:32.",
+)
+@click.option(
+    "--start",
+    "starts",
+    multiple=True,
+    metavar="X,Y",
+    help="Start point (repeatable) [default: the landscape's].",
+)
 @click.option("--steps", type=click.IntRange(1, 10_000_000), default=200, show_default=True)
-@click.option("--noise", type=click.FloatRange(0, min_open=False), default=0.0,
-              help="Gradient noise scale (moons: the data noise).")
-@click.option("--seeds", type=click.IntRange(1, 100_000), default=1, show_default=True,
-              help="Number of noise seeds (stochastic landscapes).")
-@click.option("--option", "-O", "options", multiple=True, metavar="KEY=VALUE",
-              help="Landscape option, e.g. -O condition=50 (see `ravine list landscapes`).")
-@click.option("--figure", type=click.Choice(FIGURES), default="auto", show_default=True,
-              help="Still figure to draw (auto: contour for one lr, sensitivity for a grid).")
-@click.option("--frames", type=click.IntRange(2, 2000), default=60, show_default=True,
-              help="Frames of an animation.")
+@click.option(
+    "--noise",
+    type=click.FloatRange(0, min_open=False),
+    default=0.0,
+    help="Gradient noise scale (moons: the data noise).",
+)
+@click.option(
+    "--seeds",
+    type=click.IntRange(1, 100_000),
+    default=1,
+    show_default=True,
+    help="Number of noise seeds (stochastic landscapes).",
+)
+@click.option(
+    "--option",
+    "-O",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Landscape option, e.g. -O condition=50 (see `ravine list landscapes`).",
+)
+@click.option(
+    "--figure",
+    type=click.Choice(FIGURES),
+    default="auto",
+    show_default=True,
+    help="Still figure to draw (auto: contour for one lr, sensitivity for a grid).",
+)
+@click.option(
+    "--frames",
+    type=click.IntRange(2, 2000),
+    default=60,
+    show_default=True,
+    help="Frames of an animation.",
+)
 @click.option("--float32", is_flag=True, help="Race in float32 (faster, less exact).")
-@click.option("--out", required=True, metavar="PATH",
-              help="Output: .png .svg .pdf (figure), .gif .mp4 (animation), .html (page).")
+@click.option(
+    "--out",
+    required=True,
+    metavar="PATH",
+    help="Output: .png .svg .pdf (figure), .gif .mp4 (animation), .html (page).",
+)
 def race_command(
-    landscape: str, optimizers: str, lr: float | None, lr_grid: str | None,
-    starts: tuple[str, ...], steps: int, noise: float, seeds: int, options: tuple[str, ...],
-    figure: str, frames: int, float32: bool, out: str,
+    landscape: str,
+    optimizers: str,
+    lr: float | None,
+    lr_grid: str | None,
+    starts: tuple[str, ...],
+    steps: int,
+    noise: float,
+    seeds: int,
+    options: tuple[str, ...],
+    figure: str,
+    frames: int,
+    float32: bool,
+    out: str,
 ) -> None:
     """Race optimizers on LANDSCAPE (see `ravine list landscapes`) and draw the race.
 
@@ -141,13 +202,15 @@ def race_command(
         except ValueError as err:
             raise click.BadParameter(str(err), param_hint="'--optimizers'") from None
     if len(set(names)) != len(names):
-        raise click.BadParameter(f"{optimizers!r} names an optimizer twice",
-                                 param_hint="'--optimizers'")
+        raise click.BadParameter(
+            f"{optimizers!r} names an optimizer twice", param_hint="'--optimizers'"
+        )
     if lr is not None and lr_grid is not None:
         raise click.UsageError("give --lr or --lr-grid, not both")
     if lr is not None and not (lr >= 0 and math.isfinite(lr)):
-        raise click.BadParameter(f"{lr!r}: a learning rate is a finite number >= 0",
-                                 param_hint="'--lr'")
+        raise click.BadParameter(
+            f"{lr!r}: a learning rate is a finite number >= 0", param_hint="'--lr'"
+        )
     lrs = parse_lr_grid(lr_grid) if lr_grid is not None else lr
     opts = {}
     for item in options:
@@ -163,8 +226,10 @@ def race_command(
     path = _check_output(out, figure)
     suffix = path.suffix.lower()
     if suffix in {".gif", ".mp4"} and land.dim != 2:
-        raise click.BadParameter(f"an animation needs a 2-D landscape; {land.name} has "
-                                 f"dim={land.dim}", param_hint="'--out'")
+        raise click.BadParameter(
+            f"an animation needs a 2-D landscape; {land.name} has dim={land.dim}",
+            param_hint="'--out'",
+        )
     if suffix == ".mp4":
         from .plot import bundled_ffmpeg
 
@@ -181,10 +246,19 @@ def race_command(
 
     n_lrs = len(lrs) if isinstance(lrs, list) else 1
     total = len(names) * n_lrs * max(1, len(points or [0])) * len(seed_list) * steps
-    with click.progressbar(length=total, label=f"racing on {land.name}", file=None,
-                           show_pos=True) as bar:
-        result = race(land, names, lrs=lrs, starts=points, steps=steps, seeds=seed_list,
-                      dtype=torch.float32 if float32 else torch.float64, progress=bar.update)
+    with click.progressbar(
+        length=total, label=f"racing on {land.name}", file=None, show_pos=True
+    ) as bar:
+        result = race(
+            land,
+            names,
+            lrs=lrs,
+            starts=points,
+            steps=steps,
+            seeds=seed_list,
+            dtype=torch.float32 if float32 else torch.float64,
+            progress=bar.update,
+        )
 
     # -- drawing -------------------------------------------------------------------------
     from . import plot
@@ -196,10 +270,7 @@ def race_command(
     else:
         choice = figure
         if choice == "auto":
-            if n_lrs > 1:
-                choice = "sensitivity"
-            else:
-                choice = "contour" if land.dim == 2 else "loss"
+            choice = "sensitivity" if n_lrs > 1 else "contour" if land.dim == 2 else "loss"
         draw = {
             "contour": plot.contour_figure,
             "surface": plot.surface_figure,
@@ -221,10 +292,7 @@ def landscape_rows() -> list[tuple[str, ...]]:
     rows = [("name", "dim", "global minimum", "options", "description")]
     for name in landscapes.names():
         opts = landscapes.options(name)
-        if name == "moons":
-            land = landscapes.get(name)
-        else:
-            land = landscapes.get(name)
+        land = landscapes.get(name)
         best = land.global_minimum
         where = (
             "none (saddle)"

@@ -138,9 +138,9 @@ def test_formulas_written_out():
 
 
 def test_get_errors():
-    with pytest.raises(ValueError, match="unknown landscape 'nope'.*rosenbrock"):
+    with pytest.raises(ValueError, match=r"unknown landscape 'nope'.*rosenbrock"):
         landscapes.get("nope")
-    with pytest.raises(ValueError, match="unknown option.*colour.*allowed options: condition"):
+    with pytest.raises(ValueError, match=r"unknown option.*colour.*allowed options: condition"):
         landscapes.get("quadratic", colour=1)
     with pytest.raises(ValueError, match="condition must be >= 1"):
         landscapes.get("quadratic", condition=0.5)

@@ -67,8 +67,9 @@ def get(name: str, *, noise: float = 0.0, noise_seed: int = 0, **opts: Any) -> L
     if builder is moons:
         allowed_shown = ", ".join(allowed)
         if unknown:
-            raise ValueError(f"moons: unknown option(s) {', '.join(unknown)}; allowed: "
-                             f"{allowed_shown}")
+            raise ValueError(
+                f"moons: unknown option(s) {', '.join(unknown)}; allowed: {allowed_shown}"
+            )
         return builder(noise=noise if noise else 0.2, **opts)
     if unknown:
         shown = ", ".join(allowed) or "none"

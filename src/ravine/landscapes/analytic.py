@@ -28,7 +28,9 @@ def refine(fn: LossFn, approx: Sequence[float], iterations: int = 50) -> tuple[f
     for _ in range(iterations):
         xr = x.clone().requires_grad_(True)
         (g,) = torch.autograd.grad(fn(xr), xr, create_graph=True)
-        h = torch.stack([torch.autograd.grad(g[i], xr, retain_graph=True)[0] for i in range(len(x))])
+        h = torch.stack(
+            [torch.autograd.grad(g[i], xr, retain_graph=True)[0] for i in range(len(x))]
+        )
         step = torch.linalg.solve(h.detach(), g.detach())
         x = x - step
         if float(step.abs().max()) < 1e-15:
@@ -108,13 +110,17 @@ def quadratic(
     exps = torch.linspace(0, 1, dim, dtype=torch.float64) if dim > 1 else torch.zeros(1)
     lam = curvature * condition**exps
     a = math.radians(angle)
-    rot = torch.tensor([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]]) if dim == 2 else None
+    rot = (
+        torch.tensor([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+        if dim == 2
+        else None
+    )
 
     def fn(x: Tensor) -> Tensor:
         z = x @ rot.to(x.dtype) if rot is not None and angle else x
         return 0.5 * (lam.to(x.dtype) * z * z).sum(-1)
 
-    half = 2.0 if dim > 1 else 2.0
+    half = 2.0
     start = [1.8] + [0.6] * (dim - 1) if dim > 1 else [1.8]
     if rot is not None and angle:
         start = (rot.double() @ torch.tensor(start, dtype=torch.float64)).tolist()
@@ -127,6 +133,7 @@ def quadratic(
         default_start=tuple(start),
         description=f"A quadratic ravine with condition number {condition:g}.",
         options={"condition": condition, "curvature": curvature, "dim": dim, "angle": angle},
+        log_scale=True,
     )
 
 
@@ -223,8 +230,12 @@ def himmelblau() -> Landscape:
     )
     saddles = tuple(
         _point(_himmelblau, p, "saddle")
-        for p in ((0.086677, 2.884255), (-3.073026, -0.081353), (3.385154, 0.073852),
-                  (-0.127961, -1.953715))
+        for p in (
+            (0.086677, 2.884255),
+            (-3.073026, -0.081353),
+            (3.385154, 0.073852),
+            (-0.127961, -1.953715),
+        )
     )
     return Landscape(
         name="himmelblau",
@@ -342,8 +353,10 @@ def goldstein_price() -> Landscape:
         fn=_goldstein_price,
         dim=2,
         domain=((-2.0, 2.0), (-2.0, 2.0)),
-        minima=(Point((0.0, -1.0), 3.0, "global"),)
-        + tuple(_point(_goldstein_price, p) for p in locals_),
+        minima=(
+            Point((0.0, -1.0), 3.0, "global"),
+            *tuple(_point(_goldstein_price, p) for p in locals_),
+        ),
         default_start=(-1.2, 1.4),
         description="Goldstein-Price: values over six decades, minimum 3 at (0, -1).",
         log_scale=True,

@@ -116,8 +116,9 @@ class Landscape:
 
     def settings(self) -> str:
         """A short description of the landscape and its options, for figure captions."""
-        shown = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                          for k, v in self.options.items())
+        shown = ", ".join(
+            f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.options.items()
+        )
         return f"{self.name}({shown})" if shown else self.name
 
     def __repr__(self) -> str:

@@ -39,15 +39,20 @@ def frame_steps(steps: int, frames: int) -> list[int]:
 
 
 def race_frames(
-    result: RaceResult, *, frames: int = 60, size: tuple[float, float] = (6.4, 5.6),
-    dpi: int = 80, title: str | None = None,
+    result: RaceResult,
+    *,
+    frames: int = 60,
+    size: tuple[float, float] = (6.4, 5.6),
+    dpi: int = 80,
+    title: str | None = None,
 ) -> list[np.ndarray]:
     """RGB frames (``uint8 [H, W, 3]``) of the race, paths growing step by step."""
     plt = _plt()
     landscape = result.landscape
     if landscape.dim != 2:
-        raise ValueError(f"an animated race needs a 2-D landscape; {landscape.name} has "
-                         f"dim={landscape.dim}")
+        raise ValueError(
+            f"an animated race needs a 2-D landscape; {landscape.name} has dim={landscape.dim}"
+        )
     fig, ax = plt.subplots(figsize=size, dpi=dpi)
     fig.subplots_adjust(left=0.1, right=0.97, top=0.92, bottom=0.2)
     draw_landscape(ax, landscape)
@@ -57,18 +62,35 @@ def race_frames(
         trajs = [pos for _, pos in run.trajectories()]
         alpha = _alpha(len(trajs))
         for k, pos in enumerate(trajs):
-            (line,) = ax.plot([], [], color=colors[label], lw=1.8, alpha=alpha,
-                              label=label if k == 0 else None, zorder=3)
-            (head,) = ax.plot([], [], marker="o", ms=6, color=colors[label], mec="black",
-                              mew=0.6, zorder=4)
+            (line,) = ax.plot(
+                [],
+                [],
+                color=colors[label],
+                lw=1.8,
+                alpha=alpha,
+                label=label if k == 0 else None,
+                zorder=3,
+            )
+            (head,) = ax.plot(
+                [], [], marker="o", ms=6, color=colors[label], mec="black", mew=0.6, zorder=4
+            )
             artists.append((pos.numpy(), line, head))
     for s in result.starts:
-        ax.plot(float(s[0]), float(s[1]), marker="o", ms=8, color="white", mec="black",
-                mew=1.2, zorder=6)
+        ax.plot(
+            float(s[0]),
+            float(s[1]),
+            marker="o",
+            ms=8,
+            color="white",
+            mec="black",
+            mew=1.2,
+            zorder=6,
+        )
     ax.legend(loc="upper left", ncol=2)
     ax.set_title(title or f"{landscape.name}", loc="left")
-    counter = ax.text(0.99, 0.01, "", transform=ax.transAxes, ha="right", va="bottom",
-                      fontsize=9, color="black")
+    counter = ax.text(
+        0.99, 0.01, "", transform=ax.transAxes, ha="right", va="bottom", fontsize=9, color="black"
+    )
     _caption(fig, result, 88)
     out = []
     for k in frame_steps(result.steps, frames):
@@ -84,8 +106,14 @@ def race_frames(
 
 
 def animate(
-    result: RaceResult, path: str | Path, *, frames: int = 60, fps: int = 15,
-    size: tuple[float, float] = (6.4, 5.6), dpi: int = 80, title: str | None = None,
+    result: RaceResult,
+    path: str | Path,
+    *,
+    frames: int = 60,
+    fps: int = 15,
+    size: tuple[float, float] = (6.4, 5.6),
+    dpi: int = 80,
+    title: str | None = None,
 ) -> Path:
     """Write the animated race to ``path``: ``.gif`` (Pillow) or ``.mp4`` (bundled ffmpeg)."""
     path = Path(path)
@@ -97,11 +125,13 @@ def animate(
     if suffix == ".gif":
         from PIL import Image
 
-        pics = [Image.fromarray(a).quantize(colors=128, method=Image.Quantize.MEDIANCUT)
-                for a in images]
+        pics = [
+            Image.fromarray(a).quantize(colors=128, method=Image.Quantize.MEDIANCUT) for a in images
+        ]
         hold = [int(1000 / fps)] * (len(pics) - 1) + [2000]
-        pics[0].save(path, save_all=True, append_images=pics[1:], duration=hold, loop=0,
-                     optimize=True)
+        pics[0].save(
+            path, save_all=True, append_images=pics[1:], duration=hold, loop=0, optimize=True
+        )
         return path
     import imageio_ffmpeg
 
@@ -112,8 +142,14 @@ def animate(
     os.environ["IMAGEIO_FFMPEG_EXE"] = exe
     try:
         writer = imageio_ffmpeg.write_frames(
-            str(path), (w2, h2), fps=fps, codec="libx264", pix_fmt_out="yuv420p",
-            macro_block_size=1, quality=7, ffmpeg_log_level="error",
+            str(path),
+            (w2, h2),
+            fps=fps,
+            codec="libx264",
+            pix_fmt_out="yuv420p",
+            macro_block_size=1,
+            quality=7,
+            ffmpeg_log_level="error",
         )
         writer.send(None)
         for img in [*images, *[images[-1]] * fps]:

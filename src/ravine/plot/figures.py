@@ -73,8 +73,9 @@ def surface_grid(landscape: Landscape, n: int = 200, levels: int = 30) -> Grid:
         positive = gap[gap > 0]
         lo = float(positive.min()) if positive.numel() else 1e-12
         lo = max(lo, float(gap.max()) * 1e-10, 1e-12)
-        lv = floor + torch.logspace(math.log10(lo), math.log10(float(gap.max())), levels,
-                                    dtype=torch.float64)
+        lv = floor + torch.logspace(
+            math.log10(lo), math.log10(float(gap.max())), levels, dtype=torch.float64
+        )
         return Grid(X, Y, Z, lv, True)
     return Grid(X, Y, Z, torch.linspace(zmin, zmax, levels, dtype=torch.float64), False)
 
@@ -126,7 +127,7 @@ def _plt():
 
 
 def _caption(fig, result: RaceResult, width: int = 110) -> None:
-    text = "\n".join(textwrap.wrap(result.settings(), width)) + "\n" + NOTE
+    text = "\n".join(textwrap.wrap(result.settings(), int(width * 1.5))) + "\n" + NOTE
     fig.text(0.01, 0.005, text, fontsize=7.5, color="#444444", va="bottom", ha="left")
 
 
@@ -157,12 +158,29 @@ def draw_landscape(ax, landscape: Landscape, grid: Grid | None = None, markers: 
         ax.contour(X, Y, Z, levels=levels, **lines)
     if markers:
         for k, p in enumerate(landscape.minima):
-            ax.plot(*p.location[:2], marker="*", ms=15 if k == 0 else 11, color="white",
-                    mec="black", mew=0.8, zorder=5, ls="none",
-                    label="minimum" if k == 0 else None)
+            ax.plot(
+                *p.location[:2],
+                marker="*",
+                ms=15 if k == 0 else 11,
+                color="white",
+                mec="black",
+                mew=0.8,
+                zorder=5,
+                ls="none",
+                label="minimum" if k == 0 else None,
+            )
         for k, p in enumerate(landscape.saddles):
-            ax.plot(*p.location[:2], marker="X", ms=9, color="white", mec="black", mew=0.8,
-                    zorder=5, ls="none", label="saddle" if k == 0 else None)
+            ax.plot(
+                *p.location[:2],
+                marker="X",
+                ms=9,
+                color="white",
+                mec="black",
+                mew=0.8,
+                zorder=5,
+                ls="none",
+                label="saddle" if k == 0 else None,
+            )
     (x0, x1), (y0, y1) = landscape.domain[:2]
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -189,15 +207,39 @@ def contour_figure(result: RaceResult, *, title: str | None = None, size=(7.2, 6
         alpha = _alpha(len(trajs))
         for k, (_, pos) in enumerate(trajs):
             p = pos[:, :2].numpy()
-            ax.plot(p[:, 0], p[:, 1], color=colors[label], lw=1.6, alpha=alpha,
-                    label=label if k == 0 else None, zorder=3)
+            ax.plot(
+                p[:, 0],
+                p[:, 1],
+                color=colors[label],
+                lw=1.6,
+                alpha=alpha,
+                label=label if k == 0 else None,
+                zorder=3,
+            )
             good = p[~torch.isnan(pos[:, 0]).numpy()]
             if len(good):
-                ax.plot(*good[-1], marker="o", ms=4.5, color=colors[label], mec="black",
-                        mew=0.5, zorder=4, alpha=min(1.0, alpha + 0.2))
+                ax.plot(
+                    *good[-1],
+                    marker="o",
+                    ms=4.5,
+                    color=colors[label],
+                    mec="black",
+                    mew=0.5,
+                    zorder=4,
+                    alpha=min(1.0, alpha + 0.2),
+                )
     for s in result.starts:
-        ax.plot(float(s[0]), float(s[1]), marker="o", ms=8, color="white", mec="black",
-                mew=1.2, zorder=6, ls="none")
+        ax.plot(
+            float(s[0]),
+            float(s[1]),
+            marker="o",
+            ms=8,
+            color="white",
+            mec="black",
+            mew=1.2,
+            zorder=6,
+            ls="none",
+        )
     ax.plot([], [], marker="o", ms=8, color="white", mec="black", ls="none", label="start")
     ax.legend(loc="upper left", ncol=2)
     ax.set_title(title or f"{landscape.name}: {landscape.description}", loc="left")
@@ -220,18 +262,34 @@ def surface_figure(result: RaceResult, *, title: str | None = None, size=(7.6, 6
     ax = fig.add_subplot(projection="3d", computed_zorder=False)
     fig.subplots_adjust(left=0.0, right=1.0, top=0.95, bottom=0.12)
     Zs = height(grid.Z)
-    ax.plot_surface(grid.X.numpy(), grid.Y.numpy(), Zs.numpy(), cmap="Blues_r", alpha=0.6,
-                    linewidth=0, antialiased=True, rstride=1, cstride=1, zorder=1)
+    ax.plot_surface(
+        grid.X.numpy(),
+        grid.Y.numpy(),
+        Zs.numpy(),
+        cmap="Blues_r",
+        alpha=0.6,
+        linewidth=0,
+        antialiased=True,
+        rstride=1,
+        cstride=1,
+        zorder=1,
+    )
     colors = _colors(result)
     (x0, x1), (y0, y1) = landscape.domain[:2]
     for label, run in result.runs.items():
         for k, (_, pos) in enumerate(run.trajectories()):
-            inside = ((pos[:, 0] >= x0) & (pos[:, 0] <= x1) & (pos[:, 1] >= y0)
-                      & (pos[:, 1] <= y1))
+            inside = (pos[:, 0] >= x0) & (pos[:, 0] <= x1) & (pos[:, 1] >= y0) & (pos[:, 1] <= y1)
             p = torch.where(inside[:, None], pos, math.nan)
             z = height(landscape.loss(p.nan_to_num(0.0))).where(inside, math.nan)
-            ax.plot(p[:, 0].numpy(), p[:, 1].numpy(), z.numpy(), color=colors[label], lw=2,
-                    label=label if k == 0 else None, zorder=5)
+            ax.plot(
+                p[:, 0].numpy(),
+                p[:, 1].numpy(),
+                z.numpy(),
+                color=colors[label],
+                lw=2,
+                label=label if k == 0 else None,
+                zorder=5,
+            )
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     ax.set_zlabel("log10(f - f*)" if grid.log else "f")
@@ -250,8 +308,9 @@ def coordinates_figure(result: RaceResult, *, title: str | None = None, max_colu
         keep = torch.linspace(0, len(lrs) - 1, max_columns).round().long().tolist()
         lrs = [lrs[i] for i in keep]
     dims = min(landscape.dim, 2)
-    fig, axes = plt.subplots(dims, len(lrs), figsize=(3.4 * len(lrs) + 0.6, 2.6 * dims + 1.0),
-                             sharex=True, squeeze=False)
+    fig, axes = plt.subplots(
+        dims, len(lrs), figsize=(3.4 * len(lrs) + 0.6, 2.6 * dims + 1.0), sharex=True, squeeze=False
+    )
     fig.subplots_adjust(left=0.08, right=0.98, top=0.86, bottom=0.22, hspace=0.15, wspace=0.28)
     colors = _colors(result)
     best = landscape.global_minimum
@@ -263,9 +322,13 @@ def coordinates_figure(result: RaceResult, *, title: str | None = None, max_colu
             pos = run.positions[i].reshape(-1, result.steps + 1, landscape.dim)
             for k in range(pos.shape[0]):
                 for d in range(dims):
-                    axes[d, c].plot(pos[k, :, d].numpy(), color=colors[label], lw=1.4,
-                                    alpha=_alpha(pos.shape[0]),
-                                    label=label if (k == 0 and d == 0) else None)
+                    axes[d, c].plot(
+                        pos[k, :, d].numpy(),
+                        color=colors[label],
+                        lw=1.4,
+                        alpha=_alpha(pos.shape[0]),
+                        label=label if (k == 0 and d == 0) else None,
+                    )
         for d in range(dims):
             if best is not None:
                 axes[d, c].axhline(best.location[d], color="black", lw=0.8, ls=":")
@@ -292,8 +355,13 @@ def loss_figure(result: RaceResult, *, title: str | None = None, size=(7.2, 4.8)
         rows = gap.reshape(-1, result.steps + 1)
         for k in range(rows.shape[0]):
             y = rows[k].clamp_min(1e-16) if has_min else rows[k]
-            ax.plot(y.numpy(), color=colors[label], lw=1.4, alpha=_alpha(rows.shape[0]),
-                    label=label if k == 0 else None)
+            ax.plot(
+                y.numpy(),
+                color=colors[label],
+                lw=1.4,
+                alpha=_alpha(rows.shape[0]),
+                label=label if k == 0 else None,
+            )
     if has_min:
         ax.set_yscale("log")
         ax.set_ylabel("f(x) - f*")
@@ -314,25 +382,47 @@ def sensitivity_figure(result: RaceResult, *, title: str | None = None, size=(7.
     fig.subplots_adjust(left=0.12, right=0.97, top=0.9, bottom=0.24)
     colors = _colors(result)
     finite = torch.cat([v[v.isfinite()] for v in data.high.values()] or [torch.ones(1)])
-    top = float(finite.max()) * 10 if finite.numel() else 1.0
+    top = min(float(finite.max()) * 10, 1e300) if finite.numel() else 1.0
+    has_min = result.landscape.global_minimum is not None
     for label in data.lrs:
         lr = data.lrs[label].numpy()
-        center = data.center[label].clamp_min(1e-16)
+        center = data.center[label].clamp_min(1e-16) if has_min else data.center[label]
         ok = center.isfinite()
-        ax.plot(lr, torch.where(ok, center, math.nan).numpy(), color=colors[label], lw=1.8,
-                marker="o", ms=3, label=label)
-        lo = data.low[label].clamp_min(1e-16)
-        hi = data.high[label].clamp(1e-16, top)
-        ax.fill_between(lr, lo.nan_to_num(top).numpy(), hi.nan_to_num(top).numpy(),
-                        color=colors[label], alpha=0.12, lw=0)
+        ax.plot(
+            lr,
+            torch.where(ok, center, math.nan).numpy(),
+            color=colors[label],
+            lw=1.8,
+            marker="o",
+            ms=3,
+            label=label,
+        )
+        lo = data.low[label].clamp(1e-16 if has_min else -top, top)
+        hi = data.high[label].clamp(1e-16 if has_min else -top, top)
+        ax.fill_between(
+            lr,
+            lo.nan_to_num(top).numpy(),
+            hi.nan_to_num(top).numpy(),
+            color=colors[label],
+            alpha=0.12,
+            lw=0,
+        )
         div = data.diverged[label] > 0.5
         if bool(div.any()):
-            ax.plot(lr[div.numpy()], [top] * int(div.sum()), ls="none", marker="x",
-                    color=colors[label], ms=6)
+            ax.plot(
+                lr[div.numpy()],
+                [top] * int(div.sum()),
+                ls="none",
+                marker="x",
+                color=colors[label],
+                ms=6,
+            )
     ax.set_xscale("log")
-    ax.set_yscale("log")
+    ax.set_yscale("log" if has_min else "symlog")
     ax.set_xlabel("learning rate")
-    ax.set_ylabel(f"f - f* after {result.steps} steps")
+    ax.set_ylabel(
+        f"f - f* after {result.steps} steps" if has_min else f"f after {result.steps} steps"
+    )
     ax.legend(loc="best", ncol=2, title="x: diverged", title_fontsize=8)
     ax.set_title(title or f"Learning-rate sensitivity on {result.landscape.name}", loc="left")
     _caption(fig, result, 100)

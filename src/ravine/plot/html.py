@@ -36,7 +36,9 @@ def write_html(result: RaceResult, path: str | Path, *, frames: int = 50) -> Pat
             gif = animate(result, Path(tmp) / "race.gif", frames=frames)
             data = base64.b64encode(gif.read_bytes()).decode()
         parts.append(f'<img alt="animated race" src="data:image/gif;base64,{data}">')
-        parts.append(f'<img alt="contour" src="data:image/png;base64,{_png(contour_figure(result))}">')
+        parts.append(
+            f'<img alt="contour" src="data:image/png;base64,{_png(contour_figure(result))}">'
+        )
     parts.append(f'<img alt="loss" src="data:image/png;base64,{_png(loss_figure(result))}">')
     if any(len(run.lrs) > 1 for run in result.runs.values()):
         fig = sensitivity_figure(result)

@@ -22,13 +22,13 @@ def optimizers(scale: float) -> dict[str, dict[str, float]]:
 def main() -> None:
     out = out_dir(__doc__)
     beale = race("beale", optimizers(1.0), starts=[[1.0, 1.4]], steps=400)
-    plot.save(plot.contour_figure(beale), out / "race_beale.png")
-    plot.save(plot.surface_figure(beale), out / "race_beale_surface.png")
+    plot.save(plot.contour_figure(beale), out / "race_beale.png", palette=True)
+    plot.save(plot.surface_figure(beale), out / "race_beale_surface.png", palette=True)
     valley = race("rosenbrock", optimizers(1.0), starts=[[-1.5, 2.0]], steps=600)
-    plot.save(plot.contour_figure(valley), out / "race_rosenbrock.png")
-    plot.save(plot.loss_figure(valley), out / "race_rosenbrock_loss.png")
+    plot.save(plot.contour_figure(valley), out / "race_rosenbrock.png", palette=True)
+    plot.save(plot.loss_figure(valley), out / "race_rosenbrock_loss.png", palette=True)
     saddle = race("saddle", optimizers(10.0), starts=[[1.0, 1e-3]], steps=200)
-    plot.save(plot.contour_figure(saddle), out / "race_saddle.png")
+    plot.save(plot.contour_figure(saddle), out / "race_saddle.png", palette=True)
     for result in (beale, valley, saddle):
         print(result.landscape.name)
         for row in result.summary():

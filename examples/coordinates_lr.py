@@ -14,7 +14,7 @@ def main() -> None:
     out = out_dir(__doc__)
     result = race("quadratic", ["sgd", "momentum"], lrs=[0.02, 0.1, 0.19], steps=80)
     fig = plot.coordinates_figure(result, title="x(t), y(t) on a ravine at three learning rates")
-    plot.save(fig, out / "coordinates_lr.png")
+    plot.save(fig, out / "coordinates_lr.png", palette=True)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ def main() -> None:
     lrs = [1e-5 * 10 ** (7 * k / 35) for k in range(36)]
     starts = [[-1.5, 2.0], [-1.0, -0.5], [0.0, 2.5], [1.8, 0.0]]
     result = race("rosenbrock", NAMES, lrs=lrs, starts=starts, steps=500)
-    plot.save(plot.sensitivity_figure(result), out / "lr_sensitivity.png")
+    plot.save(plot.sensitivity_figure(result), out / "lr_sensitivity.png", palette=True)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ def main() -> None:
     out = out_dir(__doc__)
     result = race("plateau", OPTIMIZERS, starts=[[-2.0, 1.8]], steps=300)
     fig = plot.contour_figure(result, title="Momentum vs NAG (μ = 0.95) on a plateau")
-    plot.save(fig, out / "nag_vs_momentum_plateau.png")
+    plot.save(fig, out / "nag_vs_momentum_plateau.png", palette=True)
     for row in result.summary():
         print("  ".join(row))
 

@@ -15,7 +15,7 @@ def main() -> None:
     spec = {"sgd": {"lr": 0.5}, "momentum": {"lr": 0.05, "momentum": 0.9}, "adam": {"lr": 0.1}}
     result = race(moons, spec, seeds=range(5), steps=150)
     fig = plot.contour_figure(result, title="Mini-batch paths on the noisy two moons")
-    plot.save(fig, out / "noisy_moons.png")
+    plot.save(fig, out / "noisy_moons.png", palette=True)
 
 
 if __name__ == "__main__":

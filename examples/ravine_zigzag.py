@@ -22,8 +22,9 @@ def main() -> None:
     plot.save(
         plot.contour_figure(result, title="Zig-zag in a ravine (condition number 50)"),
         out / "ravine_zigzag.png",
+        palette=True,
     )
-    plot.save(plot.loss_figure(result), out / "ravine_zigzag_loss.png")
+    plot.save(plot.loss_figure(result), out / "ravine_zigzag_loss.png", palette=True)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ def main() -> None:
     plot.save(
         plot.contour_figure(result, title="The saddle x² - y²: who escapes first?"),
         out / "saddle_race.png",
+        palette=True,
     )
     plot.animate(
         result,

@@ -133,7 +133,22 @@ class RaceResult:
                 lrs.append(f"{label} {values[0]:g}")
             else:
                 lrs.append(f"{label} {len(values)} lrs {min(values):g}..{max(values):g}")
+        grids = {tuple(run.lrs) for run in self.runs.values()}
+        if len(grids) == 1 and len(self.runs) > 1:
+            values = next(iter(grids))
+            if len(values) == 1:
+                lrs = [f"{values[0]:g} for all"]
+            else:
+                lrs = [f"{len(values)} values {min(values):g}..{max(values):g} for all"]
         parts = [self.landscape.settings(), f"{self.steps} steps", "lr: " + ", ".join(lrs)]
+        if len(self.starts) > 1:
+            parts.append(f"{len(self.starts)} starts")
+        for label, run in self.runs.items():
+            shown = ", ".join(f"{k}={_short(v)}" for k, v in run.hyperparameters.items())
+            varying = [a for a in run.axes if a not in {"lr", "start", "seed"}]
+            shown = ", ".join(filter(None, [shown, *(f"{a} varies" for a in varying)]))
+            if shown:
+                parts.append(f"{label}: {shown}")
         if self.landscape.stochastic:
             parts.append(f"{len(self.seeds)} seed(s)")
         if self.schedules:
@@ -151,6 +166,14 @@ class RaceResult:
                 med = float(final[i].flatten().median())
                 rows.append((label, f"{lr:g}", f"{med:.4g}", *counts))
         return rows
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_short(v) for v in value) + ")"
+    return str(value)
 
 
 # ------------------------------------------------------------------------------ the race

@@ -127,7 +127,7 @@ def _check_output(out: str, figure: str) -> Path:
 @click.option(
     "--noise",
     type=click.FloatRange(0, min_open=False),
-    default=0.0,
+    default=None,
     help="Gradient noise scale (moons: the data noise).",
 )
 @click.option(
@@ -173,7 +173,7 @@ def race_command(
     lr_grid: str | None,
     starts: tuple[str, ...],
     steps: int,
-    noise: float,
+    noise: float | None,
     seeds: int,
     options: tuple[str, ...],
     figure: str,

@@ -20,7 +20,17 @@ from .analytic import BUILDERS as _ANALYTIC
 from .base import GradientNoise, Landscape, Point
 from .moons import Moons, moons
 
-__all__ = ["REGISTRY", "GradientNoise", "Landscape", "Moons", "Point", "get", "names", "noisy"]
+__all__ = [
+    "REGISTRY",
+    "GradientNoise",
+    "Landscape",
+    "Moons",
+    "Point",
+    "get",
+    "names",
+    "noisy",
+    "options",
+]
 
 REGISTRY: dict[str, Callable[..., Landscape]] = {**_ANALYTIC, "moons": moons}
 
@@ -56,7 +66,7 @@ def noisy(landscape: Landscape, scale: float, seed: int = 0) -> GradientNoise:
     return GradientNoise(landscape, scale, seed)
 
 
-def get(name: str, *, noise: float = 0.0, noise_seed: int = 0, **opts: Any) -> Landscape:
+def get(name: str, *, noise: float | None = None, noise_seed: int = 0, **opts: Any) -> Landscape:
     """Build landscape ``name`` with ``opts``; ``noise > 0`` adds gradient noise of that scale.
 
     For ``moons``, ``noise`` is the data noise of ``make_moons`` (its stochasticity comes
@@ -70,7 +80,7 @@ def get(name: str, *, noise: float = 0.0, noise_seed: int = 0, **opts: Any) -> L
             raise ValueError(
                 f"moons: unknown option(s) {', '.join(unknown)}; allowed: {allowed_shown}"
             )
-        return builder(noise=noise if noise else 0.2, **opts)
+        return builder(**opts) if noise is None else builder(noise=noise, **opts)
     if unknown:
         shown = ", ".join(allowed) or "none"
         raise ValueError(

@@ -75,6 +75,7 @@ class Moons(Landscape):
                 "batch_size": batch_size,
                 "data_seed": data_seed,
             },
+            log_scale=True,
         )
         object.__setattr__(self, "features", X)
         object.__setattr__(self, "labels", y)

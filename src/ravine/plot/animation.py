@@ -92,15 +92,25 @@ def race_frames(
         0.99, 0.01, "", transform=ax.transAxes, ha="right", va="bottom", fontsize=9, color="black"
     )
     _caption(fig, result, 88)
+    # Blitting: the contours, legend and captions are rendered once as a background; each
+    # frame restores it and draws only the moving artists (paths, heads, step counter).
+    moving = [a for _, line, head in artists for a in (line, head)] + [counter]
+    for a in moving:
+        a.set_animated(True)
+    canvas = fig.canvas
+    canvas.draw()
+    background = canvas.copy_from_bbox(fig.bbox)
     out = []
     for k in frame_steps(result.steps, frames):
+        canvas.restore_region(background)
         for pos, line, head in artists:
             line.set_data(pos[: k + 1, 0], pos[: k + 1, 1])
             good = pos[: k + 1][~np.isnan(pos[: k + 1, 0])]
             head.set_data(good[-1:, 0], good[-1:, 1]) if len(good) else head.set_data([], [])
         counter.set_text(f"step {k}")
-        fig.canvas.draw()
-        out.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
+        for a in moving:
+            ax.draw_artist(a)
+        out.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
     plt.close(fig)
     return out
 

@@ -123,7 +123,9 @@ def main() -> None:
     parser.add_argument("--numpy-subset", type=int, default=32)
     parser.add_argument("--torch-subset", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch intra-op threads (1: best on a busy CPU)"
+    )
     parser.add_argument("--json", default=None, help="also write the rows to this file")
     args = parser.parse_args()
     if args.threads:
@@ -137,8 +139,8 @@ def main() -> None:
     ravine.race("rosenbrock", NAMES, lrs=1e-4, steps=2)  # warm-up (imports, first calls)
     rows = []
     header = (
-        f"{'optimizer':<10} {'N':>6} {'ravine/s':>12} {'numpy/s':>10} {'torch/s':>10} "
-        f"{'x numpy':>9} {'x torch':>8}"
+        f"{'optimizer':<10} {'N':>6} {'ravine/s':>10} {'f32/s':>10} {'numpy/s':>10} "
+        f"{'torch/s':>9} {'x numpy':>8} {'f32 x numpy':>12} {'x torch':>8}"
     )
     print(header)
     print("-" * len(header))
@@ -163,11 +165,19 @@ def main() -> None:
                 args.repeats,
             )
             rate = n * steps / t
+            t32 = best_of(
+                lambda name=name, lrs=lrs: ravine.race(
+                    "rosenbrock", [name], lrs=lrs, steps=steps, dtype=torch.float32
+                ),
+                args.repeats,
+            )
+            rate32 = n * steps / t32
             row = {
                 "optimizer": name,
                 "trajectories": n,
                 "steps": steps,
                 "ravine": rate,
+                "ravine_float32": rate32,
                 "numpy": np_rate,
                 "torch_optim": th_rate,
                 "vs_numpy": rate / np_rate,
@@ -175,16 +185,19 @@ def main() -> None:
             }
             rows.append(row)
             print(
-                f"{name:<10} {n:>6} {rate:>12.3g} {np_rate:>10.3g} {th_rate:>10.3g} "
-                f"{rate / np_rate:>8.0f}x {rate / th_rate:>7.0f}x",
+                f"{name:<10} {n:>6} {rate:>10.3g} {rate32:>10.3g} {np_rate:>10.3g} "
+                f"{th_rate:>9.3g} {rate / np_rate:>7.0f}x {rate32 / np_rate:>11.0f}x "
+                f"{rate / th_rate:>7.0f}x",
                 flush=True,
             )
     for n in args.sizes:
         ratios = [r["vs_numpy"] for r in rows if r["trajectories"] == n]
         geo = float(np.exp(np.mean(np.log(ratios))))
+        r32 = [r["ravine_float32"] / r["numpy"] for r in rows if r["trajectories"] == n]
+        geo32 = float(np.exp(np.mean(np.log(r32))))
         print(
-            f"# N={n}: geometric-mean speed-up over the numpy loop {geo:.0f}x "
-            f"(min {min(ratios):.0f}x)"
+            f"# N={n}: geometric-mean speed-up over the numpy loop {geo:.0f}x in float64 "
+            f"(min {min(ratios):.0f}x), {geo32:.0f}x in float32"
         )
     if args.json:
         with open(args.json, "w") as fh:

@@ -1,9 +1,10 @@
 """The race engine: optimizers on a landscape, every trajectory of one optimizer batched.
 
 For one optimizer, all combinations of learning rate, other varying hyperparameters, start
-point and seed are N trajectories. They live in ONE parameter ``x`` of shape ``[N, dim]``;
-varying hyperparameters are tensors of shape ``[N, 1]``, so a single ``optimizer.step()``
-advances all N through the same optimizer class that trains models. The loss is
+point and seed are N trajectories. They live in ONE parameter (stored as ``[dim, N]`` so the
+batch is the contiguous inner loop; the landscape sees its ``[N, dim]`` view); varying
+hyperparameters are tensors of shape ``[1, N]``, so a single ``optimizer.step()`` advances
+all N through the same optimizer class that trains models. The loss is
 ``landscape.loss(x).sum()``: rows are independent, so each row's gradient is its own.
 
 Optimizers whose class sets ``elementwise = False`` (second-order and quasi-Newton methods mix

@@ -75,6 +75,12 @@ def test_svg_and_palette_png(result, tmp_path):
     path = plot.save(plot.loss_figure(result), tmp_path / "fig.png", palette=True)
     with Image.open(path) as img:
         assert img.mode == "P" and img.size == (720, 480)
+        pal = img.getpalette()
+        entries = {
+            "#{:02x}{:02x}{:02x}".format(*tuple(pal[i : i + 3])) for i in range(0, len(pal), 3)
+        }
+        # optimizer colours survive quantization exactly
+        assert {plot.COLORS[n] for n in ("sgd", "momentum", "adam")} <= entries
 
 
 def test_gif_has_the_requested_frames(result, tmp_path):

@@ -91,7 +91,7 @@ def race_frames(
     counter = ax.text(
         0.99, 0.01, "", transform=ax.transAxes, ha="right", va="bottom", fontsize=9, color="black"
     )
-    _caption(fig, result, 88)
+    _caption(fig, result)
     # Blitting: the contours, legend and captions are rendered once as a background; each
     # frame restores it and draws only the moving artists (paths, heads, step counter).
     moving = [a for _, line, head in artists for a in (line, head)] + [counter]
@@ -135,9 +135,9 @@ def animate(
     if suffix == ".gif":
         from PIL import Image
 
-        pics = [
-            Image.fromarray(a).quantize(colors=128, method=Image.Quantize.MEDIANCUT) for a in images
-        ]
+        from .style import quantize_exact
+
+        pics = [quantize_exact(Image.fromarray(a), 128) for a in images]
         hold = [int(1000 / fps)] * (len(pics) - 1) + [2000]
         pics[0].save(
             path, save_all=True, append_images=pics[1:], duration=hold, loop=0, optimize=True

@@ -91,7 +91,8 @@ def loss_gaps(result: RaceResult) -> dict[str, Tensor]:
 @dataclass
 class Sensitivity:
     """Final loss gap against learning rate, per optimizer: over every start and seed, the
-    median (``center``), the range (``low``..``high``), and the fraction that diverged."""
+    median (``center``, inf when most diverged), the range over the runs that did not
+    diverge (``low``..``high``, NaN if none), and the fraction that diverged."""
 
     lrs: dict[str, Tensor]
     center: dict[str, Tensor]
@@ -110,8 +111,12 @@ def sensitivity(result: RaceResult) -> Sensitivity:
         div = (run.diverged_step >= 0).reshape(len(run.lrs), -1)
         out.lrs[label] = run.coords["lr"].clone()
         out.center[label] = final.nanquantile(0.5, dim=1) if final.isfinite().any() else final[:, 0]
-        out.low[label] = final.min(dim=1).values
-        out.high[label] = final.max(dim=1).values
+        finite = final.isfinite()
+        none = ~finite.any(dim=1)
+        low = torch.where(finite, final, math.inf).min(dim=1).values
+        high = torch.where(finite, final, -math.inf).max(dim=1).values
+        out.low[label] = low.masked_fill(none, math.nan)  # range of the runs that finished
+        out.high[label] = high.masked_fill(none, math.nan)
         out.diverged[label] = div.double().mean(dim=1)
     return out
 
@@ -126,8 +131,10 @@ def _plt():
     return plt
 
 
-def _caption(fig, result: RaceResult, width: int = 110) -> None:
-    text = "\n".join(textwrap.wrap(result.settings(), int(width * 1.5))) + "\n" + NOTE
+def _caption(fig, result: RaceResult) -> None:
+    # about 17 characters of 7.5-point text per inch of figure width
+    width = int(fig.get_figwidth() * 17)
+    text = "\n".join(textwrap.wrap(result.settings(), width)) + "\n" + NOTE
     fig.text(0.01, 0.005, text, fontsize=7.5, color="#444444", va="bottom", ha="left")
 
 
@@ -243,7 +250,7 @@ def contour_figure(result: RaceResult, *, title: str | None = None, size=(7.2, 6
     ax.plot([], [], marker="o", ms=8, color="white", mec="black", ls="none", label="start")
     ax.legend(loc="best", ncol=2)
     ax.set_title(title or f"{landscape.name}: {landscape.description}", loc="left")
-    _caption(fig, result, 100)
+    _caption(fig, result)
     return fig
 
 
@@ -295,7 +302,7 @@ def surface_figure(result: RaceResult, *, title: str | None = None, size=(7.6, 6
     ax.set_zlabel("log10(f - f*)" if grid.log else "f")
     ax.legend(loc="upper left")
     ax.set_title(title or f"{landscape.name} as a surface", loc="left")
-    _caption(fig, result, 110)
+    _caption(fig, result)
     return fig
 
 
@@ -339,7 +346,7 @@ def coordinates_figure(result: RaceResult, *, title: str | None = None, max_colu
         axes[-1, c].set_xlabel("step")
     axes[0, 0].legend(loc="best")
     fig.suptitle(title or f"Coordinates against step on {landscape.name}", x=0.01, ha="left")
-    _caption(fig, result, 130)
+    _caption(fig, result)
     return fig
 
 
@@ -370,7 +377,7 @@ def loss_figure(result: RaceResult, *, title: str | None = None, size=(7.2, 4.8)
     ax.set_xlabel("step")
     ax.legend(loc="best", ncol=2)
     ax.set_title(title or f"Loss against step on {result.landscape.name}", loc="left")
-    _caption(fig, result, 100)
+    _caption(fig, result)
     return fig
 
 
@@ -399,14 +406,7 @@ def sensitivity_figure(result: RaceResult, *, title: str | None = None, size=(7.
         )
         lo = data.low[label].clamp(1e-16 if has_min else -top, top)
         hi = data.high[label].clamp(1e-16 if has_min else -top, top)
-        ax.fill_between(
-            lr,
-            lo.nan_to_num(top).numpy(),
-            hi.nan_to_num(top).numpy(),
-            color=colors[label],
-            alpha=0.07,
-            lw=0,
-        )
+        ax.fill_between(lr, lo.numpy(), hi.numpy(), color=colors[label], alpha=0.08, lw=0)
         div = data.diverged[label] > 0.5
         if bool(div.any()):
             ax.plot(
@@ -425,7 +425,7 @@ def sensitivity_figure(result: RaceResult, *, title: str | None = None, size=(7.
     )
     ax.legend(loc="best", ncol=2, title="x: diverged", title_fontsize=8)
     ax.set_title(title or f"Learning-rate sensitivity on {result.landscape.name}", loc="left")
-    _caption(fig, result, 100)
+    _caption(fig, result)
     return fig
 
 
@@ -442,7 +442,9 @@ def save(fig: Any, path: str | Path, *, palette: bool = False) -> Path:
     if palette and path.suffix.lower() == ".png":
         from PIL import Image
 
+        from .style import quantize_exact
+
         with Image.open(path) as img:
-            small = img.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
-        small.save(path, optimize=True)
+            rgb = img.convert("RGB")
+        quantize_exact(rgb).save(path, optimize=True)
     return path

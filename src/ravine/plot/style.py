@@ -68,3 +68,21 @@ def setup() -> None:
             "legend.fontsize": 9,
         }
     )
+
+
+def quantize_exact(image, colors: int = 256):
+    """A palette ("P") copy of an RGB PIL image that keeps every optimizer colour exactly.
+
+    A plain median-cut palette merges rare colours (a short path's red into a long path's
+    orange); here the optimizer colours, black and white are fixed palette entries and the
+    rest of the palette is fitted to the image."""
+    from PIL import Image
+
+    exact = [*COLORS.values(), *_SPARE, "#000000", "#ffffff"]
+    base = image.quantize(colors=colors - len(exact), method=Image.Quantize.MEDIANCUT)
+    pal = base.getpalette()[: 3 * (colors - len(exact))]
+    for c in exact:
+        pal += [int(c[i : i + 2], 16) for i in (1, 3, 5)]
+    holder = Image.new("P", (1, 1))
+    holder.putpalette(pal)
+    return image.quantize(palette=holder, dither=Image.Dither.NONE)

@@ -1,0 +1,180 @@
+"""The landscape object: a loss written in torch plus the facts a race and a figure need.
+
+A landscape's :meth:`Landscape.loss` takes positions of shape ``[..., dim]`` and returns the
+loss of each position, shape ``[...]``; rows are independent, so the gradient of
+``loss(x).sum()`` with respect to ``x`` holds every row's own gradient. Gradients and Hessians
+come from autograd.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+
+__all__ = ["GradientNoise", "Landscape", "Point"]
+
+LossFn = Callable[[Tensor], Tensor]
+
+
+@dataclass(frozen=True)
+class Point:
+    """A known stationary point: its location and its loss value there."""
+
+    location: tuple[float, ...]
+    value: float
+    label: str = ""
+
+    def tensor(self, dtype: torch.dtype = torch.float64) -> Tensor:
+        return torch.tensor(self.location, dtype=dtype)
+
+
+@dataclass(frozen=True, eq=False)
+class Landscape:
+    """A test function with its known facts.
+
+    ``fn`` maps positions ``[..., dim]`` to losses ``[...]``. ``domain`` is the plotting box,
+    one ``(low, high)`` pair per coordinate. ``minima`` lists known minima, the global one
+    first; ``saddles`` known saddle points. ``log_scale`` asks figures for logarithmic
+    contour levels (losses spanning many decades).
+    """
+
+    name: str
+    fn: LossFn
+    dim: int
+    domain: tuple[tuple[float, float], ...]
+    minima: tuple[Point, ...] = ()
+    saddles: tuple[Point, ...] = ()
+    default_start: tuple[float, ...] = ()
+    description: str = ""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    log_scale: bool = False
+
+    # Deterministic landscapes see the same loss every step.
+    stochastic = False
+
+    def __post_init__(self) -> None:
+        if len(self.domain) != self.dim:
+            raise ValueError(f"{self.name}: domain has {len(self.domain)} ranges, dim={self.dim}")
+        if self.default_start and len(self.default_start) != self.dim:
+            raise ValueError(f"{self.name}: default_start must have {self.dim} coordinates")
+
+    # -- evaluation ---------------------------------------------------------------------
+
+    def _as_positions(self, x: Any) -> Tensor:
+        if not isinstance(x, Tensor):
+            x = torch.as_tensor(x, dtype=torch.float64)
+        if x.ndim == 0 or x.shape[-1] != self.dim:
+            raise ValueError(
+                f"{self.name}: positions must have shape [..., {self.dim}], got {tuple(x.shape)}"
+            )
+        return x
+
+    def loss(self, x: Any) -> Tensor:
+        """f(x) for positions ``x`` of shape ``[..., dim]``; returns shape ``[...]``."""
+        return self.fn(self._as_positions(x))
+
+    __call__ = loss
+
+    def gradient(self, x: Any) -> Tensor:
+        """grad f(x), shape ``[..., dim]``, through autograd."""
+        x = self._as_positions(x).detach().clone().requires_grad_(True)
+        with torch.enable_grad():
+            (g,) = torch.autograd.grad(self.loss(x).sum(), x)
+        return g
+
+    def hessian(self, x: Any) -> Tensor:
+        """The Hessian of f at ``x``, shape ``[..., dim, dim]``, through autograd."""
+        x = self._as_positions(x).detach().clone().requires_grad_(True)
+        with torch.enable_grad():
+            (g,) = torch.autograd.grad(self.loss(x).sum(), x, create_graph=True)
+            rows = [
+                torch.autograd.grad(g[..., i].sum(), x, retain_graph=True)[0]
+                for i in range(self.dim)
+            ]
+        return torch.stack(rows, dim=-2)
+
+    # -- facts ----------------------------------------------------------------------------
+
+    @property
+    def global_minimum(self) -> Point | None:
+        """The lowest known minimum, or None where the function has none (saddles)."""
+        return min(self.minima, key=lambda p: p.value) if self.minima else None
+
+    def start(self, dtype: torch.dtype = torch.float64) -> Tensor:
+        """The default start as a tensor of shape ``[dim]``."""
+        return torch.tensor(self.default_start, dtype=dtype)
+
+    def box(self, dtype: torch.dtype = torch.float64) -> tuple[Tensor, Tensor]:
+        """The domain as (low, high) tensors of shape ``[dim]``."""
+        lo = torch.tensor([d[0] for d in self.domain], dtype=dtype)
+        hi = torch.tensor([d[1] for d in self.domain], dtype=dtype)
+        return lo, hi
+
+    def settings(self) -> str:
+        """A short description of the landscape and its options, for figure captions."""
+        shown = ", ".join(
+            f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.options.items()
+        )
+        return f"{self.name}({shown})" if shown else self.name
+
+    def __repr__(self) -> str:
+        return f"Landscape({self.settings()}, dim={self.dim})"
+
+
+class GradientNoise(Landscape):
+    """A landscape plus unbiased linear noise, redrawn every step.
+
+    The loss an optimizer sees at step t is ``f(x) + u_t . x`` with ``u_t ~ N(0, scale^2 I)``,
+    so its gradient is ``grad f(x) + u_t``: the exact gradient plus Gaussian noise of standard
+    deviation ``scale`` per coordinate. The drawn surface and the recorded losses are ``f``.
+    In a race, every trajectory with seed ``s`` sees the same noise sequence (common random
+    numbers), drawn from a ``torch.Generator`` seeded with ``(seed, s)``.
+    """
+
+    stochastic = True
+
+    def __init__(self, base: Landscape, scale: float, seed: int = 0) -> None:
+        if not isinstance(scale, int | float) or not scale >= 0 or scale == float("inf"):
+            raise ValueError(f"noise scale must be a finite number >= 0, got {scale!r}")
+        if not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"noise seed must be an integer >= 0, got {seed!r}")
+        options = {**base.options, "noise": float(scale)}
+        if seed:
+            options["noise_seed"] = seed
+        super().__init__(
+            name=base.name,
+            fn=base.fn,
+            dim=base.dim,
+            domain=base.domain,
+            minima=base.minima,
+            saddles=base.saddles,
+            default_start=base.default_start,
+            description=f"{base.description} With gradient noise N(0, {scale:g}^2) per step.",
+            options=options,
+            log_scale=base.log_scale,
+        )
+        object.__setattr__(self, "base", base)
+        object.__setattr__(self, "scale", float(scale))
+        object.__setattr__(self, "seed", seed)
+
+    def generator(self, seed: int) -> torch.Generator:
+        """The noise generator of race seed ``seed``."""
+        return torch.Generator().manual_seed(self.seed * 1_000_003 + int(seed))
+
+    def draw(self, generator: torch.Generator, dtype: torch.dtype) -> Tensor:
+        """One step's noise u_t, shape ``[dim]``."""
+        return self.scale * torch.randn(self.dim, generator=generator, dtype=dtype)
+
+    def sample_loss(self, x: Tensor, sample: Tensor) -> Tensor:
+        """The loss seen this step: ``f(x) + u . x`` with ``sample = u`` of shape [..., dim]."""
+        return self.loss(x) + (sample * x).sum(-1)
+
+
+def as_points(points: Sequence[Sequence[float]], values: Sequence[float]) -> tuple[Point, ...]:
+    return tuple(
+        Point(tuple(float(c) for c in p), float(v)) for p, v in zip(points, values, strict=True)
+    )

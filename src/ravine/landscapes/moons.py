@@ -1,0 +1,104 @@
+"""A data-defined landscape: logistic regression with two weights on the noisy two moons."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .analytic import refine
+from .base import Landscape, Point
+
+__all__ = ["Moons", "moons"]
+
+
+class Moons(Landscape):
+    r"""The empirical loss of a 2-parameter logistic regression on scikit-learn's two moons.
+
+    Data: ``sklearn.datasets.make_moons(n_samples, noise=noise, random_state=data_seed)``,
+    generated locally, features standardized to zero mean and unit variance, labels
+    y_i in {-1, +1}. The model has two weights and no bias (the features are centred)::
+
+        f(w) = 1/n sum_i log(1 + exp(-y_i w . x_i))
+
+    ``loss`` is the full-data loss (the drawn surface, convex with one minimum, found by
+    Newton's method). In a race each step sees a mini-batch of ``batch_size`` examples drawn
+    without replacement; every trajectory with seed ``s`` sees the same batches.
+    """
+
+    stochastic = True
+
+    def __init__(
+        self, n_samples: int = 200, noise: float = 0.2, batch_size: int = 16, data_seed: int = 0
+    ) -> None:
+        name = "moons"
+        for key, value, low in (("n_samples", n_samples, 2), ("batch_size", batch_size, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name}: {key} must be an integer >= {low}, got {value!r}")
+        if batch_size > n_samples:
+            raise ValueError(f"{name}: batch_size={batch_size} exceeds n_samples={n_samples}")
+        if isinstance(noise, bool) or not isinstance(noise, int | float) or not 0 <= noise < 10:
+            raise ValueError(f"{name}: noise must be a number in [0, 10), got {noise!r}")
+        if isinstance(data_seed, bool) or not isinstance(data_seed, int) or data_seed < 0:
+            raise ValueError(f"{name}: data_seed must be an integer >= 0, got {data_seed!r}")
+        from sklearn.datasets import make_moons
+
+        features, labels = make_moons(n_samples=n_samples, noise=noise, random_state=data_seed)
+        X = torch.tensor(features, dtype=torch.float64)
+        X = (X - X.mean(0)) / X.std(0)
+        y = torch.tensor(labels, dtype=torch.float64) * 2 - 1
+        yx = y[:, None] * X  # margins are w . (y_i x_i)
+
+        def fn(w: Tensor) -> Tensor:
+            return F.softplus(-(w @ yx.to(w.dtype).T)).mean(-1)
+
+        best = refine(lambda w: fn(w), (0.0, 0.0))
+        value = float(fn(torch.tensor(best, dtype=torch.float64)))
+        span = max(3.0, 1.6 * max(abs(c) for c in best))
+        span = math.ceil(span)
+        super().__init__(
+            name=name,
+            fn=fn,
+            dim=2,
+            domain=((-span, span), (-span, span)),
+            minima=(Point(best, value, "full-data minimum"),),
+            default_start=(-0.8 * span, 0.8 * span),
+            description=(
+                f"Logistic regression (2 weights, no bias) on {n_samples} noisy two moons "
+                f"(noise {noise:g}), mini-batches of {batch_size}."
+            ),
+            options={
+                "n_samples": n_samples,
+                "noise": float(noise),
+                "batch_size": batch_size,
+                "data_seed": data_seed,
+            },
+            log_scale=True,
+        )
+        object.__setattr__(self, "features", X)
+        object.__setattr__(self, "labels", y)
+        object.__setattr__(self, "_yx", yx)
+        object.__setattr__(self, "batch_size", batch_size)
+
+    def generator(self, seed: int) -> torch.Generator:
+        """The mini-batch generator of race seed ``seed``."""
+        return torch.Generator().manual_seed(int(seed))
+
+    def draw(self, generator: torch.Generator, dtype: torch.dtype) -> Tensor:
+        """One step's mini-batch: indices of shape ``[batch_size]``, without replacement."""
+        n = self._yx.shape[0]
+        return torch.randperm(n, generator=generator)[: self.batch_size]
+
+    def sample_loss(self, w: Tensor, sample: Tensor) -> Tensor:
+        """Mini-batch loss of each row of ``w`` ([..., 2]) on its batch ``sample`` ([..., B])."""
+        yx = self._yx.to(w.dtype)[sample]  # [..., B, 2]
+        return F.softplus(-(yx * w[..., None, :]).sum(-1)).mean(-1)
+
+
+def moons(
+    n_samples: int = 200, noise: float = 0.2, batch_size: int = 16, data_seed: int = 0
+) -> Moons:
+    """The two-moons logistic-regression landscape; see :class:`Moons`."""
+    return Moons(n_samples=n_samples, noise=noise, batch_size=batch_size, data_seed=data_seed)

@@ -1,0 +1,304 @@
+"""``ravine race``: race optimizers on a landscape and write a figure, animation or page."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["landscape_rows", "parse_lr_grid", "parse_point", "race_command"]
+
+SUFFIXES = (".png", ".svg", ".pdf", ".gif", ".mp4", ".html")
+FIGURES = ("auto", "contour", "surface", "coordinates", "loss", "sensitivity")
+
+
+def parse_lr_grid(text: str) -> list[float]:
+    """``LOW:HIGH:N`` -> N log-spaced learning rates from LOW to HIGH (both included)."""
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise click.BadParameter(
+            f"{text!r} is not LOW:HIGH:N (e.g. 1e-4:1:32)", param_hint="'--lr-grid'"
+        )
+    try:
+        low, high, n = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r}: LOW and HIGH must be numbers and N an integer (e.g. 1e-4:1:32)",
+            param_hint="'--lr-grid'",
+        ) from None
+    if not (0 < low < high < math.inf) or n < 2:
+        raise click.BadParameter(
+            f"{text!r}: need 0 < LOW < HIGH and N >= 2", param_hint="'--lr-grid'"
+        )
+    return [low * (high / low) ** (k / (n - 1)) for k in range(n)]
+
+
+def parse_point(text: str, dim: int, hint: str = "'--start'") -> list[float]:
+    """``x,y[,...]`` -> a list of ``dim`` finite numbers."""
+    try:
+        point = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not comma-separated numbers", param_hint=hint
+        ) from None
+    if len(point) != dim or not all(math.isfinite(v) for v in point):
+        raise click.BadParameter(
+            f"{text!r}: the landscape has dim={dim}; give {dim} finite numbers", param_hint=hint
+        )
+    return point
+
+
+def _parse_value(text: str) -> Any:
+    low = text.strip().lower()
+    if low in {"true", "false"}:
+        return low == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _check_output(out: str, figure: str) -> Path:
+    path = Path(out)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise click.BadParameter(
+            f"{out!r}: the output must end in one of {', '.join(SUFFIXES)}", param_hint="'--out'"
+        )
+    if suffix in {".gif", ".mp4"} and figure not in {"auto", "contour"}:
+        raise click.BadParameter(
+            f"--figure {figure} is a still figure; write it to .png, .svg or .pdf",
+            param_hint="'--figure'",
+        )
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise click.BadParameter(
+            f"{out!r}: directory {str(parent)!r} does not exist", param_hint="'--out'"
+        )
+    if path.is_dir():
+        raise click.BadParameter(f"{out!r} is a directory", param_hint="'--out'")
+    existed = path.exists()
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as err:
+        raise click.BadParameter(
+            f"{out!r} is not writable: {err.strerror}", param_hint="'--out'"
+        ) from None
+    if not existed:
+        path.unlink()
+    return path
+
+
+@click.command("race")
+@click.argument("landscape")
+@click.option(
+    "--optimizers",
+    "-o",
+    default="sgd,momentum,nesterov,adam",
+    show_default=True,
+    help="Comma-separated optimizer names (see `ravine list`).",
+)
+@click.option(
+    "--lr",
+    type=float,
+    default=None,
+    help="One learning rate for every optimizer [default: each one's default].",
+)
+@click.option(
+    "--lr-grid",
+    default=None,
+    metavar="LOW:HIGH:N",
+    help="N log-spaced learning rates from LOW to HIGH, e.g. 1e-4:1:32.",
+)
+@click.option(
+    "--start",
+    "starts",
+    multiple=True,
+    metavar="X,Y",
+    help="Start point (repeatable) [default: the landscape's].",
+)
+@click.option("--steps", type=click.IntRange(1, 10_000_000), default=200, show_default=True)
+@click.option(
+    "--noise",
+    type=click.FloatRange(0, min_open=False),
+    default=None,
+    help="Gradient noise scale (moons: the data noise).",
+)
+@click.option(
+    "--seeds",
+    type=click.IntRange(1, 100_000),
+    default=1,
+    show_default=True,
+    help="Number of noise seeds (stochastic landscapes).",
+)
+@click.option(
+    "--option",
+    "-O",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Landscape option, e.g. -O condition=50 (see `ravine list landscapes`).",
+)
+@click.option(
+    "--figure",
+    type=click.Choice(FIGURES),
+    default="auto",
+    show_default=True,
+    help="Still figure to draw (auto: contour for one lr, sensitivity for a grid).",
+)
+@click.option(
+    "--frames",
+    type=click.IntRange(2, 2000),
+    default=60,
+    show_default=True,
+    help="Frames of an animation.",
+)
+@click.option("--float32", is_flag=True, help="Race in float32 (faster, less exact).")
+@click.option(
+    "--out",
+    required=True,
+    metavar="PATH",
+    help="Output: .png .svg .pdf (figure), .gif .mp4 (animation), .html (page).",
+)
+def race_command(
+    landscape: str,
+    optimizers: str,
+    lr: float | None,
+    lr_grid: str | None,
+    starts: tuple[str, ...],
+    steps: int,
+    noise: float | None,
+    seeds: int,
+    options: tuple[str, ...],
+    figure: str,
+    frames: int,
+    float32: bool,
+    out: str,
+) -> None:
+    """Race optimizers on LANDSCAPE (see `ravine list landscapes`) and draw the race.
+
+    \b
+    ravine race beale --optimizers sgd,momentum,adam --lr 1e-3 --out beale.gif
+    ravine race rosenbrock --lr-grid 1e-5:1e-1:32 --steps 500 --out sensitivity.png
+    """
+    import torch
+
+    from . import landscapes
+    from .optim import lookup
+
+    # -- everything is checked before any work starts ---------------------------------
+    names = [n.strip() for n in optimizers.split(",") if n.strip()]
+    if not names:
+        raise click.BadParameter("give at least one optimizer", param_hint="'--optimizers'")
+    for n in names:
+        try:
+            lookup(n)
+        except ValueError as err:
+            raise click.BadParameter(str(err), param_hint="'--optimizers'") from None
+    if len(set(names)) != len(names):
+        raise click.BadParameter(
+            f"{optimizers!r} names an optimizer twice", param_hint="'--optimizers'"
+        )
+    if lr is not None and lr_grid is not None:
+        raise click.UsageError("give --lr or --lr-grid, not both")
+    if lr is not None and not (lr >= 0 and math.isfinite(lr)):
+        raise click.BadParameter(
+            f"{lr!r}: a learning rate is a finite number >= 0", param_hint="'--lr'"
+        )
+    lrs = parse_lr_grid(lr_grid) if lr_grid is not None else lr
+    opts = {}
+    for item in options:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="'--option'")
+        opts[key.strip()] = _parse_value(value)
+    try:
+        land = landscapes.get(landscape, noise=noise, **opts)
+    except (ValueError, TypeError) as err:
+        raise click.BadParameter(str(err), param_hint="LANDSCAPE") from None
+    points = [parse_point(s, land.dim) for s in starts] or None
+    path = _check_output(out, figure)
+    suffix = path.suffix.lower()
+    if suffix in {".gif", ".mp4"} and land.dim != 2:
+        raise click.BadParameter(
+            f"an animation needs a 2-D landscape; {land.name} has dim={land.dim}",
+            param_hint="'--out'",
+        )
+    if suffix == ".mp4":
+        from .plot import bundled_ffmpeg
+
+        try:
+            bundled_ffmpeg()
+        except RuntimeError as err:
+            raise click.ClickException(str(err)) from None
+    if figure in {"contour", "surface"} and land.dim < 2:
+        raise click.BadParameter(f"{figure} needs dim >= 2", param_hint="'--figure'")
+    seed_list = list(range(seeds)) if land.stochastic else [0]
+
+    # -- the race ------------------------------------------------------------------------
+    from .race import race
+
+    n_lrs = len(lrs) if isinstance(lrs, list) else 1
+    total = len(names) * n_lrs * max(1, len(points or [0])) * len(seed_list) * steps
+    with click.progressbar(
+        length=total, label=f"racing on {land.name}", file=None, show_pos=True
+    ) as bar:
+        result = race(
+            land,
+            names,
+            lrs=lrs,
+            starts=points,
+            steps=steps,
+            seeds=seed_list,
+            dtype=torch.float32 if float32 else torch.float64,
+            progress=bar.update,
+        )
+
+    # -- drawing -------------------------------------------------------------------------
+    from . import plot
+
+    if suffix in {".gif", ".mp4"}:
+        plot.animate(result, path, frames=frames)
+    elif suffix == ".html":
+        plot.write_html(result, path, frames=min(frames, 60))
+    else:
+        choice = figure
+        if choice == "auto":
+            choice = "sensitivity" if n_lrs > 1 else "contour" if land.dim == 2 else "loss"
+        draw = {
+            "contour": plot.contour_figure,
+            "surface": plot.surface_figure,
+            "coordinates": plot.coordinates_figure,
+            "loss": plot.loss_figure,
+            "sensitivity": plot.sensitivity_figure,
+        }[choice]
+        plot.save(draw(result), path)
+    from .cli import _print_table
+
+    _print_table(result.summary())
+    click.echo(f"wrote {os.fspath(path)}")
+
+
+def landscape_rows() -> list[tuple[str, ...]]:
+    """Rows of ``ravine list landscapes``."""
+    from . import landscapes
+
+    rows = [("name", "dim", "global minimum", "options", "description")]
+    for name in landscapes.names():
+        opts = landscapes.options(name)
+        land = landscapes.get(name)
+        best = land.global_minimum
+        where = (
+            "none (saddle)"
+            if best is None
+            else f"{best.value:.6g} at ({', '.join(f'{c:.4g}' for c in best.location)})"
+        )
+        shown = ", ".join(f"{k}={v}" for k, v in opts.items() if not isinstance(v, tuple))
+        rows.append((name, str(land.dim), where, shown or "-", land.description))
+    return rows

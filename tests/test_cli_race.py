@@ -1,0 +1,147 @@
+"""``ravine race`` and ``ravine list landscapes`` end to end, errors before any work."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from ravine import race_cli
+from ravine.cli import main
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_list_landscapes():
+    res = run("list", "landscapes")
+    assert res.exit_code == 0
+    for name in ("saddle", "rosenbrock", "beale", "plateau", "moons", "styblinski_tang"):
+        assert name in res.output
+    assert "3 at (0, -1)" in res.output
+
+
+def test_race_png_gif_and_grid(tmp_path):
+    out = tmp_path / "race.png"
+    res = run(
+        "race",
+        "beale",
+        "--optimizers",
+        "sgd,adam",
+        "--lr",
+        "0.001",
+        "--steps",
+        "20",
+        "--start",
+        "1,1.4",
+        "--out",
+        str(out),
+    )
+    assert res.exit_code == 0, res.output
+    assert "wrote" in res.output and "sgd" in res.output and "adam" in res.output
+    with Image.open(out) as img:
+        assert img.size[0] > 300
+    gif = tmp_path / "race.gif"
+    res = run(
+        "race",
+        "saddle",
+        "-o",
+        "momentum,rmsprop",
+        "--steps",
+        "10",
+        "--frames",
+        "5",
+        "--out",
+        str(gif),
+    )
+    assert res.exit_code == 0, res.output
+    with Image.open(gif) as img:
+        assert img.n_frames == 5
+    grid = tmp_path / "grid.svg"
+    res = run(
+        "race",
+        "quadratic",
+        "-O",
+        "condition=20",
+        "-o",
+        "sgd",
+        "--lr-grid",
+        "1e-3:1:5",
+        "--steps",
+        "10",
+        "--out",
+        str(grid),
+    )
+    assert res.exit_code == 0, res.output
+    assert grid.read_text().lstrip().startswith("<?xml")
+    assert res.output.count("sgd ") >= 5  # one summary row per learning rate
+
+
+def test_race_noise_and_html(tmp_path):
+    page = tmp_path / "race.html"
+    res = run(
+        "race",
+        "booth",
+        "-o",
+        "sgd",
+        "--lr",
+        "0.01",
+        "--noise",
+        "1.0",
+        "--seeds",
+        "2",
+        "--steps",
+        "10",
+        "--frames",
+        "4",
+        "--out",
+        str(page),
+    )
+    assert res.exit_code == 0, res.output
+    assert "noise=1" in page.read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["race", "nowhere", "--out", "x.png"], "unknown landscape 'nowhere'"),
+        (["race", "beale", "-o", "sgd,adamz", "--out", "x.png"], "unknown optimizer 'adamz'"),
+        (["race", "beale", "--lr-grid", "1e-4:1", "--out", "x.png"], "is not LOW:HIGH:N"),
+        (["race", "beale", "--lr-grid", "1e-4:1:x", "--out", "x.png"], "N an integer"),
+        (["race", "beale", "--lr-grid", "1:1e-4:32", "--out", "x.png"], "0 < LOW < HIGH"),
+        (["race", "beale", "--lr", "0.1", "--lr-grid", "1e-4:1:3", "--out", "x.png"], "not both"),
+        (["race", "beale", "--start", "1,2,3", "--out", "x.png"], "dim=2"),
+        (["race", "beale", "--start", "a,b", "--out", "x.png"], "comma-separated"),
+        (["race", "beale", "--out", "x.jpg"], "must end in one of"),
+        (["race", "beale", "--out", "no/such/dir/x.png"], "does not exist"),
+        (["race", "quadratic", "-O", "colour=3", "--out", "x.png"], "unknown option"),
+        (["race", "quadratic", "-O", "condition", "--out", "x.png"], "is not KEY=VALUE"),
+        (["race", "rosenbrock", "-O", "dim=3", "--out", "x.gif"], "needs a 2-D landscape"),
+        (["race", "beale", "--figure", "loss", "--out", "x.gif"], "still figure"),
+        (["race", "beale", "--steps", "0", "--out", "x.png"], "--steps"),
+    ],
+)
+def test_errors_before_any_work(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    called = []
+    monkeypatch.setattr("ravine.race.race", lambda *a, **k: called.append(1))
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 2, res.output
+    assert message in res.output
+    assert not called
+    assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_unwritable_output(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    res = CliRunner().invoke(main, ["race", "beale", "--out", str(blocker / "x.png")])
+    assert res.exit_code == 2 and "does not exist" in res.output
+    res = CliRunner().invoke(main, ["race", "beale", "--out", str(tmp_path) + "/"])
+    assert res.exit_code == 2
+
+
+def test_parse_lr_grid_is_log_spaced():
+    grid = race_cli.parse_lr_grid("1e-4:1:5")
+    assert grid == pytest.approx([1e-4, 1e-3, 1e-2, 1e-1, 1.0])

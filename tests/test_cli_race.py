@@ -120,6 +120,21 @@ def test_race_noise_and_html(tmp_path):
         (["race", "rosenbrock", "-O", "dim=3", "--out", "x.gif"], "needs a 2-D landscape"),
         (["race", "beale", "--figure", "loss", "--out", "x.gif"], "still figure"),
         (["race", "beale", "--steps", "0", "--out", "x.png"], "--steps"),
+        (["race", "beale", "--lr-schedule", "cosine:ten", "--out", "x.png"], "--lr-schedule"),
+        (
+            [
+                "race",
+                "beale",
+                "-o",
+                "sgd,adam",
+                "--momentum-schedule",
+                "linear:0.5:0.9:10",
+                "--out",
+                "x.png",
+            ],
+            "none of sgd, adam has a hyperparameter 'momentum'",
+        ),
+        (["race", "beale", "--schedule", "betas", "--out", "x.png"], "is not HP=SPEC"),
     ],
 )
 def test_errors_before_any_work(tmp_path, monkeypatch, args, message):
@@ -140,6 +155,31 @@ def test_unwritable_output(tmp_path):
     assert res.exit_code == 2 and "does not exist" in res.output
     res = CliRunner().invoke(main, ["race", "beale", "--out", str(tmp_path) + "/"])
     assert res.exit_code == 2
+
+
+def test_schedule_flags_reach_the_race(tmp_path, monkeypatch):
+    """--lr-schedule and --momentum-schedule become ravine.schedules objects for exactly the
+    optimizers that have the hyperparameter."""
+    seen = {}
+    import ravine.race as race_module
+
+    real = race_module.race
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs["schedules"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("ravine.race.race", spy)
+    res = run(
+        "race", "quadratic", "-o", "sgd,momentum", "--steps", "20",
+        "--lr-schedule", "step:5:0.5", "--momentum-schedule", "linear:0.5:0.99:10",
+        "--schedule", "lr=cosine:20", "--out", str(tmp_path / "q.png"),
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert set(seen) == {"sgd", "momentum"}
+    assert set(seen["momentum"]) == {"lr", "momentum"} and set(seen["sgd"]) == {"lr"}
+    assert seen["momentum"]["momentum"](10) == pytest.approx(0.99)
+    assert seen["sgd"]["lr"](20, 0.1) == pytest.approx(0.0)  # --schedule overrides lr
 
 
 def test_parse_lr_grid_is_log_spaced():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import sys
-import types
 
 import pytest
 import torch
@@ -273,41 +272,26 @@ def test_moons_minibatch_race_matches_manual_minibatches():
         torch.testing.assert_close(result["sgd"].positions[0, 0, j], ref)
 
 
-def test_schedules_are_applied_through_the_scheduler(monkeypatch):
-    calls = []
+def test_schedules_vary_across_the_batch_as_their_formula_says():
+    """SGD on f = x^2 / 2 (g = x) with lr_k = lr_0 / (1 + k) (ravine.schedules.inverse_time):
+    x_{k+1} = (1 - lr_k) x_k, for two learning rates racing in one batch."""
+    from ravine.schedules import inverse_time
 
-    class Scheduler:
-        """The contract of ravine.schedules.Scheduler: .step() after each optimizer.step()."""
-
-        def __init__(self, optimizer, spec):
-            self.optimizer, self.spec, self.t = optimizer, spec, 0
-            calls.append(spec)
-
-        def step(self):
-            self.t += 1
-            for group in self.optimizer.param_groups:
-                group["lr"] = self.spec["lr"](self.t)
-
-    fake = types.ModuleType("ravine.schedules")
-    fake.Scheduler = Scheduler
-    monkeypatch.setitem(sys.modules, "ravine.schedules", fake)
-    monkeypatch.setattr(ravine, "schedules", fake, raising=False)
     f = landscapes.get("quadratic", dim=1)
     result = race(
         f,
         ["sgd"],
-        lrs=0.5,
+        lrs=[0.5, 0.25],
         starts=[[1.0]],
         steps=4,
-        schedules={"sgd": {"lr": lambda t: 0.5 / (t + 1)}},
+        schedules={"sgd": {"lr": inverse_time(1.0)}},
     )
-    assert len(calls) == 1
-    # x_{k+1} = (1 - lr_k) x_k with lr_k = 0.5 / (k + 1)
-    expect, x = [1.0], 1.0
-    for k in range(4):
-        x *= 1 - 0.5 / (k + 1)
-        expect.append(x)
-    assert result["sgd"].positions[0, 0, 0, :, 0].tolist() == pytest.approx(expect)
+    for i, lr0 in enumerate([0.5, 0.25]):
+        expect, x = [1.0], 1.0
+        for k in range(4):
+            x *= 1 - lr0 / (1 + k)
+            expect.append(x)
+        assert result["sgd"].positions[i, 0, 0, :, 0].tolist() == pytest.approx(expect, rel=1e-12)
     with pytest.raises(ValueError, match="schedules name unknown optimizers"):
         race(f, ["sgd"], steps=1, schedules={"adam": {}})
 

@@ -159,6 +159,25 @@ def _check_output(out: str, figure: str) -> Path:
     show_default=True,
     help="Frames of an animation.",
 )
+@click.option(
+    "--lr-schedule",
+    default=None,
+    metavar="SPEC",
+    help="Learning-rate schedule, e.g. cosine:1000 (see `ravine list schedules`).",
+)
+@click.option(
+    "--momentum-schedule",
+    default=None,
+    metavar="SPEC",
+    help="Momentum schedule for the optimizers that have one, e.g. linear:0.5:0.99:200.",
+)
+@click.option(
+    "--schedule",
+    "schedule_items",
+    multiple=True,
+    metavar="HP=SPEC",
+    help="Schedule for any hyperparameter, e.g. --schedule betas[0]=linear:0.5:0.9:100.",
+)
 @click.option("--float32", is_flag=True, help="Race in float32 (faster, less exact).")
 @click.option(
     "--out",
@@ -178,6 +197,9 @@ def race_command(
     options: tuple[str, ...],
     figure: str,
     frames: int,
+    lr_schedule: str | None,
+    momentum_schedule: str | None,
+    schedule_items: tuple[str, ...],
     float32: bool,
     out: str,
 ) -> None:
@@ -240,6 +262,7 @@ def race_command(
     if figure in {"contour", "surface"} and land.dim < 2:
         raise click.BadParameter(f"{figure} needs dim >= 2", param_hint="'--figure'")
     seed_list = list(range(seeds)) if land.stochastic else [0]
+    schedules = parse_schedules(names, lr_schedule, momentum_schedule, schedule_items)
 
     # -- the race ------------------------------------------------------------------------
     from .race import race
@@ -256,6 +279,7 @@ def race_command(
             starts=points,
             steps=steps,
             seeds=seed_list,
+            schedules=schedules,
             dtype=torch.float32 if float32 else torch.float64,
             progress=bar.update,
         )
@@ -283,6 +307,45 @@ def race_command(
 
     _print_table(result.summary())
     click.echo(f"wrote {os.fspath(path)}")
+
+
+def parse_schedules(
+    names: list[str],
+    lr_schedule: str | None,
+    momentum_schedule: str | None,
+    items: tuple[str, ...],
+) -> dict[str, dict[str, Any]]:
+    """``optimizer -> {hyperparameter: schedule}`` from the schedule flags, every string
+    parsed and every hyperparameter checked against the optimizers before any work."""
+    from . import schedules as _schedules
+    from .optim import lookup
+
+    wanted: list[tuple[str, str, str]] = []  # (hyperparameter, spec, flag)
+    if lr_schedule is not None:
+        wanted.append(("lr", lr_schedule, "--lr-schedule"))
+    if momentum_schedule is not None:
+        wanted.append(("momentum", momentum_schedule, "--momentum-schedule"))
+    for item in items:
+        hp, sep, spec = item.partition("=")
+        if not sep or not hp.strip() or not spec.strip():
+            raise click.BadParameter(f"{item!r} is not HP=SPEC", param_hint="'--schedule'")
+        wanted.append((hp.strip(), spec.strip(), "--schedule"))
+    out: dict[str, dict[str, Any]] = {}
+    for hp, spec, flag in wanted:
+        try:
+            schedule = _schedules.parse(spec)
+        except ValueError as err:
+            raise click.BadParameter(str(err), param_hint=f"'{flag}'") from None
+        base = hp.split("[", 1)[0]
+        having = [n for n in names if base in lookup(n).hyperparameter_defaults()]
+        if not having:
+            raise click.BadParameter(
+                f"none of {', '.join(names)} has a hyperparameter {base!r}",
+                param_hint=f"'{flag}'",
+            )
+        for n in having:
+            out.setdefault(n, {})[hp] = schedule
+    return out
 
 
 def landscape_rows() -> list[tuple[str, ...]]:

@@ -61,14 +61,18 @@ class Constraint:
         raise NotImplementedError
 
 
+def _real(value: Tensor) -> bool:
+    return not value.is_complex() and value.dtype != torch.bool
+
+
 def _values(value: Any) -> list[float] | None:
-    """The numbers in a number or real tensor, or None when ``value`` is neither."""
+    """The numbers in a number or one-element real tensor, or None when neither."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
         return [float(value)]
-    if isinstance(value, Tensor) and not value.is_complex() and value.dtype != torch.bool:
-        return value.detach().to("cpu", torch.float64).flatten().tolist()
+    if isinstance(value, Tensor) and _real(value) and value.numel() == 1:
+        return [float(value.detach())]
     return None
 
 
@@ -95,16 +99,31 @@ class Range(Constraint):
         return above and below
 
     def check(self, name: str, value: Any, owner: str) -> None:
+        if isinstance(value, Tensor) and _real(value) and value.numel() > 1:
+            bad = self._outside(value.detach())
+            if bad is not None:
+                raise ValueError(
+                    f"{owner}: invalid {name}=a tensor holding {bad:.6g}; "
+                    f"allowed: {self.describe()}"
+                )
+            return
         xs = _values(value)
         if xs is None:
             raise ValueError(
                 f"{owner}: {name} must be a number or a real tensor, "
                 f"got {type(value).__name__} {value!r}"
             )
-        bad = [x for x in xs if not self.contains(x)]
-        if bad:
-            shown = value if len(xs) == 1 else f"a tensor holding {bad[0]!r}"
-            raise ValueError(f"{owner}: invalid {name}={shown}; allowed: {self.describe()}")
+        if not self.contains(xs[0]):
+            raise ValueError(f"{owner}: invalid {name}={value}; allowed: {self.describe()}")
+
+    def _outside(self, v: Tensor) -> float | None:
+        """The first element of ``v`` outside the interval, or None (one vectorized pass)."""
+        ok = torch.isfinite(v)
+        ok &= v > self.low if self.low_open else v >= self.low
+        ok &= v < self.high if self.high_open else v <= self.high
+        if bool(ok.all()):
+            return None
+        return float(v[~ok].flatten()[0])
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ def _manual(landscape, make_opt, start, steps, noise_gen=None):
     """One trajectory, one optimizer instance on a [1, dim] parameter: the reference."""
     x = torch.tensor([start], dtype=torch.float64, requires_grad=True)
     opt = make_opt([x])
+    backward = getattr(opt, "closure_kind", "backward") == "backward"
     out = [x.detach()[0].clone()]
     for _ in range(steps):
         u = None if noise_gen is None else landscape.draw(noise_gen, torch.float64)
@@ -28,7 +29,8 @@ def _manual(landscape, make_opt, start, steps, noise_gen=None):
         def closure(u=u):
             opt.zero_grad()
             f = landscape.loss(x) if u is None else landscape.sample_loss(x, u[None])
-            f.sum().backward()
+            if backward:
+                f.sum().backward()
             return f.sum()
 
         opt.step(closure)
@@ -36,18 +38,35 @@ def _manual(landscape, make_opt, start, steps, noise_gen=None):
     return torch.stack(out)
 
 
-@pytest.mark.parametrize("name", optim.names())
+RACEABLE = [n for n in optim.names() if optim.lookup(n).closure_kind in ("backward", "loss")]
+MODEL_ONLY = [n for n in optim.names() if n not in RACEABLE]
+
+
+@pytest.mark.parametrize("name", RACEABLE)
 def test_batched_equals_one_ravine_optimizer_per_trajectory(name):
+    """Elementwise rules race batched; the others one instance per trajectory: either way
+    each trajectory equals a run of its own optimizer."""
+    cls = optim.lookup(name)
+    takes_lr = "lr" in cls.hyperparameter_defaults()
     f = landscapes.get("rosenbrock")
     result = race(f, [name], lrs=LRS, starts=STARTS, steps=STEPS)
     run = result[name]
-    assert run.batched
+    assert run.batched == cls.elementwise
     assert run.axes == ("lr", "start", "seed")
-    assert run.positions.shape == (3, 2, 1, STEPS + 1, 2)
-    for i, lr in enumerate(LRS):
+    lrs = LRS if takes_lr else [None]
+    assert run.positions.shape == (len(lrs), 2, 1, STEPS + 1, 2)
+    for i, lr in enumerate(lrs):
         for j, start in enumerate(STARTS):
-            ref = _manual(f, lambda p, lr=lr: optim.get(name, p, lr=lr), start, STEPS)
-            torch.testing.assert_close(run.positions[i, j, 0], ref, rtol=1e-12, atol=1e-12)
+            hp = {"lr": lr} if takes_lr else {}
+            ref = _manual(f, lambda p, hp=hp: optim.get(name, p, **hp), start, STEPS)
+            got = run.positions[i, j, 0]
+            torch.testing.assert_close(got, ref, rtol=1e-12, atol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("name", MODEL_ONLY)
+def test_optimizers_that_need_a_model_say_so(name):
+    with pytest.raises(ValueError, match=r"needs a model's .* race it on a training problem"):
+        race(landscapes.get("beale"), [name], steps=2)
 
 
 TORCH_PEERS = {

@@ -222,14 +222,27 @@ def _entries(optimizers: Any, lrs: Any) -> list[_Entry]:
             cls, name = which, which.__name__
         else:
             raise TypeError(f"optimizer {label!r}: not an optimizer name or class: {which!r}")
-        lr_spec = spec.pop("lr", lrs)
+        kind = getattr(cls, "closure_kind", "backward")
+        if kind not in ("backward", "loss"):
+            raise ValueError(
+                f"optimizer {label!r}: {cls.__name__} needs a model's "
+                f"{'outputs' if kind == 'outputs' else 'layers'}, which an analytic landscape "
+                "does not have; race it on a training problem (ravine.study) instead"
+            )
+        takes_lr = "lr" in _defaults(cls)
+        if not takes_lr:  # e.g. Levenberg-Marquardt: its step length comes from its damping
+            if "lr" in spec:
+                raise ValueError(f"optimizer {label!r}: {cls.__name__} has no learning rate")
+            lr_spec = math.nan
+        else:
+            lr_spec = spec.pop("lr", lrs)
         if lr_spec is None:
             default = _defaults(cls).get("lr")
             if default is None:
                 raise ValueError(f"optimizer {label!r}: give a learning rate (lrs=...)")
             lr_spec = default
         lr_values = _as_list("lr", label, lr_spec)
-        for v in lr_values:
+        for v in lr_values if takes_lr else ():
             if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
                 raise ValueError(f"optimizer {label!r}: invalid lr={v!r}; allowed: a number >= 0")
         fixed, varying = {}, {}
@@ -416,7 +429,10 @@ def _run(
     seed_index = index[:, -1]
     # Per-row hyperparameters: [N, 1] tensors (pairs such as betas: tuples of them).
     per_row: dict[str, Any] = {}
+    takes_lr = "lr" in _defaults(entry.cls)
     for k, (key, vals) in enumerate(zip(("lr", *entry.varying), values, strict=True)):
+        if key == "lr" and not takes_lr:
+            continue
         rows = index[:, k]
         if isinstance(vals[0], tuple | list):
             width = len(vals[0])
@@ -558,12 +574,15 @@ def _advance(
     sample: list[Tensor] = []
     fn = landscape.fn
 
+    backward = getattr(entry.cls, "closure_kind", "backward") == "backward"
+
     def closure() -> Tensor:
         x.grad = None
         with torch.enable_grad():
             f = landscape.sample_loss(rows(x), sample[0]) if stochastic else fn(rows(x))
             loss = f.sum()
-            loss.backward()
+            if backward:  # else the optimizer differentiates the loss itself
+                loss.backward()
         return loss
 
     lo, hi = box

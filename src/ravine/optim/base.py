@@ -190,6 +190,12 @@ class Optimizer(torch.optim.Optimizer):
     paper: ClassVar[str] = ""
     # Whether step() must receive a closure.
     needs_closure: ClassVar[bool] = False
+    # What step(closure) expects of its closure: "backward" (torch's contract: zero the
+    # gradients, compute the loss, call backward(), return the loss); "loss" (return the
+    # loss with its graph, no backward: the optimizer differentiates it itself); "outputs"
+    # (return (loss, model outputs): Gauss-Newton and Fisher methods); "model" (the
+    # optimizer is built on a model and reads its layers: K-FAC).
+    closure_kind: ClassVar[str] = "backward"
     # True when the rule acts on each coordinate alone, so that the rows of a [T, D]
     # parameter are T independent problems (races and sweeps batch them). Methods that mix
     # coordinates (Newton, quasi-Newton, K-FAC) set it False.

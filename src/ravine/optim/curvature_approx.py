@@ -110,6 +110,8 @@ class DiagonalNewton(ClosureOptimizer):
     per step, about twice the cost of a gradient).
     """
 
+    closure_kind = "loss"
+
     rule = staticmethod(adahessian)
     family = "second-order (diagonal)"
     paper = "Yao et al. 2021 (AdaHessian)"
@@ -187,6 +189,8 @@ class BlockDiagonalNewton(ClosureOptimizer):
     (dense :math:`n_b^2` Hessian, :math:`n_b^3` eigendecomposition). Defaults: ``lr`` 1,
     ``damping`` 1e-3. Closure: returns the loss without calling ``backward()``.
     """
+
+    closure_kind = "loss"
 
     rule = staticmethod(saddle_free_direction)
     family = "second-order (block-diagonal)"
@@ -273,6 +277,8 @@ class KFAC(Optimizer):
     Use: ``opt = KFAC(model, lr=...)``, then ``loss.backward(); opt.step()`` (or
     ``opt.step(closure)`` with a closure that calls ``backward()``).
     """
+
+    closure_kind = "model"
 
     rule = staticmethod(kfac_precondition)
     elementwise = False

@@ -50,6 +50,8 @@ def solve_damped(
 class _MatrixFree(_Curvature):
     """Evaluates the closure's (loss, outputs) graph and builds the curvature product."""
 
+    closure_kind = "outputs"
+
     def _graph(self, closure: Callable[[], Any], params: list[Tensor]):
         out, loss, grads = self._loss_and_grad(closure, params)
         if not (isinstance(out, tuple | list) and len(out) == 2):

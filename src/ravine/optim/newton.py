@@ -57,6 +57,8 @@ def adapt_damping(
 class _Curvature(ClosureOptimizer):
     """Helpers of the methods whose closure returns the loss with its graph."""
 
+    closure_kind = "loss"
+
     def _plain(self, closure: Callable[[], Any], params: list[Tensor]) -> tuple[float, Tensor]:
         """Loss and flat gradient at the current parameters (no graph kept)."""
         with torch.enable_grad():

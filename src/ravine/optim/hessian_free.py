@@ -21,7 +21,7 @@ import torch
 from torch import Tensor
 
 from ..curvature import LIKELIHOODS, fisher_graph, flatten, ggn_graph, unflatten
-from .base import NONNEGATIVE, POSITIVE, Choice, Range
+from .base import NONNEGATIVE, POSITIVE, Choice, Range, arguments
 from .line_search import backtracking, conjugate_gradient
 from .newton import _Curvature, adapt_damping
 
@@ -110,14 +110,7 @@ class GaussNewton(_MatrixFree):
         cg_tol: float = 1e-5,
         check_finite: bool = True,
     ) -> None:
-        super().__init__(
-            params,
-            lr=lr,
-            damping=damping,
-            cg_max_iter=cg_max_iter,
-            cg_tol=cg_tol,
-            check_finite=check_finite,
-        )
+        super().__init__(**arguments(locals()))
 
     _kind = "ggn"
 
@@ -226,15 +219,7 @@ class HessianFree(_MatrixFree):
         cg_decay: float = 0.95,
         check_finite: bool = True,
     ) -> None:
-        super().__init__(
-            params,
-            lr=lr,
-            damping=damping,
-            cg_max_iter=cg_max_iter,
-            cg_tol=cg_tol,
-            cg_decay=cg_decay,
-            check_finite=check_finite,
-        )
+        super().__init__(**arguments(locals()))
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]

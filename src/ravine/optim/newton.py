@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from ..curvature import flatten, hessian_graph, hvp_graph, unflatten
-from .base import NONNEGATIVE, POSITIVE, Choice, Range
+from .base import NONNEGATIVE, POSITIVE, Choice, Range, arguments
 from .closure import ClosureOptimizer
 from .line_search import backtracking, conjugate_gradient, strong_wolfe
 
@@ -154,16 +154,7 @@ class Newton(_Curvature):
         cg_max_iter: int = 200,
         check_finite: bool = True,
     ) -> None:
-        super().__init__(
-            params,
-            lr=lr,
-            damping=damping,
-            solver=solver,
-            line_search_fn=line_search_fn,
-            max_params=max_params,
-            cg_max_iter=cg_max_iter,
-            check_finite=check_finite,
-        )
+        super().__init__(**arguments(locals()))
         for group in self.param_groups:
             n = sum(p.numel() for p in self._params(group))
             if group["solver"] == "direct" and n > group["max_params"]:
@@ -243,14 +234,7 @@ class LevenbergMarquardt(_Curvature):
         max_params: int = 4096,
         check_finite: bool = True,
     ) -> None:
-        super().__init__(
-            params,
-            damping=damping,
-            decrease=decrease,
-            increase=increase,
-            max_params=max_params,
-            check_finite=check_finite,
-        )
+        super().__init__(**arguments(locals()))
         for group in self.param_groups:
             n = sum(p.numel() for p in self._params(group))
             if n > group["max_params"]:

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .base import NONNEGATIVE, Choice, Range
+from .base import NONNEGATIVE, Choice, Range, arguments
 from .closure import ClosureOptimizer
 from .line_search import strong_wolfe
 
@@ -277,15 +277,7 @@ class BFGS(_QuasiNewton):
         maximize: bool = False,
         check_finite: bool = True,
     ) -> None:
-        super().__init__(
-            params,
-            lr=lr,
-            tolerance_grad=tolerance_grad,
-            max_eval=max_eval,
-            line_search_fn=line_search_fn,
-            maximize=maximize,
-            check_finite=check_finite,
-        )
+        super().__init__(**arguments(locals()))
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]

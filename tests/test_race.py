@@ -360,3 +360,33 @@ def test_ravine_race_is_callable_and_import_stays_light():
         env={"PYTHONPATH": str(__import__("pathlib").Path(ravine.__file__).parent.parent)},
     )
     assert out.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize("written", [True, False], ids=["written-gradient", "autograd"])
+def test_recorded_losses_and_gradient_norms_are_those_of_the_recorded_positions(written):
+    # Losses and gradient norms are taken from the step's own closure where it is evaluated
+    # at the current point, and computed afterwards where it is not (look-ahead, line
+    # search): either way they must be f and |grad f| at the recorded positions.
+    import dataclasses
+
+    f = landscapes.get("himmelblau")
+    if not written:
+        f = dataclasses.replace(f, value_and_grad=None)
+    optimizers = {
+        "sgd": {},
+        "adam": {},
+        "nag": {"optimizer": "nesterov", "lookahead": True},
+        "nag-pytorch": {"optimizer": "nesterov", "lookahead": False},
+        "lbfgs": {"lr": 1.0},
+    }
+    result = race(f, optimizers, lrs=[1e-3, 0.02, 0.2], steps=40)
+    for run in result.runs.values():
+        pos = run.positions
+        finite = torch.isfinite(pos).all(-1)
+        x = pos[finite].clone().requires_grad_(True)
+        value = f.fn(x)
+        (g,) = torch.autograd.grad(value.sum(), x)
+        torch.testing.assert_close(run.losses[finite], value.detach(), rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(run.grad_norms[finite], g.norm(dim=-1), rtol=1e-12, atol=1e-12)
+        assert torch.isnan(run.losses[~finite]).all() and torch.isnan(run.grad_norms[~finite]).all()
+    assert (result["sgd"].outcome == 2).any()  # lr 0.2 diverges: NaN rows are checked too

@@ -14,8 +14,17 @@ Every step receives a closure (zero grads, loss, backward), so look-ahead method
 line searches race too.
 
 Divergence is recorded, never raised: optimizers run with ``check_finite=False``; a row whose
-position becomes non-finite or leaves the bounding box is marked diverged at that step and
-frozen at its last good position, and its later positions are recorded as NaN.
+position becomes non-finite or leaves the bounding box is marked diverged at that step, and
+its later positions, losses and gradient norms are recorded as NaN. Batched rows are
+independent, so a diverging row runs on without disturbing the others and is found from the
+record after the run; a single trajectory stops where it diverges.
+
+Speed. A step of N batched trajectories costs a fixed number of tensor ops whatever N is:
+the landscape's hand-written gradient where it has one (else one backward pass), the rule,
+and three copies into the record. Losses and gradient norms come from the step's own
+closure when it is evaluated at the current point; otherwise (look-ahead, line searches,
+noise) they are computed from the record afterwards. ``benchmarks/race_throughput.py``
+measures the result against the per-trajectory loops.
 """
 
 from __future__ import annotations
@@ -242,9 +251,8 @@ def _entries(optimizers: Any, lrs: Any) -> list[_Entry]:
                 raise ValueError(f"optimizer {label!r}: give a learning rate (lrs=...)")
             lr_spec = default
         lr_values = _as_list("lr", label, lr_spec)
-        for v in lr_values if takes_lr else ():
-            if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
-                raise ValueError(f"optimizer {label!r}: invalid lr={v!r}; allowed: a number >= 0")
+        if takes_lr:
+            _check_lrs(label, lr_values)
         fixed, varying = {}, {}
         for key, value in spec.items():
             if isinstance(value, list) or (isinstance(value, Tensor) and value.ndim == 1):
@@ -259,8 +267,25 @@ def _entries(optimizers: Any, lrs: Any) -> list[_Entry]:
                 varying[key] = values
             else:
                 fixed[key] = value
-        entries.append(_Entry(str(label), name, cls, [float(v) for v in lr_values], fixed, varying))
+        entries.append(_Entry(str(label), name, cls, lr_values, fixed, varying))
     return entries
+
+
+def _check_lrs(label: str, values: list[Any]) -> None:
+    """Every lr a finite number >= 0 (checked as one array: grids hold thousands)."""
+    numbers = all(type(v) in (float, int) for v in values) or all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in values
+    )
+    if numbers:
+        arr = torch.tensor(values, dtype=torch.float64)
+        bad = ~(torch.isfinite(arr) & (arr >= 0))
+        if not bool(bad.any()):
+            values[:] = arr.tolist()  # plain floats from here on
+            return
+        v = values[int(bad.nonzero()[0])]
+    else:
+        v = next(v for v in values if isinstance(v, bool) or not isinstance(v, int | float))
+    raise ValueError(f"optimizer {label!r}: invalid lr={v!r}; allowed: a number >= 0")
 
 
 def _defaults(cls: type) -> dict[str, Any]:
@@ -443,35 +468,28 @@ def _run(
             per_row[key] = table[rows][:, None]
 
     batched = _is_ravine(entry.cls) and getattr(entry.cls, "elementwise", True)
-    positions = torch.empty(n, steps + 1, landscape.dim, dtype=dtype)
-    diverged = torch.full((n,), -1, dtype=torch.long)
+    # Positions are recorded as [steps + 1, dim, n]: one contiguous row per step. The Run's
+    # [*grid, steps + 1, dim] tensor is a view of it, never a copy (on this scale a copy of
+    # the record costs as much as the page faults of writing it).
+    record = torch.empty(steps + 1, landscape.dim, n, dtype=dtype)
     if batched:
         hp = {}
         for key, v in per_row.items():
             single = len(entry.lrs) == 1 if key == "lr" else False
             hp[key] = float(entry.lrs[0]) if single else v
-        _advance(
-            landscape,
-            entry,
-            hp,
-            x0,
-            seed_index,
-            seeds,
-            steps,
-            schedule,
-            box,
-            positions,
-            diverged,
-            progress,
-            batched=True,
+        captured = _advance_batched(
+            landscape, entry, hp, x0, seed_index, seeds, steps, schedule, record, progress
         )
+        diverged = _first_exit(record, box)
     else:
+        captured = None
+        diverged = torch.full((n,), -1, dtype=torch.long)
         for i in range(n):
             hp = {
                 key: tuple(float(t[i]) for t in v) if isinstance(v, tuple) else float(v[i])
                 for key, v in per_row.items()
             }
-            _advance(
+            diverged[i] = _advance_one(
                 landscape,
                 entry,
                 hp,
@@ -481,18 +499,24 @@ def _run(
                 steps,
                 schedule,
                 box,
-                positions[i : i + 1],
-                diverged[i : i + 1],
+                record[:, :, i],
                 progress,
-                batched=False,
             )
 
     # Positions after a divergence are NaN (the divergence step itself keeps its value).
-    after = torch.arange(steps + 1)[None, :] > diverged[:, None]
-    after &= (diverged >= 0)[:, None]
-    positions[after] = math.nan
-    losses, grad_norms = _evaluate(landscape, positions)
-    outcome, minimum, arrival = _outcomes(landscape, positions, diverged, tol)
+    gone = diverged >= 0
+    if bool(gone.any()):
+        after = torch.arange(steps + 1)[:, None] > diverged[None, :]
+        after &= gone[None, :]  # [steps + 1, n]
+        record.masked_fill_(after[:, None, :], math.nan)
+    else:
+        after = None
+    if captured is not None:
+        losses, grad_norms = captured
+        _finish_captured(landscape, record, losses, grad_norms, diverged, after)
+    else:
+        losses, grad_norms = _evaluate(landscape, record)
+    outcome, minimum, arrival = _outcomes(landscape, record, diverged, tol)
     coords: dict[str, Any] = {"lr": torch.tensor(entry.lrs, dtype=torch.float64)}
     for key, vals in entry.varying.items():
         coords[key] = torch.tensor(vals, dtype=torch.float64)
@@ -504,9 +528,9 @@ def _run(
         hyperparameters=dict(entry.fixed),
         axes=axes,
         coords=coords,
-        positions=positions.reshape(*grid, steps + 1, landscape.dim),
-        losses=losses.reshape(*grid, steps + 1),
-        grad_norms=grad_norms.reshape(*grid, steps + 1),
+        positions=record.permute(2, 0, 1).reshape(*grid, steps + 1, landscape.dim),
+        losses=losses.T.reshape(*grid, steps + 1),
+        grad_norms=grad_norms.T.reshape(*grid, steps + 1),
         outcome=outcome.reshape(grid),
         minimum=minimum.reshape(grid),
         diverged_step=diverged.reshape(grid),
@@ -515,43 +539,7 @@ def _run(
     )
 
 
-def _advance(
-    landscape: Landscape,
-    entry: _Entry,
-    hp: dict[str, Any],
-    x0: Tensor,
-    seed_index: Tensor,
-    seeds: list[int],
-    steps: int,
-    schedule: Mapping[str, Any] | None,
-    box: tuple[Tensor, Tensor],
-    positions: Tensor,
-    diverged: Tensor,
-    progress: Callable[[int], None] | None,
-    batched: bool,
-) -> None:
-    """Advance the rows of ``x0`` ([n, dim]) by ``steps`` steps into ``positions``
-    ([n, steps + 1, dim]) and ``diverged`` ([n]).
-
-    Batched, the parameter is stored transposed, ``[dim, n]``, with hyperparameters of
-    shape ``[1, n]``: every elementwise op then runs over contiguous memory with the batch
-    as its inner loop (several times faster on CPU than ``[n, dim]`` with ``[n, 1]``). The
-    landscape sees the ``[n, dim]`` view. One trajectory runs as a ``[1, dim]`` parameter.
-    """
-    n, dim = x0.shape
-    if batched:
-        x = x0.T.contiguous().requires_grad_(True)
-        hp = {k: _transpose(v) for k, v in hp.items()}
-
-        def rows(p: Tensor) -> Tensor:
-            return p.T
-
-    else:
-        x = x0.clone().requires_grad_(True)
-
-        def rows(p: Tensor) -> Tensor:
-            return p
-
+def _optimizer(entry: _Entry, x: Tensor, hp: dict[str, Any], schedule: Any) -> tuple[Any, Any]:
     kwargs = {**entry.fixed, **hp}
     if _is_ravine(entry.cls):
         kwargs["check_finite"] = False
@@ -565,67 +553,217 @@ def _advance(
         from . import schedules as _schedules
 
         scheduler = _schedules.Scheduler(opt, dict(schedule))
+    return opt, scheduler
 
-    stochastic = landscape.stochastic
-    if stochastic:
-        used = sorted(set(seed_index.tolist()))
-        gens = {s: landscape.generator(seeds[s]) for s in used}
-        local = torch.tensor([used.index(s) for s in seed_index.tolist()])
-    sample: list[Tensor] = []
+
+class _Noise:
+    """Each trajectory's noise (or mini-batch) for the step, drawn from its seed's stream."""
+
+    def __init__(self, landscape: Landscape, seed_index: Tensor, seeds: list[int]) -> None:
+        self.landscape = landscape
+        self.used = sorted(set(seed_index.tolist()))
+        self.gens = [landscape.generator(seeds[s]) for s in self.used]
+        self.local = torch.tensor([self.used.index(s) for s in seed_index.tolist()])
+        self.sample: Tensor | None = None
+
+    def draw(self, dtype: torch.dtype) -> None:
+        draws = torch.stack([self.landscape.draw(g, dtype) for g in self.gens])
+        self.sample = draws[self.local]
+
+
+def _advance_batched(
+    landscape: Landscape,
+    entry: _Entry,
+    hp: dict[str, Any],
+    x0: Tensor,
+    seed_index: Tensor,
+    seeds: list[int],
+    steps: int,
+    schedule: Mapping[str, Any] | None,
+    record: Tensor,
+    progress: Callable[[int], None] | None,
+) -> tuple[Tensor, Tensor] | None:
+    """Advance all rows of ``x0`` ([n, dim]) together, writing ``record`` ([steps + 1, dim, n]).
+
+    The parameter is stored transposed, ``[dim, n]``, with hyperparameters of shape
+    ``[1, n]``: every elementwise op then runs over contiguous memory with the batch as its
+    inner loop. The landscape sees the ``[n, dim]`` view. Rows are independent, so a row that
+    diverges cannot disturb the others; divergence is found afterwards from the record.
+
+    On a deterministic landscape, when the optimizer takes its gradient once per step at the
+    current point (no look-ahead: ``x`` was not moved in place before the closure ran), the
+    closure's loss and gradient are those of the position
+    before the step: they are kept as the record's losses and squared gradient norms, and
+    returned, instead of evaluating the landscape again afterwards. Otherwise returns None.
+    """
+    n = x0.shape[0]
+    x = x0.T.contiguous().requires_grad_(True)
+    hp = {k: _transpose(v) for k, v in hp.items()}
+    opt, scheduler = _optimizer(entry, x, hp, schedule)
+    noise = _Noise(landscape, seed_index, seeds) if landscape.stochastic else None
     fn = landscape.fn
+    capture = noise is None
+    if capture:
+        losses = torch.empty(steps + 1, n, dtype=x.dtype)
+        sq_norms = torch.empty(steps + 1, n, dtype=x.dtype)
+    calls = [0]
+    seen: list[Tensor] = []
+    version = [x._version]  # x moved in place since the step began: a look-ahead point
 
+    written = landscape.value_and_grad if noise is None else None
+
+    def closure() -> Tensor:
+        calls[0] += 1
+        if written is not None:  # the landscape's own gradient: no graph, no backward pass
+            f, g = written(x.detach().T)
+            x.grad = g.T
+            loss = f.sum()
+        else:
+            x.grad = None
+            with torch.enable_grad():
+                f = landscape.sample_loss(x.T, noise.sample) if noise is not None else fn(x.T)
+                loss = f.sum()
+                loss.backward()
+        if capture and x._version == version[0]:
+            seen[:] = [f]
+        return loss
+
+    record[0] = x.detach()
+    for k in range(1, steps + 1):
+        if noise is not None:
+            noise.draw(x.dtype)
+        calls[0] = 0
+        seen.clear()
+        version[0] = x._version
+        opt.step(closure)
+        if capture:
+            if calls[0] != 1 or not seen:  # a line search or a look-ahead: evaluate afterwards
+                capture = False
+            else:
+                losses[k - 1] = seen[0].detach()
+                _squared_norm(x.grad, out=sq_norms[k - 1])
+        if scheduler is not None:
+            scheduler.step()
+        record[k] = x.detach()
+        if progress is not None:
+            progress(n)
+    return (losses, sq_norms) if capture else None
+
+
+def _squared_norm(g: Tensor, out: Tensor) -> Tensor:
+    """sum_i g[i]^2 over the leading axis of ``g`` ([dim, n]) into ``out`` ([n]).
+
+    Written as products because reductions over a short leading axis are slow in torch on
+    CPU (a norm over ``dim=0`` of a [2, 16384] tensor takes 40 times the two products)."""
+    torch.mul(g[0], g[0], out=out)
+    for row in g[1:]:
+        out.addcmul_(row, row)
+    return out
+
+
+def _first_exit(record: Tensor, box: tuple[Tensor, Tensor], block: int = 1 << 16) -> Tensor:
+    """The first step at which each row of ``record`` ([steps + 1, dim, n]) leaves ``box``
+    or is non-finite (NaN compares False), -1 for none. The start is not checked.
+
+    The comparisons run a few steps at a time into reused buffers, one coordinate at a time:
+    no reduction over the short ``dim`` axis, and no fresh temporaries the size of the record
+    (first writes to fresh memory cost as much as the comparisons)."""
+    rows, n = record.shape[0], record.shape[-1]
+    outside = torch.empty(rows, n, dtype=torch.bool)
+    outside[0] = False
+    per = max(1, block // max(1, n))
+    ok = torch.empty(per, n, dtype=torch.bool)
+    tmp = torch.empty(per, n, dtype=torch.bool)
+    bounds = list(zip(box[0].tolist(), box[1].tolist(), strict=True))
+    for a in range(1, rows, per):
+        b = min(rows, a + per)
+        acc, scratch = ok[: b - a], tmp[: b - a]
+        for d, (lo, hi) in enumerate(bounds):
+            coord = record[a:b, d]
+            if d == 0:
+                torch.ge(coord, lo, out=acc)
+            else:
+                torch.ge(coord, lo, out=scratch)
+                acc.logical_and_(scratch)
+            torch.le(coord, hi, out=scratch)
+            acc.logical_and_(scratch)
+        torch.logical_not(acc, out=outside[a:b])
+    first = torch.full((n,), -1, dtype=torch.long)
+    gone = outside.any(0).nonzero().flatten()
+    if len(gone):
+        first[gone] = outside[:, gone].T.contiguous().to(torch.uint8).argmax(1)  # first True
+    return first
+
+
+def _finish_captured(
+    landscape: Landscape,
+    record: Tensor,
+    losses: Tensor,
+    sq_norms: Tensor,
+    diverged: Tensor,
+    after: Tensor | None,
+) -> None:
+    """Complete the captured losses and norms: the final position (never a closure's point)
+    is evaluated here, norms get their square root, and the rows are NaN after a divergence
+    (as the positions are)."""
+    f, g = _loss_and_gradient(landscape, record[-1].T)
+    losses[-1] = f
+    sq_norms[-1] = g.square().sum(-1)
+    sq_norms.sqrt_()
+    if after is not None:
+        losses.masked_fill_(after, math.nan)
+        sq_norms.masked_fill_(after, math.nan)
+
+
+def _advance_one(
+    landscape: Landscape,
+    entry: _Entry,
+    hp: dict[str, Any],
+    x0: Tensor,
+    seed_index: Tensor,
+    seeds: list[int],
+    steps: int,
+    schedule: Mapping[str, Any] | None,
+    box: tuple[Tensor, Tensor],
+    record: Tensor,
+    progress: Callable[[int], None] | None,
+) -> int:
+    """One trajectory as a ``[1, dim]`` parameter, writing ``record`` ([steps + 1, dim]);
+    returns the step at which it diverged (it stops there), or -1."""
+    x = x0.clone().requires_grad_(True)
+    opt, scheduler = _optimizer(entry, x, hp, schedule)
+    noise = _Noise(landscape, seed_index, seeds) if landscape.stochastic else None
+    fn = landscape.fn
     backward = getattr(entry.cls, "closure_kind", "backward") == "backward"
 
     def closure() -> Tensor:
         x.grad = None
         with torch.enable_grad():
-            f = landscape.sample_loss(rows(x), sample[0]) if stochastic else fn(rows(x))
+            f = landscape.sample_loss(x, noise.sample) if noise is not None else fn(x)
             loss = f.sum()
             if backward:  # else the optimizer differentiates the loss itself
                 loss.backward()
         return loss
 
     lo, hi = box
-    if batched:
-        lo, hi = lo[:, None], hi[:, None]
-        record = torch.empty(steps + 1, dim, n, dtype=x.dtype)
-        axis = 0
-    else:
-        record = positions[0]  # [steps + 1, dim]
-        axis = 1
-    record[0] = x.detach() if batched else x.detach()[0]
-    alive = torch.ones(n, dtype=torch.bool)
-    frozen: Tensor | None = None
-    dead_any = False
+    record[0] = x.detach()[0]
     for k in range(1, steps + 1):
-        if stochastic:
-            draws = torch.stack([landscape.draw(gens[s], x.dtype) for s in used])
-            sample[:] = [draws[local]]
+        if noise is not None:
+            noise.draw(x.dtype)
         opt.step(closure)
         if scheduler is not None:
             scheduler.step()
         with torch.no_grad():
-            now = x.detach()
-            ok = ((now >= lo) & (now <= hi)).all(axis)  # NaN compares False
-            record[k] = now if batched else now[0]
-            newly = alive & ~ok
-            if bool(newly.any()):
-                diverged[newly] = k
-                alive &= ~newly
-                dead_any = True
-                if not batched:
-                    record[k + 1 :] = math.nan
-                    if progress is not None:
-                        progress(steps - k + 1)
-                    return
-                frozen = record[k - 1].clone()
-            if dead_any:
-                dead = ~alive
-                x.data[:, dead] = frozen[:, dead]
+            now = x.detach()[0]
+            record[k] = now
+            if not bool(((now >= lo) & (now <= hi)).all()):  # NaN compares False
+                record[k + 1 :] = math.nan
+                if progress is not None:
+                    progress(steps - k + 1)
+                return k
         if progress is not None:
-            progress(n)
-    if batched:
-        positions.copy_(record.permute(2, 0, 1))
+            progress(1)
+    return -1
 
 
 def _transpose(v: Any) -> Any:
@@ -634,38 +772,48 @@ def _transpose(v: Any) -> Any:
     return v.T if isinstance(v, Tensor) else v
 
 
-def _evaluate(
-    landscape: Landscape, positions: Tensor, chunk: int = 1 << 16
-) -> tuple[Tensor, Tensor]:
-    """Noise-free loss and gradient norm at every recorded position, in chunks."""
-    flat = positions.reshape(-1, positions.shape[-1])
-    losses = torch.empty(flat.shape[0], dtype=positions.dtype)
-    norms = torch.empty(flat.shape[0], dtype=positions.dtype)
-    if isinstance(landscape, Landscape) and hasattr(landscape, "_yx"):
+def _loss_and_gradient(landscape: Landscape, points: Tensor) -> tuple[Tensor, Tensor]:
+    """Noise-free loss ``[...]`` and gradient ``[..., dim]`` at ``points`` ``[..., dim]``."""
+    if landscape.value_and_grad is not None:
+        return landscape.value_and_grad(points.detach())
+    pts = points.detach().clone().requires_grad_(True)
+    with torch.enable_grad():
+        f = landscape.fn(pts)
+        (g,) = torch.autograd.grad(f.sum(), pts)
+    return f.detach(), g
+
+
+def _evaluate(landscape: Landscape, record: Tensor, chunk: int = 1 << 16) -> tuple[Tensor, Tensor]:
+    """Noise-free loss and gradient norm at every position of ``record`` ([steps + 1, dim, n]),
+    as two [steps + 1, n] tensors, a few steps at a time."""
+    rows, _, n = record.shape
+    losses = torch.empty(rows, n, dtype=record.dtype)
+    norms = torch.empty(rows, n, dtype=record.dtype)
+    if hasattr(landscape, "_yx"):  # data landscapes hold a [points, data] product in memory
         chunk = max(1, chunk // max(1, landscape._yx.shape[0] // 16))
-    for a in range(0, flat.shape[0], chunk):
-        pts = flat[a : a + chunk].clone().requires_grad_(True)
-        with torch.enable_grad():
-            f = landscape.fn(pts)
-            (g,) = torch.autograd.grad(f.sum(), pts)
-        losses[a : a + chunk] = f.detach()
-        norms[a : a + chunk] = g.norm(dim=-1)
-    return losses.reshape(positions.shape[:-1]), norms.reshape(positions.shape[:-1])
+    per = max(1, chunk // max(1, n))
+    for a in range(0, rows, per):
+        f, g = _loss_and_gradient(landscape, record[a : a + per].transpose(1, 2))
+        losses[a : a + per] = f
+        norms[a : a + per] = g.square().sum(-1).sqrt_()
+    return losses, norms
 
 
 def _outcomes(
-    landscape: Landscape, positions: Tensor, diverged: Tensor, tol: float
+    landscape: Landscape, record: Tensor, diverged: Tensor, tol: float
 ) -> tuple[Tensor, Tensor, Tensor]:
-    n = positions.shape[0]
+    """Outcome codes, minimum (or saddle) index and arrival step of each trajectory, from
+    ``record`` ([steps + 1, dim, n])."""
+    n = record.shape[-1]
     outcome = torch.full((n,), MOVING, dtype=torch.int8)
     minimum = torch.full((n,), -1, dtype=torch.long)
     arrival = torch.full((n,), -1, dtype=torch.long)
-    final = positions[:, -1]
+    final = record[-1].T  # [n, dim]
     ok = diverged < 0
     for points, code in ((landscape.minima, CONVERGED), (landscape.saddles, SADDLE)):
         if not points:
             continue
-        locs = torch.tensor([p.location for p in points], dtype=positions.dtype)
+        locs = torch.tensor([p.location for p in points], dtype=record.dtype)
         dist = (final[:, None, :] - locs).norm(dim=-1)  # [n, M]
         best, which = dist.min(dim=1)
         hit = ok & (best <= tol) & (outcome == MOVING)
@@ -673,11 +821,11 @@ def _outcomes(
         minimum[hit] = which[hit]
         if code == CONVERGED and bool(hit.any()):
             rows = hit.nonzero().flatten()
-            d = (positions[rows] - locs[which[rows]][:, None, :]).norm(dim=-1)  # [h, S+1]
-            outside = d > tol
-            steps = positions.shape[1]
-            idx = torch.arange(steps).expand_as(outside)
-            last_out = torch.where(outside, idx, -1).max(dim=1).values
+            path = record[:, :, rows]  # [steps + 1, dim, h]
+            target = locs[which[rows]].T  # [dim, h]
+            outside = (path - target).square().sum(1) > tol * tol  # [steps + 1, h]
+            idx = torch.arange(record.shape[0])[:, None].expand_as(outside)
+            last_out = torch.where(outside, idx, -1).max(dim=0).values
             arrival[rows] = last_out + 1
     outcome[~ok] = DIVERGED
     return outcome, minimum, arrival

@@ -22,6 +22,57 @@ def _xy(x: Tensor) -> tuple[Tensor, Tensor]:
     return x[..., 0], x[..., 1]
 
 
+def _pair(gu: Tensor, gv: Tensor) -> Tensor:
+    """The gradient ``[..., 2]`` from its two components, stored component-major: the race
+    engine's ``[2, n]`` parameter then receives it as a contiguous tensor."""
+    return torch.stack((gu, gv)).movedim(0, -1)
+
+
+# Hand-written gradients (``value_and_grad``) of the polynomial landscapes: the race's fast
+# path. tests/landscapes check each against autograd on ``fn``.
+
+
+def _saddle_vg(x: Tensor) -> tuple[Tensor, Tensor]:
+    u, v = _xy(x)
+    return u * u - v * v, _pair(2 * u, -2 * v)
+
+
+def _monkey_vg(x: Tensor) -> tuple[Tensor, Tensor]:
+    u, v = _xy(x)
+    u2, v2 = u * u, v * v
+    return u * (u2 - 3 * v2), _pair(3 * (u2 - v2), -6 * u * v)
+
+
+def _beale_vg(x: Tensor) -> tuple[Tensor, Tensor]:
+    u, v = _xy(x)
+    v2 = v * v
+    v3 = v2 * v
+    t1, t2, t3 = 1.5 - u + u * v, 2.25 - u + u * v2, 2.625 - u + u * v3
+    f = t1 * t1 + t2 * t2 + t3 * t3
+    gu = 2 * (t1 * (v - 1) + t2 * (v2 - 1) + t3 * (v3 - 1))
+    gv = 2 * u * (t1 + 2 * v * t2 + 3 * v2 * t3)
+    return f, _pair(gu, gv)
+
+
+def _booth_vg(x: Tensor) -> tuple[Tensor, Tensor]:
+    u, v = _xy(x)
+    a, b = u + 2 * v - 7, 2 * u + v - 5
+    return a * a + b * b, _pair(2 * a + 4 * b, 4 * a + 2 * b)
+
+
+def _himmelblau_vg(x: Tensor) -> tuple[Tensor, Tensor]:
+    u, v = _xy(x)
+    a, b = u * u + v - 11, u + v * v - 7
+    return a * a + b * b, _pair(4 * u * a + 2 * b, 2 * a + 4 * v * b)
+
+
+def _three_hump_vg(x: Tensor) -> tuple[Tensor, Tensor]:
+    u, v = _xy(x)
+    u2 = u * u
+    f = u2 * (2 - 1.05 * u2 + u2 * u2 / 6) + u * v + v * v
+    return f, _pair(u * (4 - 4.2 * u2 + u2 * u2) + v, u + 2 * v)
+
+
 def refine(fn: LossFn, approx: Sequence[float], iterations: int = 50) -> tuple[float, ...]:
     """Newton's method on grad f = 0 from ``approx`` (float64): an exact stationary point."""
     x = torch.tensor(approx, dtype=torch.float64)
@@ -65,6 +116,7 @@ def saddle() -> Landscape:
     return Landscape(
         name="saddle",
         fn=lambda x: x[..., 0] ** 2 - x[..., 1] ** 2,
+        value_and_grad=_saddle_vg,
         dim=2,
         domain=((-1.5, 1.5), (-1.5, 1.5)),
         saddles=(Point((0.0, 0.0), 0.0, "saddle"),),
@@ -78,6 +130,7 @@ def monkey_saddle() -> Landscape:
     return Landscape(
         name="monkey_saddle",
         fn=lambda x: x[..., 0] ** 3 - 3 * x[..., 0] * x[..., 1] ** 2,
+        value_and_grad=_monkey_vg,
         dim=2,
         domain=((-1.5, 1.5), (-1.5, 1.5)),
         saddles=(Point((0.0, 0.0), 0.0, "monkey saddle"),),
@@ -120,6 +173,13 @@ def quadratic(
         z = x @ rot.to(x.dtype) if rot is not None and angle else x
         return 0.5 * (lam.to(x.dtype) * z * z).sum(-1)
 
+    def value_and_grad(x: Tensor) -> tuple[Tensor, Tensor]:
+        rotated = rot is not None and angle
+        z = x @ rot.to(x.dtype) if rotated else x
+        lz = lam.to(x.dtype) * z
+        f = 0.5 * (lz * z).sum(-1)
+        return f, lz @ rot.to(x.dtype).T if rotated else lz
+
     half = 2.0
     start = [1.8] + [0.6] * (dim - 1) if dim > 1 else [1.8]
     if rot is not None and angle:
@@ -127,6 +187,7 @@ def quadratic(
     return Landscape(
         name=name,
         fn=fn,
+        value_and_grad=value_and_grad,
         dim=dim,
         domain=tuple((-half, half) for _ in range(dim)),
         minima=(Point((0.0,) * dim, 0.0, "global"),),
@@ -154,6 +215,20 @@ def rosenbrock(dim: int = 2, a: float = 1.0, b: float = 100.0) -> Landscape:
         terms = b * valley * valley + off * off  # products: cheaper backward than pow
         return terms[..., 0] if dim == 2 else terms.sum(-1)
 
+    def value_and_grad(x: Tensor) -> tuple[Tensor, Tensor]:
+        head, tail = x[..., :-1], x[..., 1:]
+        valley = tail - head * head
+        off = a - head
+        bv = b * valley
+        terms = bv * valley + off * off
+        if dim == 2:
+            u, bv0, off0 = head[..., 0], bv[..., 0], off[..., 0]
+            return terms[..., 0], _pair(-4 * u * bv0 - 2 * off0, 2 * bv0)
+        g = torch.zeros_like(x)
+        g[..., :-1] = -4 * head * bv - 2 * off
+        g[..., 1:] += 2 * bv
+        return terms.sum(-1), g
+
     loc = [a]
     for _ in range(dim - 1):
         loc.append(loc[-1] ** 2)
@@ -162,6 +237,7 @@ def rosenbrock(dim: int = 2, a: float = 1.0, b: float = 100.0) -> Landscape:
     return Landscape(
         name=name,
         fn=fn,
+        value_and_grad=value_and_grad,
         dim=dim,
         domain=domain,
         minima=minima,
@@ -186,6 +262,7 @@ def beale() -> Landscape:
     return Landscape(
         name="beale",
         fn=_beale,
+        value_and_grad=_beale_vg,
         dim=2,
         domain=((-4.5, 4.5), (-4.5, 4.5)),
         minima=(Point((3.0, 0.5), 0.0, "global"),),
@@ -206,6 +283,7 @@ def booth() -> Landscape:
     return Landscape(
         name="booth",
         fn=_booth,
+        value_and_grad=_booth_vg,
         dim=2,
         domain=((-10.0, 10.0), (-10.0, 10.0)),
         minima=(Point((1.0, 3.0), 0.0, "global"),),
@@ -240,6 +318,7 @@ def himmelblau() -> Landscape:
     return Landscape(
         name="himmelblau",
         fn=_himmelblau,
+        value_and_grad=_himmelblau_vg,
         dim=2,
         domain=((-5.0, 5.0), (-5.0, 5.0)),
         minima=minima,
@@ -259,9 +338,15 @@ def rastrigin(dim: int = 2, amplitude: float = 10.0) -> Landscape:
     def fn(x: Tensor) -> Tensor:
         return amp * dim + (x * x - amp * torch.cos(2 * math.pi * x)).sum(-1)
 
+    def value_and_grad(x: Tensor) -> tuple[Tensor, Tensor]:
+        w = 2 * math.pi * x
+        f = amp * dim + (x * x - amp * torch.cos(w)).sum(-1)
+        return f, 2 * x + 2 * math.pi * amp * torch.sin(w)
+
     return Landscape(
         name=name,
         fn=fn,
+        value_and_grad=value_and_grad,
         dim=dim,
         domain=((-5.12, 5.12),) * dim,
         minima=(Point((0.0,) * dim, 0.0, "global"),),
@@ -311,6 +396,11 @@ def styblinski_tang(dim: int = 2) -> Landscape:
     def fn(x: Tensor) -> Tensor:
         return 0.5 * (x**4 - 16 * x**2 + 5 * x).sum(-1)
 
+    def value_and_grad(x: Tensor) -> tuple[Tensor, Tensor]:
+        x2 = x * x
+        f = 0.5 * (x2 * x2 - 16 * x2 + 5 * x).sum(-1)
+        return f, 2 * x2 * x - 16 * x + 2.5
+
     def root(approx: float) -> float:
         r = approx
         for _ in range(60):
@@ -329,6 +419,7 @@ def styblinski_tang(dim: int = 2) -> Landscape:
     return Landscape(
         name=name,
         fn=fn,
+        value_and_grad=value_and_grad,
         dim=dim,
         domain=((-5.0, 5.0),) * dim,
         minima=tuple(pts),
@@ -373,6 +464,7 @@ def three_hump_camel() -> Landscape:
     return Landscape(
         name="three_hump_camel",
         fn=_three_hump,
+        value_and_grad=_three_hump_vg,
         dim=2,
         domain=((-2.5, 2.5), (-2.5, 2.5)),
         minima=(

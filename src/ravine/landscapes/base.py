@@ -4,6 +4,11 @@ A landscape's :meth:`Landscape.loss` takes positions of shape ``[..., dim]`` and
 loss of each position, shape ``[...]``; rows are independent, so the gradient of
 ``loss(x).sum()`` with respect to ``x`` holds every row's own gradient. Gradients and Hessians
 come from autograd.
+
+A landscape may also carry ``value_and_grad``, its loss and gradient written out by hand.
+The race engine uses it, when present, in place of a backward pass (several times fewer
+tensor ops per step); autograd stays the reference, and tests check that the two agree at
+random points of every landscape that has one.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from torch import Tensor
 __all__ = ["GradientNoise", "Landscape", "Point"]
 
 LossFn = Callable[[Tensor], Tensor]
+ValueAndGrad = Callable[[Tensor], tuple[Tensor, Tensor]]
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,9 @@ class Landscape:
     ``fn`` maps positions ``[..., dim]`` to losses ``[...]``. ``domain`` is the plotting box,
     one ``(low, high)`` pair per coordinate. ``minima`` lists known minima, the global one
     first; ``saddles`` known saddle points. ``log_scale`` asks figures for logarithmic
-    contour levels (losses spanning many decades).
+    contour levels (losses spanning many decades). ``value_and_grad``, where given, maps
+    positions ``[..., dim]`` to ``(loss [...], gradient [..., dim])``, the same numbers as
+    ``fn`` and autograd give, computed without a graph.
     """
 
     name: str
@@ -52,6 +60,7 @@ class Landscape:
     description: str = ""
     options: Mapping[str, Any] = field(default_factory=dict)
     log_scale: bool = False
+    value_and_grad: ValueAndGrad | None = field(default=None, repr=False)
 
     # Deterministic landscapes see the same loss every step.
     stochastic = False
@@ -156,6 +165,7 @@ class GradientNoise(Landscape):
             description=f"{base.description} With gradient noise N(0, {scale:g}^2) per step.",
             options=options,
             log_scale=base.log_scale,
+            value_and_grad=base.value_and_grad,
         )
         object.__setattr__(self, "base", base)
         object.__setattr__(self, "scale", float(scale))

@@ -231,13 +231,6 @@ def _entries(optimizers: Any, lrs: Any) -> list[_Entry]:
             cls, name = which, which.__name__
         else:
             raise TypeError(f"optimizer {label!r}: not an optimizer name or class: {which!r}")
-        kind = getattr(cls, "closure_kind", "backward")
-        if kind not in ("backward", "loss"):
-            raise ValueError(
-                f"optimizer {label!r}: {cls.__name__} needs a model's "
-                f"{'outputs' if kind == 'outputs' else 'layers'}, which an analytic landscape "
-                "does not have; race it on a training problem (ravine.study) instead"
-            )
         takes_lr = "lr" in _defaults(cls)
         if not takes_lr:  # e.g. Levenberg-Marquardt: its step length comes from its damping
             if "lr" in spec:
@@ -269,6 +262,43 @@ def _entries(optimizers: Any, lrs: Any) -> list[_Entry]:
                 fixed[key] = value
         entries.append(_Entry(str(label), name, cls, lr_values, fixed, varying))
     return entries
+
+
+def _kind(cls: type) -> str:
+    return getattr(cls, "closure_kind", "backward")
+
+
+def _check_model(landscape: Landscape, entry: _Entry) -> None:
+    """Optimizers that need a model's outputs or layers race only where the landscape is one."""
+    kind = _kind(entry.cls)
+    if kind not in ("outputs", "model"):
+        return
+    model = landscape.model
+    if kind == "outputs" and model is None:
+        raise ValueError(
+            f"optimizer {entry.label!r}: {entry.cls.__name__} needs a model's outputs and "
+            f"per-example losses, which {landscape.name} does not define; race it on "
+            f"{_have('outputs')}"
+        )
+    if kind == "model" and (model is None or model.inputs is None):
+        raise ValueError(
+            f"optimizer {entry.label!r}: {entry.cls.__name__} needs the layers of a model, and "
+            f"{landscape.name} is not a linear model; race it on {_have('layers')}"
+        )
+
+
+def _have(what: str) -> str:
+    from . import landscapes
+
+    names = []
+    for name in landscapes.names():
+        try:
+            model = landscapes.get(name).model
+        except Exception:  # a landscape that cannot be built with its defaults
+            continue
+        if model is not None and (what == "outputs" or model.inputs is not None):
+            names.append(name)
+    return "one of " + ", ".join(names) + (" (without added noise)" if what == "outputs" else "")
 
 
 def _check_lrs(label: str, values: list[Any]) -> None:
@@ -389,6 +419,8 @@ def race(
     if not (isinstance(bound, int | float) and bound >= 1):
         raise ValueError(f"bound must be a number >= 1, got {bound!r}")
     entries = _entries(optimizers, lrs)
+    for entry in entries:
+        _check_model(landscape, entry)
     labels = [e.label for e in entries]
     if len(set(labels)) != len(labels):
         raise ValueError(f"optimizer labels must be distinct, got {labels}")
@@ -539,12 +571,19 @@ def _run(
     )
 
 
-def _optimizer(entry: _Entry, x: Tensor, hp: dict[str, Any], schedule: Any) -> tuple[Any, Any]:
+def _optimizer(
+    entry: _Entry, x: Any, hp: dict[str, Any], schedule: Any, landscape: Landscape | None = None
+) -> tuple[Any, Any]:
+    """The optimizer over ``x`` (a tensor, or the layer that holds it for "model" optimizers)
+    and its scheduler."""
     kwargs = {**entry.fixed, **hp}
     if _is_ravine(entry.cls):
         kwargs["check_finite"] = False
+    model = landscape.model if landscape is not None else None
+    if model is not None and "likelihood" in _defaults(entry.cls):
+        kwargs.setdefault("likelihood", model.likelihood)  # the Fisher of the landscape's loss
     try:
-        opt = entry.cls([x], **kwargs)
+        opt = entry.cls(x if isinstance(x, torch.nn.Module) else [x], **kwargs)
     except TypeError as err:
         allowed = ", ".join(_defaults(entry.cls))
         raise ValueError(f"{entry.label}: {err}; its hyperparameters are: {allowed}") from None
@@ -730,18 +769,39 @@ def _advance_one(
 ) -> int:
     """One trajectory as a ``[1, dim]`` parameter, writing ``record`` ([steps + 1, dim]);
     returns the step at which it diverged (it stops there), or -1."""
-    x = x0.clone().requires_grad_(True)
-    opt, scheduler = _optimizer(entry, x, hp, schedule)
+    kind = _kind(entry.cls)
     noise = _Noise(landscape, seed_index, seeds) if landscape.stochastic else None
+    model = landscape.model
+    if kind == "model":  # a bias-free linear layer whose weight [1, dim] is the trajectory
+        layer = torch.nn.Linear(x0.shape[1], 1, bias=False, dtype=x0.dtype)
+        layer.weight = torch.nn.Parameter(x0.clone())
+        x = layer.weight
+        opt, scheduler = _optimizer(entry, layer, hp, schedule, landscape)
+    else:
+        x = x0.clone().requires_grad_(True)
+        opt, scheduler = _optimizer(entry, x, hp, schedule, landscape)
     fn = landscape.fn
-    backward = getattr(entry.cls, "closure_kind", "backward") == "backward"
 
-    def closure() -> Tensor:
+    def sample() -> Tensor | None:
+        return None if noise is None else noise.sample[0]
+
+    def reduce(per_example: Tensor) -> Tensor:
+        return per_example.sum() if model.reduction == "sum" else per_example.mean()
+
+    def closure() -> Any:
         x.grad = None
         with torch.enable_grad():
+            if kind == "outputs":  # (per-example losses, outputs), no backward
+                z = model.outputs(x[0], sample())
+                return model.loss(z, sample()), z
+            if kind == "model":  # through the layer, so that its hooks see inputs and outputs
+                z = layer(model.inputs(sample()).to(x.dtype))[:, 0]
+                loss = reduce(model.loss(z, sample()))
+                loss.backward()
+                return loss
             f = landscape.sample_loss(x, noise.sample) if noise is not None else fn(x)
             loss = f.sum()
-            if backward:  # else the optimizer differentiates the loss itself
+            if kind == "backward":  # else the optimizer differentiates the loss itself
                 loss.backward()
         return loss
 

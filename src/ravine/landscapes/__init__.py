@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .analytic import BUILDERS as _ANALYTIC
-from .base import GradientNoise, Landscape, Point
+from .base import GradientNoise, Landscape, OutputModel, Point, least_squares
 from .moons import Moons, moons
 
 __all__ = [
@@ -25,8 +25,10 @@ __all__ = [
     "GradientNoise",
     "Landscape",
     "Moons",
+    "OutputModel",
     "Point",
     "get",
+    "least_squares",
     "names",
     "noisy",
     "options",

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor
 
-from .base import Landscape, LossFn, Point
+from .base import Landscape, LossFn, Point, least_squares
 
 __all__ = ["BUILDERS"]
 
@@ -26,6 +26,14 @@ def _pair(gu: Tensor, gv: Tensor) -> Tensor:
     """The gradient ``[..., 2]`` from its two components, stored component-major: the race
     engine's ``[2, n]`` parameter then receives it as a contiguous tensor."""
     return torch.stack((gu, gv)).movedim(0, -1)
+
+
+_SQRT2 = math.sqrt(2.0)
+
+
+def _residuals(*parts: Tensor) -> Tensor:
+    """Residuals ``[..., m]`` of a sum of squares ``sum_j part_j^2 = sum_j r_j^2 / 2``."""
+    return _SQRT2 * torch.stack(parts, dim=-1)
 
 
 # Hand-written gradients (``value_and_grad``) of the polynomial landscapes: the race's fast
@@ -180,6 +188,10 @@ def quadratic(
         f = 0.5 * (lz * z).sum(-1)
         return f, lz @ rot.to(x.dtype).T if rotated else lz
 
+    def residuals(x: Tensor) -> Tensor:  # f = sum_i (sqrt(lambda_i) z_i)^2 / 2
+        z = x @ rot.to(x.dtype) if rot is not None and angle else x
+        return lam.to(x.dtype).sqrt() * z
+
     half = 2.0
     start = [1.8] + [0.6] * (dim - 1) if dim > 1 else [1.8]
     if rot is not None and angle:
@@ -188,6 +200,7 @@ def quadratic(
         name=name,
         fn=fn,
         value_and_grad=value_and_grad,
+        model=least_squares(residuals),
         dim=dim,
         domain=tuple((-half, half) for _ in range(dim)),
         minima=(Point((0.0,) * dim, 0.0, "global"),),
@@ -229,6 +242,10 @@ def rosenbrock(dim: int = 2, a: float = 1.0, b: float = 100.0) -> Landscape:
         g[..., 1:] += 2 * bv
         return terms.sum(-1), g
 
+    def residuals(x: Tensor) -> Tensor:
+        head, tail = x[..., :-1], x[..., 1:]
+        return torch.cat((math.sqrt(2 * b) * (tail - head * head), _SQRT2 * (a - head)), dim=-1)
+
     loc = [a]
     for _ in range(dim - 1):
         loc.append(loc[-1] ** 2)
@@ -238,6 +255,7 @@ def rosenbrock(dim: int = 2, a: float = 1.0, b: float = 100.0) -> Landscape:
         name=name,
         fn=fn,
         value_and_grad=value_and_grad,
+        model=least_squares(residuals),
         dim=dim,
         domain=domain,
         minima=minima,
@@ -256,6 +274,11 @@ def _beale(x: Tensor) -> Tensor:
     return (1.5 - u + u * v) ** 2 + (2.25 - u + u * v**2) ** 2 + (2.625 - u + u * v**3) ** 2
 
 
+def _beale_residuals(x: Tensor) -> Tensor:
+    u, v = _xy(x)
+    return _residuals(1.5 - u + u * v, 2.25 - u + u * v**2, 2.625 - u + u * v**3)
+
+
 def beale() -> Landscape:
     """(1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2; minimum 0 at (3, 0.5),
     a saddle at (0, 1); flat ridges and steep walls."""
@@ -263,6 +286,7 @@ def beale() -> Landscape:
         name="beale",
         fn=_beale,
         value_and_grad=_beale_vg,
+        model=least_squares(_beale_residuals),
         dim=2,
         domain=((-4.5, 4.5), (-4.5, 4.5)),
         minima=(Point((3.0, 0.5), 0.0, "global"),),
@@ -278,12 +302,18 @@ def _booth(x: Tensor) -> Tensor:
     return (u + 2 * v - 7) ** 2 + (2 * u + v - 5) ** 2
 
 
+def _booth_residuals(x: Tensor) -> Tensor:
+    u, v = _xy(x)
+    return _residuals(u + 2 * v - 7, 2 * u + v - 5)
+
+
 def booth() -> Landscape:
     """(x + 2y - 7)^2 + (2x + y - 5)^2: a convex quadratic, minimum 0 at (1, 3)."""
     return Landscape(
         name="booth",
         fn=_booth,
         value_and_grad=_booth_vg,
+        model=least_squares(_booth_residuals),
         dim=2,
         domain=((-10.0, 10.0), (-10.0, 10.0)),
         minima=(Point((1.0, 3.0), 0.0, "global"),),
@@ -296,6 +326,11 @@ def booth() -> Landscape:
 def _himmelblau(x: Tensor) -> Tensor:
     u, v = _xy(x)
     return (u**2 + v - 11) ** 2 + (u + v**2 - 7) ** 2
+
+
+def _himmelblau_residuals(x: Tensor) -> Tensor:
+    u, v = _xy(x)
+    return _residuals(u**2 + v - 11, u + v**2 - 7)
 
 
 def himmelblau() -> Landscape:
@@ -319,6 +354,7 @@ def himmelblau() -> Landscape:
         name="himmelblau",
         fn=_himmelblau,
         value_and_grad=_himmelblau_vg,
+        model=least_squares(_himmelblau_residuals),
         dim=2,
         domain=((-5.0, 5.0), (-5.0, 5.0)),
         minima=minima,

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-__all__ = ["GradientNoise", "Landscape", "Point"]
+__all__ = ["GradientNoise", "Landscape", "OutputModel", "Point", "least_squares"]
 
 LossFn = Callable[[Tensor], Tensor]
 ValueAndGrad = Callable[[Tensor], tuple[Tensor, Tensor]]
@@ -38,6 +38,45 @@ class Point:
         return torch.tensor(self.location, dtype=dtype)
 
 
+@dataclass(frozen=True)
+class OutputModel:
+    r"""A landscape seen as a model: :math:`f(x) = \mathrm{reduce}_j\, \ell(z_j)` with outputs
+    :math:`z = z(x)`, for the optimizers that need outputs (Gauss-Newton, natural gradient,
+    Hessian-free) or layers (K-FAC).
+
+    ``outputs(x, sample)`` maps positions ``[..., dim]`` to outputs ``[..., m]``; ``loss(z,
+    sample)`` gives the per-example losses ``[..., m]``; ``reduction`` (``"sum"`` or
+    ``"mean"``) over them gives ``fn``. ``likelihood`` names the distribution whose negative
+    log-likelihood ``loss`` is (``"gaussian"``: :math:`\ell = z^2/2`, least squares;
+    ``"bernoulli"``: :math:`\ell = \log(1 + e^{-z})`, logistic regression on margins), so that
+    the Fisher is defined. ``inputs(sample)``, for linear models only, gives the matrix
+    ``[m, dim]`` with :math:`z = \mathrm{inputs}\; x`: a bias-free ``nn.Linear`` layer.
+    ``sample`` is a stochastic landscape's mini-batch (None: all the data).
+    """
+
+    outputs: Callable[[Tensor, Tensor | None], Tensor]
+    loss: Callable[[Tensor, Tensor | None], Tensor]
+    likelihood: str
+    reduction: str = "sum"
+    inputs: Callable[[Tensor | None], Tensor] | None = None
+
+    def value(self, x: Tensor, sample: Tensor | None = None) -> Tensor:
+        """The reduced loss at ``x``: equals the landscape's ``fn`` (tests check it)."""
+        per = self.loss(self.outputs(x, sample), sample)
+        return per.sum(-1) if self.reduction == "sum" else per.mean(-1)
+
+
+def least_squares(residuals: Callable[[Tensor], Tensor]) -> OutputModel:
+    r"""The model of :math:`f(x) = \sum_j \frac12 r_j(x)^2`: outputs the residuals, Gaussian
+    likelihood (so the Fisher equals the Gauss-Newton matrix :math:`J^\top J`)."""
+    return OutputModel(
+        outputs=lambda x, sample=None: residuals(x),
+        loss=lambda z, sample=None: 0.5 * z * z,
+        likelihood="gaussian",
+        reduction="sum",
+    )
+
+
 @dataclass(frozen=True, eq=False)
 class Landscape:
     """A test function with its known facts.
@@ -47,7 +86,9 @@ class Landscape:
     first; ``saddles`` known saddle points. ``log_scale`` asks figures for logarithmic
     contour levels (losses spanning many decades). ``value_and_grad``, where given, maps
     positions ``[..., dim]`` to ``(loss [...], gradient [..., dim])``, the same numbers as
-    ``fn`` and autograd give, computed without a graph.
+    ``fn`` and autograd give, computed without a graph. ``model``, where given, writes the
+    loss as a model's outputs and per-example losses (:class:`OutputModel`), for the
+    optimizers that need them.
     """
 
     name: str
@@ -61,6 +102,7 @@ class Landscape:
     options: Mapping[str, Any] = field(default_factory=dict)
     log_scale: bool = False
     value_and_grad: ValueAndGrad | None = field(default=None, repr=False)
+    model: OutputModel | None = field(default=None, repr=False)
 
     # Deterministic landscapes see the same loss every step.
     stochastic = False

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .analytic import refine
-from .base import Landscape, Point
+from .base import Landscape, OutputModel, Point
 
 __all__ = ["Moons", "moons"]
 
@@ -54,6 +54,24 @@ class Moons(Landscape):
         def fn(w: Tensor) -> Tensor:
             return F.softplus(-(w @ yx.to(w.dtype).T)).mean(-1)
 
+        def margins(w: Tensor, sample: Tensor | None = None) -> Tensor:
+            """Outputs: the margins y_i w . x_i of all examples [..., n] or of a mini-batch."""
+            if sample is None:
+                return w @ yx.to(w.dtype).T
+            return (yx.to(w.dtype)[sample] * w[..., None, :]).sum(-1)
+
+        def inputs(sample: Tensor | None = None) -> Tensor:
+            """The linear layer's inputs y_i x_i: margins = inputs @ w."""
+            return yx if sample is None else yx[sample]
+
+        model = OutputModel(
+            outputs=margins,
+            loss=lambda z, sample=None: F.softplus(-z),
+            likelihood="bernoulli",
+            reduction="mean",
+            inputs=inputs,
+        )
+
         best = refine(lambda w: fn(w), (0.0, 0.0))
         value = float(fn(torch.tensor(best, dtype=torch.float64)))
         span = max(3.0, 1.6 * max(abs(c) for c in best))
@@ -69,6 +87,7 @@ class Moons(Landscape):
                 f"Logistic regression (2 weights, no bias) on {n_samples} noisy two moons "
                 f"(noise {noise:g}), mini-batches of {batch_size}."
             ),
+            model=model,
             options={
                 "n_samples": n_samples,
                 "noise": float(noise),

@@ -249,7 +249,8 @@ def contour_figure(result: RaceResult, *, title: str | None = None, size=(7.2, 6
         )
     ax.plot([], [], marker="o", ms=8, color="white", mec="black", ls="none", label="start")
     ax.legend(loc="best", ncol=2)
-    ax.set_title(title or f"{landscape.name}: {landscape.description}", loc="left")
+    default = textwrap.fill(f"{landscape.name}: {landscape.description}", 78)
+    ax.set_title(title or default, loc="left")
     _caption(fig, result)
     return fig
 

@@ -399,7 +399,6 @@ def _flat(values: dict) -> list:
 # Known defects of second-order optimizers (issue 6), kept visible until fixed: strict xfail
 # turns into a failure the day they pass.
 _KNOWN = {
-    "diagonal_newton": "DiagonalNewton's Hutchinson probe generator is not in its state_dict",
     "kfac": "KFAC does not restore all of its state from state_dict",
 }
 _EXTRA = {"newton": {"damping": 1e-2}}  # the MLP's Hessian is singular without damping

@@ -108,6 +108,10 @@ class DiagonalNewton(ClosureOptimizer):
     ``hessian_power`` 1. The paper's spatial averaging of D over convolution kernels is not
     done. Closure: returns the loss without calling ``backward()`` (one Hessian-vector product
     per step, about twice the cost of a gradient).
+
+    The probes come from a generator seeded with ``seed``; its state
+    (``torch.Generator.get_state()``) is kept in the optimizer state, under ``"generator"`` on
+    the first parameter, so that a run resumed from ``state_dict()`` draws the same probes.
     """
 
     closure_kind = "loss"
@@ -136,6 +140,7 @@ class DiagonalNewton(ClosureOptimizer):
             hessian_power=hessian_power,
             check_finite=check_finite,
         )
+        self._seed = seed
         self._generator = torch.Generator().manual_seed(seed)
 
     @torch.no_grad()
@@ -173,7 +178,25 @@ class DiagonalNewton(ClosureOptimizer):
                 )
                 p.copy_(new_p)
                 state.update(new)
+        self._generator_owner()["generator"] = self._generator.get_state()
         return first
+
+    def _generator_owner(self) -> dict[str, Any]:
+        """The state holding the probe generator's state: the first parameter's."""
+        return self.state[self.param_groups[0]["params"][0]]
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """torch's ``load_state_dict``, then the probe generator's state where one was saved.
+
+        torch casts every state tensor but ``step`` to its parameter's dtype; the generator
+        state holds bytes (0 to 255, exact in every floating dtype), cast back here."""
+        super().load_state_dict(state_dict)
+        owner = self._generator_owner()
+        if "generator" in owner:
+            owner["generator"] = owner["generator"].to(device="cpu", dtype=torch.uint8)
+            self._generator.set_state(owner["generator"])
+        else:  # saved before the first step: the probes start from the seed
+            self._generator.manual_seed(self._seed)
 
 
 # ---------------------------------------------------------------------- block-diagonal

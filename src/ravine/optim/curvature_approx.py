@@ -299,6 +299,10 @@ class KFAC(Optimizer):
 
     Use: ``opt = KFAC(model, lr=...)``, then ``loss.backward(); opt.step()`` (or
     ``opt.step(closure)`` with a closure that calls ``backward()``).
+
+    State (all in ``state_dict``): per layer weight ``A``, ``G``, ``A_inv``, ``G_inv``; per
+    parameter ``step`` and ``momentum_buffer``; K-FAC's step count ``kfac_step`` (a Python
+    int, on the first parameter), which times the factor and inverse refreshes.
     """
 
     closure_kind = "model"
@@ -352,7 +356,6 @@ class KFAC(Optimizer):
         for m in self.layers:
             self._hooks.append(m.register_forward_pre_hook(self._save_input))
             self._hooks.append(m.register_full_backward_hook(self._save_grad))
-        self._steps = 0
 
     # -- hooks ------------------------------------------------------------------------
 
@@ -396,10 +399,13 @@ class KFAC(Optimizer):
             with torch.enable_grad():
                 loss = closure()
         group = self.param_groups[0]
-        self._steps += 1
+        # K-FAC's own step count (the factor and inverse schedules follow it), kept as a
+        # Python int like torch.optim.LBFGS's n_iter: state_dict carries it unchanged
+        counter = self.state[group["params"][0]]
+        steps = counter["kfac_step"] = counter.get("kfac_step", 0) + 1
         lr, lam, mu = group["lr"], float(group["damping"]), group["momentum"]
-        refresh = (self._steps - 1) % int(group["factor_update_interval"]) == 0
-        invert = (self._steps - 1) % int(group["inverse_update_interval"]) == 0
+        refresh = (steps - 1) % int(group["factor_update_interval"]) == 0
+        invert = (steps - 1) % int(group["inverse_update_interval"]) == 0
         done: set[int] = set()
         for m in self.layers:
             if m.weight.grad is None:

@@ -354,19 +354,23 @@ class KFAC(Optimizer):
         self._captured: dict[nn.Module, dict[str, Tensor]] = {}
         self._hooks = []
         for m in self.layers:
-            self._hooks.append(m.register_forward_pre_hook(self._save_input))
-            self._hooks.append(m.register_full_backward_hook(self._save_grad))
+            self._hooks.append(m.register_forward_hook(self._save))
 
     # -- hooks ------------------------------------------------------------------------
 
-    def _save_input(self, module: nn.Module, inputs: tuple[Tensor, ...]) -> None:
-        if torch.is_grad_enabled():
-            self._captured.setdefault(module, {})["a"] = inputs[0].detach()
+    def _save(self, module: nn.Module, inputs: tuple[Tensor, ...], output: Tensor) -> None:
+        """Keep the layer's input, and hook its output for the gradient the backward pass
+        brings (a tensor hook: unlike a module backward hook it needs no input that
+        requires grad, which the first layer's data never does)."""
+        if not (torch.is_grad_enabled() and output.requires_grad):
+            return
+        captured = self._captured.setdefault(module, {})
+        captured["a"] = inputs[0].detach()
 
-    def _save_grad(
-        self, module: nn.Module, grad_input: Any, grad_output: tuple[Tensor, ...]
-    ) -> None:
-        self._captured.setdefault(module, {})["g"] = grad_output[0].detach()
+        def save_grad(grad: Tensor) -> None:
+            captured["g"] = grad.detach()
+
+        output.register_hook(save_grad)
 
     @staticmethod
     def _layer_rows(module: nn.Module, a: Tensor, g: Tensor) -> tuple[Tensor, Tensor]:

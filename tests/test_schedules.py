@@ -398,11 +398,7 @@ def _flat(values: dict) -> list:
 
 # Known defects of second-order optimizers (issue 6), kept visible until fixed: strict xfail
 # turns into a failure the day they pass.
-_KNOWN = {
-    "bfgs": "BFGS divides by y.s = 0 when a step has lr 0 (warm-up starts at 0)",
-    "diagonal_newton": "DiagonalNewton's Hutchinson probe generator is not in its state_dict",
-    "kfac": "KFAC does not restore all of its state from state_dict",
-}
+_KNOWN: dict[str, str] = {}  # name -> the defect; none known today
 _EXTRA = {"newton": {"damping": 1e-2}}  # the MLP's Hessian is singular without damping
 RESUME_CASES = [
     pytest.param(

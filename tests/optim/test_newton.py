@@ -165,3 +165,57 @@ def test_diagonal_newton_first_step_on_a_diagonal_quadratic():
     for _ in range(300):
         opt.step(lambda: 0.5 * (d * p * p).sum())
     assert p.detach().abs().max() < 1e-2
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_diagonal_newton_resumes_with_the_same_probes(dtype):
+    """The Hutchinson probes come from the optimizer's generator, whose state travels in the
+    state_dict: a run stopped, serialized and resumed in an optimizer built with another seed
+    draws the same probes and so repeats the uninterrupted run bit for bit. (torch casts
+    state tensors to the parameter's dtype on loading; the byte state survives the cast.)"""
+    import io
+
+    g = torch.Generator().manual_seed(2)
+    x, y = (
+        torch.randn(12, 3, generator=g, dtype=dtype),
+        torch.randn(12, 1, generator=g, dtype=dtype),
+    )
+
+    def model():
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)).to(dtype)
+
+    def train(m, opt, steps):
+        for _ in range(steps):
+            opt.step(lambda: ((m(x) - y) ** 2).mean())
+
+    straight = model()
+    train(straight, ro.DiagonalNewton(straight.parameters(), lr=0.05), 10)
+
+    first = model()
+    opt = ro.DiagonalNewton(first.parameters(), lr=0.05)
+    train(first, opt, 4)
+    saved = opt.state_dict()["state"][0]["generator"]
+    assert saved.dtype == torch.uint8
+    torch.testing.assert_close(saved, opt._generator.get_state(), rtol=0, atol=0)
+    buffer = io.BytesIO()
+    torch.save({"model": first.state_dict(), "opt": opt.state_dict()}, buffer)
+    buffer.seek(0)
+    checkpoint = torch.load(buffer)
+
+    resumed = model()
+    opt = ro.DiagonalNewton(resumed.parameters(), lr=0.05, seed=7)
+    resumed.load_state_dict(checkpoint["model"])
+    opt.load_state_dict(checkpoint["opt"])
+    train(resumed, opt, 6)
+    for p, q in zip(straight.parameters(), resumed.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+    # a state saved before any step restarts the probes from the seed
+    other = model()
+    fresh = ro.DiagonalNewton(other.parameters(), lr=0.05)
+    train(other, fresh, 3)  # moves its generator on
+    other.load_state_dict(model().state_dict())
+    fresh.load_state_dict(ro.DiagonalNewton(model().parameters(), lr=0.05).state_dict())
+    train(other, fresh, 10)
+    for p, q in zip(straight.parameters(), other.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)

@@ -229,3 +229,47 @@ def test_lbfgs_state_dict_roundtrip_continues_identically():
         b.step(closure(twin, b))
     for p, q in zip(model.parameters(), twin.parameters(), strict=True):
         torch.testing.assert_close(p, q, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("line_search_fn", ["strong_wolfe", None])
+def test_bfgs_steps_with_lr_zero_change_nothing(line_search_fn):
+    """A step with lr 0 (the first step of a warm-up schedule) moves nothing and leaves H as it
+    is: the pair it produces has s = 0, so y^T s = 0 fails the curvature condition and the
+    update is skipped (Nocedal and Wright, section 6.1; torch.optim.LBFGS skips pairs with
+    y^T s <= 1e-10). The run then continues exactly as one that never took those steps."""
+
+    def run(lrs):
+        x = torch.tensor([-1.2, 1.0], requires_grad=True)
+        opt = ro.BFGS([x], line_search_fn=line_search_fn, lr=1.0)
+
+        def closure():
+            opt.zero_grad()
+            y = rosenbrock(x)
+            y.backward()
+            return y
+
+        snapshots = []
+        for lr in lrs:
+            opt.param_groups[0]["lr"] = lr
+            opt.step(closure)
+            h = opt.state[x].get("H")
+            snapshots.append((x.detach().clone(), None if h is None else h.clone()))
+        return snapshots
+
+    lr = 1.0 if line_search_fn else 1e-3
+    start = run([0.0, 0.0])  # a warm-up from lr 0: nothing moves, H stays I
+    for x, h in start:
+        torch.testing.assert_close(x, torch.tensor([-1.2, 1.0]), rtol=0, atol=0)
+        torch.testing.assert_close(h, torch.eye(2), rtol=0, atol=0)
+    paused = run([lr, lr, lr, 0.0, 0.0, lr, lr, lr])
+    plain = run([lr] * 6)
+    for x, h in paused:
+        assert torch.isfinite(x).all() and torch.isfinite(h).all()
+    for t in (3, 4):  # the lr-0 steps: x as before them; the second leaves H as the first did
+        torch.testing.assert_close(paused[t][0], paused[2][0], rtol=0, atol=0)
+    torch.testing.assert_close(paused[4][1], paused[3][1], rtol=0, atol=0)
+    assert not torch.equal(paused[2][0], paused[1][0])  # the run did move before the pause
+    # after the pause the run goes on exactly as one that never paused
+    for (x, h), (x_ref, h_ref) in zip(paused[5:], plain[3:], strict=True):
+        torch.testing.assert_close(x, x_ref, rtol=0, atol=0)
+        torch.testing.assert_close(h, h_ref, rtol=0, atol=0)

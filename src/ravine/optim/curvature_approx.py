@@ -108,6 +108,10 @@ class DiagonalNewton(ClosureOptimizer):
     ``hessian_power`` 1. The paper's spatial averaging of D over convolution kernels is not
     done. Closure: returns the loss without calling ``backward()`` (one Hessian-vector product
     per step, about twice the cost of a gradient).
+
+    The probes come from a generator seeded with ``seed``; its state
+    (``torch.Generator.get_state()``) is kept in the optimizer state, under ``"generator"`` on
+    the first parameter, so that a run resumed from ``state_dict()`` draws the same probes.
     """
 
     closure_kind = "loss"
@@ -136,6 +140,7 @@ class DiagonalNewton(ClosureOptimizer):
             hessian_power=hessian_power,
             check_finite=check_finite,
         )
+        self._seed = seed
         self._generator = torch.Generator().manual_seed(seed)
 
     @torch.no_grad()
@@ -173,7 +178,25 @@ class DiagonalNewton(ClosureOptimizer):
                 )
                 p.copy_(new_p)
                 state.update(new)
+        self._generator_owner()["generator"] = self._generator.get_state()
         return first
+
+    def _generator_owner(self) -> dict[str, Any]:
+        """The state holding the probe generator's state: the first parameter's."""
+        return self.state[self.param_groups[0]["params"][0]]
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """torch's ``load_state_dict``, then the probe generator's state where one was saved.
+
+        torch casts every state tensor but ``step`` to its parameter's dtype; the generator
+        state holds bytes (0 to 255, exact in every floating dtype), cast back here."""
+        super().load_state_dict(state_dict)
+        owner = self._generator_owner()
+        if "generator" in owner:
+            owner["generator"] = owner["generator"].to(device="cpu", dtype=torch.uint8)
+            self._generator.set_state(owner["generator"])
+        else:  # saved before the first step: the probes start from the seed
+            self._generator.manual_seed(self._seed)
 
 
 # ---------------------------------------------------------------------- block-diagonal
@@ -276,6 +299,10 @@ class KFAC(Optimizer):
 
     Use: ``opt = KFAC(model, lr=...)``, then ``loss.backward(); opt.step()`` (or
     ``opt.step(closure)`` with a closure that calls ``backward()``).
+
+    State (all in ``state_dict``): per layer weight ``A``, ``G``, ``A_inv``, ``G_inv``; per
+    parameter ``step`` and ``momentum_buffer``; K-FAC's step count ``kfac_step`` (a Python
+    int, on the first parameter), which times the factor and inverse refreshes.
     """
 
     closure_kind = "model"
@@ -327,20 +354,23 @@ class KFAC(Optimizer):
         self._captured: dict[nn.Module, dict[str, Tensor]] = {}
         self._hooks = []
         for m in self.layers:
-            self._hooks.append(m.register_forward_pre_hook(self._save_input))
-            self._hooks.append(m.register_full_backward_hook(self._save_grad))
-        self._steps = 0
+            self._hooks.append(m.register_forward_hook(self._save))
 
     # -- hooks ------------------------------------------------------------------------
 
-    def _save_input(self, module: nn.Module, inputs: tuple[Tensor, ...]) -> None:
-        if torch.is_grad_enabled():
-            self._captured.setdefault(module, {})["a"] = inputs[0].detach()
+    def _save(self, module: nn.Module, inputs: tuple[Tensor, ...], output: Tensor) -> None:
+        """Keep the layer's input, and hook its output for the gradient the backward pass
+        brings (a tensor hook: unlike a module backward hook it needs no input that
+        requires grad, which the first layer's data never does)."""
+        if not (torch.is_grad_enabled() and output.requires_grad):
+            return
+        captured = self._captured.setdefault(module, {})
+        captured["a"] = inputs[0].detach()
 
-    def _save_grad(
-        self, module: nn.Module, grad_input: Any, grad_output: tuple[Tensor, ...]
-    ) -> None:
-        self._captured.setdefault(module, {})["g"] = grad_output[0].detach()
+        def save_grad(grad: Tensor) -> None:
+            captured["g"] = grad.detach()
+
+        output.register_hook(save_grad)
 
     @staticmethod
     def _layer_rows(module: nn.Module, a: Tensor, g: Tensor) -> tuple[Tensor, Tensor]:
@@ -373,10 +403,13 @@ class KFAC(Optimizer):
             with torch.enable_grad():
                 loss = closure()
         group = self.param_groups[0]
-        self._steps += 1
+        # K-FAC's own step count (the factor and inverse schedules follow it), kept as a
+        # Python int like torch.optim.LBFGS's n_iter: state_dict carries it unchanged
+        counter = self.state[group["params"][0]]
+        steps = counter["kfac_step"] = counter.get("kfac_step", 0) + 1
         lr, lam, mu = group["lr"], float(group["damping"]), group["momentum"]
-        refresh = (self._steps - 1) % int(group["factor_update_interval"]) == 0
-        invert = (self._steps - 1) % int(group["inverse_update_interval"]) == 0
+        refresh = (steps - 1) % int(group["factor_update_interval"]) == 0
+        invert = (steps - 1) % int(group["inverse_update_interval"]) == 0
         done: set[int] = set()
         for m in self.layers:
             if m.weight.grad is None:

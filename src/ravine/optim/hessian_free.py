@@ -52,6 +52,12 @@ class _MatrixFree(_Curvature):
 
     closure_kind = "outputs"
 
+    @property
+    def per_example_losses(self) -> bool:
+        """Whether the closure's loss must be the vector [N] of per-example losses (the
+        empirical Fisher needs them); otherwise a scalar mean loss will do."""
+        return any(group.get("fisher") == "empirical" for group in self.param_groups)
+
     def _graph(self, closure: Callable[[], Any], params: list[Tensor]):
         out, loss, grads = self._loss_and_grad(closure, params)
         if not (isinstance(out, tuple | list) and len(out) == 2):

@@ -63,7 +63,13 @@ def strong_wolfe(
     ``(f, g, t, evaluations)`` at the accepted step.
 
     Slopes stay tensors in the parameters' dtype and ``t`` may become one, exactly as in
-    ``torch.optim.LBFGS``, so that float32 runs round the same way."""
+    ``torch.optim.LBFGS``, so that float32 runs round the same way.
+
+    A zero initial step (``lr`` 0, as at the start of a warm-up schedule) is returned as it is,
+    with no evaluation: there is nothing to search along, and interpolating between two
+    points at the same ``t`` would divide by zero."""
+    if t == 0:
+        return f0, g0, t, 0
     d_scale = d.abs().max()
     f_new, g_new = phi(t)
     evals = 1

@@ -255,6 +255,10 @@ class BFGS(_QuasiNewton):
     :func:`bfgs_update` with the pair it produced. :math:`H_0 = I`, as in
     ``scipy.optimize.minimize(method="BFGS")``. ``line_search_fn=None`` takes the fixed step
     ``lr`` instead. Memory :math:`N^2`: for small problems (use :class:`LBFGS` beyond).
+
+    The update is skipped when the curvature condition :math:`y^\top s > 10^{-10}` fails
+    (Nocedal and Wright, section 6.1), as ``torch.optim.LBFGS`` skips its history update:
+    a step with ``lr`` 0 (the start of a warm-up) moves nothing and leaves :math:`H` as it is.
     """
 
     rule = staticmethod(bfgs_update)

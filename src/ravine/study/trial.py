@@ -13,7 +13,15 @@ with the training loss and metric measured on the whole training set in evaluati
 (not a running average of batch losses), the validation ones on the validation set,
 ``lr`` the first param group's learning rate when the row is taken and ``wall_time`` the
 seconds since the trial started. Row 0 is the untrained model. A loss that turns NaN or
-infinite ends the trial as ``diverged``; its rows up to then are kept.
+infinite, or a gradient ravine rejects as non-finite (``FloatingPointError``), ends the trial
+as ``diverged``; its rows up to then are kept.
+
+Every optimizer steps once per mini-batch. First-order ones take the plain
+``zero_grad(); loss.backward(); step()`` loop; the closure-driven ones (quasi-Newton,
+Newton, Gauss-Newton, natural gradient, Hessian-free, diagonal and block-diagonal Newton,
+``torch.optim.LBFGS``) get ``step(closure)`` with the closure their ``closure_kind`` asks for
+on that batch; K-FAC is built on the model. An optimizer with a ``seed`` hyperparameter
+(DiagonalNewton's probes) gets the trial's seed unless the config sets one.
 """
 
 from __future__ import annotations
@@ -87,13 +95,87 @@ def _hyperparameters(config: dict[str, Any]) -> dict[str, Any]:
 def build_optimizer(
     name: str, params: Any, hyperparameters: dict[str, Any]
 ) -> torch.optim.Optimizer:
-    """``ravine.optim.get(name, ...)``, or ``torch.optim.X(...)`` for a ``torch.optim.X`` name."""
+    """``ravine.optim.get(name, ...)``, or ``torch.optim.X(...)`` for a ``torch.optim.X`` name.
+
+    ``params`` is what the optimizer is built on: parameters or param groups, or a
+    ``torch.nn.Module``, whose parameters are used, except by optimizers that read the model's
+    layers (``closure_kind == "model"``: K-FAC), which get the module itself."""
     if name.startswith("torch.optim."):
         cls = getattr(torch.optim, name.removeprefix("torch.optim."))
+        if isinstance(params, torch.nn.Module):
+            params = params.parameters()
         return cls(params, **hyperparameters)
     from .. import optim
 
+    if isinstance(params, torch.nn.Module) and optim.lookup(name).closure_kind != "model":
+        params = params.parameters()
     return optim.get(name, params, **hyperparameters)
+
+
+def _defaults(name: str) -> dict[str, Any]:
+    """The keyword defaults of a ravine optimizer's constructor ({} for torch.optim names)."""
+    if name.startswith("torch.optim."):
+        return {}
+    from .. import optim
+
+    return optim.lookup(name).hyperparameter_defaults()
+
+
+def _needs_closure(optimizer: torch.optim.Optimizer) -> bool:
+    """Whether ``step`` must be given a closure (ravine's closure-driven methods, torch's
+    L-BFGS); the others take the plain ``backward(); step()`` loop."""
+    return bool(getattr(optimizer, "needs_closure", False)) or isinstance(
+        optimizer, torch.optim.LBFGS
+    )
+
+
+def _per_example_losses(loss_fn: Callable, outputs: torch.Tensor, targets: torch.Tensor):
+    """The vector [N] of ``loss_fn`` on each example alone (``loss_fn`` averages over a
+    batch), with its graph: vectorized by ``torch.func.vmap``, one call per example where the
+    loss cannot be vectorized."""
+    one = lambda z, y: loss_fn(z.unsqueeze(0), y.unsqueeze(0))  # noqa: E731
+    try:
+        return torch.func.vmap(one)(outputs, targets)
+    except Exception:  # a loss vmap cannot trace: one example at a time
+        return torch.stack([one(z, y) for z, y in zip(outputs, targets, strict=True)])
+
+
+def _closure(optimizer, model, loss_fn, x, y) -> Callable[[], Any]:
+    """The closure ``optimizer.step`` asks for (``closure_kind``, see
+    :class:`ravine.optim.base.Optimizer`) on the batch ``(x, y)``:
+
+    * ``"backward"`` (and ``"model"``, and torch's L-BFGS): zero the gradients, compute the
+      loss, call ``backward()``, return the loss;
+    * ``"loss"``: return the loss with its graph, no ``backward()``;
+    * ``"outputs"``: return ``(loss, outputs)`` with the model outputs; the loss is the
+      vector of per-example losses for optimizers that ask for them (``per_example_losses``,
+      the empirical Fisher)."""
+    kind = getattr(optimizer, "closure_kind", "backward")
+    per_example = bool(getattr(optimizer, "per_example_losses", False))
+
+    def closure():
+        optimizer.zero_grad(set_to_none=True)
+        outputs = model(x)
+        if kind == "outputs":
+            losses = _per_example_losses(loss_fn, outputs, y) if per_example else None
+            return (loss_fn(outputs, y) if losses is None else losses), outputs
+        loss = loss_fn(outputs, y)
+        if kind == "loss":
+            return loss
+        if torch.is_grad_enabled():
+            loss.backward()
+        return loss
+
+    return closure
+
+
+def _scalar_loss(value: Any) -> float:
+    """The loss ``step(closure)`` returned as a float: the first of a pair, averaged."""
+    if isinstance(value, tuple | list):
+        value = value[0]
+    if isinstance(value, torch.Tensor):
+        return float(value.detach().mean())
+    return math.nan if value is None else float(value)
 
 
 def apply_schedules(optimizer: torch.optim.Optimizer, schedules: dict[str, str]):
@@ -155,9 +237,11 @@ def run_trial(
             model = problem.model().to(device)
         xs, ys = problem.x_train.to(device), problem.y_train.to(device)
         xv, yv = problem.x_val.to(device), problem.y_val.to(device)
-        optimizer = build_optimizer(
-            config["optimizer"]["name"], model.parameters(), _hyperparameters(config)
-        )
+        hyperparameters = _hyperparameters(config)
+        if "seed" in _defaults(config["optimizer"]["name"]):  # e.g. DiagonalNewton's probes
+            hyperparameters.setdefault("seed", seed)
+        optimizer = build_optimizer(config["optimizer"]["name"], model, hyperparameters)
+        closure_driven = _needs_closure(optimizer)
         scheduler = apply_schedules(optimizer, config.get("schedules") or {})
         batch_size = config["batch_size"]
         per_epoch = problem.steps_per_epoch(batch_size)
@@ -190,17 +274,20 @@ def run_trial(
         while step < total and not diverged:
             for idx in problem_batches(problem.n_train, batch_size, generator):
                 idx = idx.to(device)
-                optimizer.zero_grad(set_to_none=True)
-                loss = problem.loss(model(xs[idx]), ys[idx])
-                if not torch.isfinite(loss):
-                    diverged = True
-                    break
-                loss.backward()
                 try:
-                    optimizer.step()
-                except ValueError as err:  # ravine rejects non-finite gradients
-                    if "finite" not in str(err):
-                        raise
+                    if closure_driven:  # the loss before the step, as step(closure) returns it
+                        closure = _closure(optimizer, model, problem.loss, xs[idx], ys[idx])
+                        finite = math.isfinite(_scalar_loss(optimizer.step(closure)))
+                    else:
+                        optimizer.zero_grad(set_to_none=True)
+                        loss = problem.loss(model(xs[idx]), ys[idx])
+                        finite = bool(torch.isfinite(loss))
+                        if finite:
+                            loss.backward()
+                            optimizer.step()
+                except FloatingPointError:  # ravine rejects non-finite gradients: divergence
+                    finite = False
+                if not finite:
                     diverged = True
                     break
                 if scheduler is not None:
@@ -225,7 +312,7 @@ def run_trial(
         result["steps"] = step
         if diverged:
             result["status"] = "diverged"
-            result["error"] = f"non-finite loss at step {step}"
+            result["error"] = f"non-finite loss or gradient at step {step}"
         elif config.get("save_model", True):
             buffer = io.BytesIO()
             torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buffer)

@@ -1,0 +1,208 @@
+"""Second-order and quasi-Newton optimizers in study trials: each gets the closure its
+``closure_kind`` asks for (K-FAC is built on the model), trains, is deterministic, and a
+divergence is recorded, never raised."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+import torch
+
+import ravine.optim as ro
+from ravine.study import Results, Store, run_study, run_trial, summarize
+from support.study import tiny_spec
+
+MOONS = {"name": "moons", "options": {"n": 200, "hidden": 8}, "label": "moons"}
+
+# Settings that make a short full-batch run on moons descend steadily.
+CASES = {
+    "lbfgs": {"line_search_fn": "strong_wolfe"},
+    "bfgs": {},
+    "newton": {"damping": 0.1, "line_search_fn": "backtracking"},
+    "levenberg_marquardt": {},
+    "gauss_newton": {"damping": 0.1},
+    "natural_gradient": {"damping": 0.1},
+    "natural_gradient-empirical": {"damping": 0.1, "fisher": "empirical"},
+    "hessian_free": {},
+    "diagonal_newton": {"lr": 0.1},
+    "block_newton": {"damping": 0.1, "lr": 0.5},
+    "kfac": {"lr": 0.2, "damping": 0.1, "momentum": 0.0, "inverse_update_interval": 1},
+}
+
+
+def config(name: str, hyperparameters: dict, **overrides) -> dict:
+    cfg = {
+        "problem": MOONS,
+        "optimizer": {"name": name, "label": name},
+        "hyperparameters": hyperparameters,
+        "seed": 0,
+        "budget": {"steps": 6},
+        "batch_size": "full",
+        "eval_every": {"steps": 1},
+    }
+    return cfg | overrides
+
+
+def strip(rows: list) -> list:
+    return [r[:-1] for r in rows]  # wall time differs between runs
+
+
+def test_every_registered_optimizer_that_is_not_elementwise_has_a_case():
+    """New second-order optimizers must be added here (and so be usable in studies)."""
+    covered = {label.split("-")[0] for label in CASES}
+    assert covered == {n for n in ro.names() if not ro.lookup(n).elementwise}
+
+
+@pytest.mark.parametrize("label", sorted(CASES))
+def test_closure_driven_optimizer_trains_in_a_trial(label):
+    cfg = config(label.split("-")[0], CASES[label])
+    a, b = run_trial(cfg), run_trial(cfg)
+    assert a["status"] == "done", a["error"]
+    assert a["steps"] == 6 and [r[0] for r in a["rows"]] == list(range(7))
+    losses = [r[2] for r in a["rows"]]
+    assert all(math.isfinite(v) for v in losses)
+    # full batch: every step lowers the training loss, and by a good margin in all
+    assert all(later < earlier for earlier, later in itertools.pairwise(losses))
+    assert losses[-1] < 0.85 * losses[0]
+    assert strip(a["rows"]) == strip(b["rows"])  # the same trial twice: the same numbers
+
+
+def test_trial_with_minibatches_is_deterministic_and_descends():
+    cfg = config("natural_gradient", CASES["natural_gradient-empirical"], batch_size=40)
+    a, b = run_trial(cfg), run_trial(cfg)
+    assert a["status"] == "done", a["error"]
+    assert strip(a["rows"]) == strip(b["rows"])
+    assert a["rows"][-1][2] < 0.7 * a["rows"][0][2]
+
+
+def test_lbfgs_trial_matches_torch_lbfgs():
+    """ravine's LBFGS and torch.optim.LBFGS with the same settings, each driven by the trial's
+    closure: the same iterates, so the same recorded losses and metrics. (max_eval is given:
+    the two libraries' defaults differ for max_iter=1.)"""
+    settings = {"max_iter": 1, "max_eval": 25, "history_size": 10, "line_search_fn": "strong_wolfe"}
+    ours = run_trial(config("lbfgs", settings))
+    theirs = run_trial(config("torch.optim.LBFGS", settings))
+    assert ours["status"] == theirs["status"] == "done"
+    assert strip(ours["rows"]) == strip(theirs["rows"])
+
+
+def test_empirical_fisher_trial_uses_per_example_losses():
+    """The empirical Fisher needs the per-example losses; the trial hands them over, and the
+    step equals one computed by hand: d = -(F + lambda I)^-1 g with
+    F = (1/N) sum_n grad l_n grad l_n^T, dense, from a per-example loop."""
+    from ravine import problems
+
+    damping = 0.1
+    out = run_trial(
+        config(
+            "natural_gradient",
+            {"damping": damping, "fisher": "empirical", "cg_max_iter": 500, "cg_tol": 1e-12},
+            budget={"steps": 1},
+        )
+    )
+    problem = problems.get("moons", n=200, hidden=8)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = problem.model().double()
+    x, y = problem.x_train.double(), problem.y_train
+    params = list(model.parameters())
+    rows = []
+    for n in range(len(x)):
+        loss = problem.loss(model(x[n : n + 1]), y[n : n + 1])
+        rows.append(torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, params)]))
+    J = torch.stack(rows)
+    g = J.mean(0)
+    F = J.T @ J / len(x)
+    d = torch.linalg.solve(F + damping * torch.eye(len(g), dtype=g.dtype), -g)
+    with torch.no_grad():
+        offset = 0
+        for p in params:
+            p += d[offset : offset + p.numel()].view_as(p)
+            offset += p.numel()
+        expected = float(problem.loss(model(x), y))
+    assert out["rows"][1][2] == pytest.approx(expected, rel=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("name", "hyperparameters"),
+    [
+        ("lbfgs", {"lr": 1e6}),
+        ("gauss_newton", {"lr": 1e6}),
+        ("kfac", {"lr": 1e6, "momentum": 0.0}),
+        ("sgd", {"lr": 1e6}),
+    ],
+)
+def test_divergence_is_recorded_not_raised(user_module, name, hyperparameters):
+    """Squared error on blobs with an absurd step: the loss or the gradient turns non-finite
+    (ravine raises FloatingPointError on a non-finite gradient); the trial records it."""
+    blobs = {"name": "ravine_test_blobs:blobs", "options": {"mse": True}, "label": "b"}
+    out = run_trial(config(name, hyperparameters, problem=blobs, budget={"steps": 30}))
+    assert out["status"] == "diverged", out["error"]
+    assert "non-finite" in out["error"]
+    assert out["steps"] < 30 and out["model"] is None
+
+
+def test_study_with_second_order_optimizers(tmp_path):
+    """A small study: the spec accepts them, the runner finishes every trial."""
+    spec = tiny_spec(
+        seeds=[0],
+        budget={"steps": 4},
+        batch_size="full",
+        eval_every={"steps": 2},
+        problems=[MOONS],
+        optimizers=[
+            {"name": "lbfgs", "lr": [1.0]},
+            {"name": "kfac", "lr": [0.2], "damping": 0.1, "momentum": 0.0},
+            {"name": "hessian_free", "damping": [1.0, 10.0]},
+        ],
+    )
+    path = run_study(spec, tmp_path / "second.db", progress=False)
+    with Store(path) as s:
+        trials = s.trials()
+        assert {t["status"] for t in trials} == {"done"} and len(trials) == 4
+        metrics = s.metrics()
+        for t in trials:
+            rows = metrics[t["id"]]
+            assert rows[-1]["train_loss"] < rows[0]["train_loss"]
+        assert {r["optimizer"] for r in summarize(Results.from_store(s))} == {
+            "lbfgs",
+            "kfac",
+            "hessian_free",
+        }
+
+
+def test_non_finite_gradient_of_a_finite_loss_is_a_divergence(monkeypatch):
+    """loss = mean sqrt|z| at z = 0 is finite (0) but its gradient is not (inf * 0 = NaN):
+    ravine's SGD raises FloatingPointError, which the trial records as a divergence (it used
+    to end the trial as failed)."""
+    from torch import nn
+
+    from ravine import problems
+
+    def zero_model() -> nn.Module:
+        layer = nn.Linear(2, 1)
+        nn.init.zeros_(layer.weight)
+        nn.init.zeros_(layer.bias)
+        return layer
+
+    def sqrt_problem() -> problems.Problem:
+        x = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
+        return problems.Problem(
+            name="sqrt",
+            model=zero_model,
+            x_train=x,
+            y_train=torch.zeros(8),
+            x_val=x,
+            y_val=torch.zeros(8),
+            loss=lambda z, y: (z.squeeze(-1) - y).abs().sqrt().mean(),
+            metric=lambda z, y: -(z.squeeze(-1) - y).abs().mean(),
+        )
+
+    monkeypatch.setitem(problems.PROBLEMS, "ravine_test_sqrt", sqrt_problem)
+    problem = {"name": "ravine_test_sqrt", "options": {}, "label": "sqrt"}
+    for name in ("sgd", "lbfgs"):
+        out = run_trial(config(name, {"lr": 0.1}, problem=problem))
+        assert out["status"] == "diverged", out["error"]
+        assert out["steps"] == 0 and len(out["rows"]) == 1 and out["rows"][0][2] == 0.0

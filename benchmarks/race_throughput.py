@@ -107,6 +107,22 @@ def torch_trajectory(name: str, lr: float, start: np.ndarray, steps: int) -> tor
 # -------------------------------------------------------------------------- timing
 
 
+def first_write_cost(megabytes: int = 64) -> tuple[float, float]:
+    """Seconds per 4 KiB page for the first write to freshly allocated memory, and for a
+    second write to the same memory. A race writes every position, loss and gradient norm
+    once: 8 (dim + 2) bytes per trajectory-step, so the first-write cost is a floor under
+    its time that no arithmetic saving removes."""
+    n = megabytes * (1 << 20) // 8
+    pages = megabytes * (1 << 20) / 4096
+    buf = torch.empty(n, dtype=torch.float64)
+    t0 = time.perf_counter()
+    buf.fill_(1.0)
+    t1 = time.perf_counter()
+    buf.fill_(2.0)
+    t2 = time.perf_counter()
+    return (t1 - t0) / pages, (t2 - t1) / pages
+
+
 def best_of(fn, repeats: int) -> float:
     times = []
     for _ in range(repeats):
@@ -137,6 +153,13 @@ def main() -> None:
         f"{torch.get_num_threads()} thread(s), {platform.processor() or platform.machine()}"
     )
     ravine.race("rosenbrock", NAMES, lrs=1e-4, steps=2)  # warm-up (imports, first calls)
+    first, again = first_write_cost()
+    floor = 8 * (2 + 2) / 4096 * first
+    print(
+        f"# first write to fresh memory: {first * 1e6:.2f} us per 4 KiB page ({again * 1e6:.2f} "
+        f"us to write it again): a floor of {floor * 1e9:.0f} ns per trajectory-step for "
+        "recording position, loss and gradient norm"
+    )
     rows = []
     header = (
         f"{'optimizer':<10} {'N':>6} {'ravine/s':>10} {'f32/s':>10} {'numpy/s':>10} "

@@ -229,14 +229,18 @@ def rosenbrock(dim: int = 2, a: float = 1.0, b: float = 100.0) -> Landscape:
         return terms[..., 0] if dim == 2 else terms.sum(-1)
 
     def value_and_grad(x: Tensor) -> tuple[Tensor, Tensor]:
+        if dim == 2:  # fused multiply-adds: the race's fast path does 9 tensor ops a step
+            u, v = _xy(x)
+            valley = torch.addcmul(v, u, u, value=-1.0)
+            off = a - u
+            bv = b * valley
+            f = torch.addcmul(off * off, bv, valley)
+            return f, _pair(torch.addcmul(-2 * off, u, bv, value=-4.0), 2 * bv)
         head, tail = x[..., :-1], x[..., 1:]
         valley = tail - head * head
         off = a - head
         bv = b * valley
         terms = bv * valley + off * off
-        if dim == 2:
-            u, bv0, off0 = head[..., 0], bv[..., 0], off[..., 0]
-            return terms[..., 0], _pair(-4 * u * bv0 - 2 * off0, 2 * bv0)
         g = torch.zeros_like(x)
         g[..., :-1] = -4 * head * bv - 2 * off
         g[..., 1:] += 2 * bv

@@ -135,6 +135,8 @@ def test_race_noise_and_html(tmp_path):
             "none of sgd, adam has a hyperparameter 'momentum'",
         ),
         (["race", "beale", "--schedule", "betas", "--out", "x.png"], "is not HP=SPEC"),
+        (["race", "saddle", "-o", "sgd,gauss_newton", "--out", "x.png"], "race it on one of"),
+        (["race", "beale", "-o", "kfac", "--out", "x.png"], "not a linear model"),
     ],
 )
 def test_errors_before_any_work(tmp_path, monkeypatch, args, message):
@@ -185,3 +187,26 @@ def test_schedule_flags_reach_the_race(tmp_path, monkeypatch):
 def test_parse_lr_grid_is_log_spaced():
     grid = race_cli.parse_lr_grid("1e-4:1:5")
     assert grid == pytest.approx([1e-4, 1e-3, 1e-2, 1e-1, 1.0])
+
+
+def test_second_order_optimizers_race_from_the_command_line(tmp_path):
+    out = tmp_path / "newton.png"
+    res = run(
+        "race", "booth", "-o", "newton,gauss_newton,bfgs", "--lr", "1", "--steps", "5",
+        "--out", str(out),
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    for name in ("newton", "gauss_newton", "bfgs"):
+        assert name in res.output
+    assert res.output.count("converged") == 1  # the header; then one row per optimizer
+    rows = [line.split() for line in res.output.splitlines() if line.split()[:1] in (
+        ["newton"], ["gauss_newton"], ["bfgs"])]  # fmt: skip
+    assert [row[3:5] for row in rows] == [["0", "1"]] * 3  # Booth is quadratic: all converge
+    gif = tmp_path / "moons.gif"
+    res = run(
+        "race", "moons", "-o", "kfac,hessian_free", "--lr", "0.3", "--steps", "6",
+        "--frames", "3", "--out", str(gif),
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    with Image.open(gif) as img:
+        assert img.n_frames == 3

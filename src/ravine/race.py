@@ -43,7 +43,7 @@ from .landscapes import get as get_landscape
 from .optim.base import Optimizer
 from .optim.registry import lookup
 
-__all__ = ["OUTCOMES", "RaceResult", "Run", "race"]
+__all__ = ["OUTCOMES", "RaceResult", "Run", "check_raceable", "race"]
 
 #: Outcome codes of :attr:`Run.outcome`.
 OUTCOMES: tuple[str, ...] = ("moving", "converged", "diverged", "saddle")
@@ -269,20 +269,26 @@ def _kind(cls: type) -> str:
 
 
 def _check_model(landscape: Landscape, entry: _Entry) -> None:
-    """Optimizers that need a model's outputs or layers race only where the landscape is one."""
-    kind = _kind(entry.cls)
+    check_raceable(landscape, entry.cls, entry.label)
+
+
+def check_raceable(landscape: Landscape, optimizer: str | type, label: str | None = None) -> None:
+    """Raise ValueError, naming the landscapes that would do, when ``optimizer`` (a name or a
+    class) needs a model's outputs or layers that ``landscape`` does not define."""
+    cls = lookup(optimizer) if isinstance(optimizer, str) else optimizer
+    label = label or (optimizer if isinstance(optimizer, str) else cls.__name__)
+    kind = _kind(cls)
     if kind not in ("outputs", "model"):
         return
     model = landscape.model
     if kind == "outputs" and model is None:
         raise ValueError(
-            f"optimizer {entry.label!r}: {entry.cls.__name__} needs a model's outputs and "
-            f"per-example losses, which {landscape.name} does not define; race it on "
-            f"{_have('outputs')}"
+            f"optimizer {label!r}: {cls.__name__} needs a model's outputs and per-example "
+            f"losses, which {landscape.name} does not define; race it on {_have('outputs')}"
         )
     if kind == "model" and (model is None or model.inputs is None):
         raise ValueError(
-            f"optimizer {entry.label!r}: {entry.cls.__name__} needs the layers of a model, and "
+            f"optimizer {label!r}: {cls.__name__} needs the layers of a model, and "
             f"{landscape.name} is not a linear model; race it on {_have('layers')}"
         )
 

@@ -244,6 +244,13 @@ def race_command(
         land = landscapes.get(landscape, noise=noise, **opts)
     except (ValueError, TypeError) as err:
         raise click.BadParameter(str(err), param_hint="LANDSCAPE") from None
+    from .race import check_raceable
+
+    for n in names:
+        try:
+            check_raceable(land, n)
+        except ValueError as err:
+            raise click.BadParameter(str(err), param_hint="'--optimizers'") from None
     points = [parse_point(s, land.dim) for s in starts] or None
     path = _check_output(out, figure)
     suffix = path.suffix.lower()

@@ -150,10 +150,10 @@ def test_hessian_free_trains_a_small_network_and_adapts_damping():
         z = model(X)
         return nn.functional.cross_entropy(z, y), z
 
-    start = float(closure()[0])
+    start = float(closure()[0].detach())
     for _ in range(30):
         opt.step(closure)
-    end = float(closure()[0])
+    end = float(closure()[0].detach())
     assert end < 0.5 * start
     st = opt.state[next(model.parameters())]
     assert float(st["damping"]) != 1.0 and "rho" in st

@@ -102,6 +102,25 @@ def test_non_finite_gradient_names_the_parameter() -> None:
     assert math.isinf(float(b.detach()[1]))
 
 
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+@pytest.mark.parametrize("size", [3, 200_000])
+def test_every_kind_of_non_finite_entry_is_caught_anywhere(bad, size) -> None:
+    # the check reads the gradient's extremes: NaN, +inf and -inf at the first, a middle or
+    # the last entry of a small or a large (chunked) gradient; huge finite values pass
+    for where in (0, size // 2, size - 1):
+        ok, p = torch.nn.Parameter(torch.zeros(4)), torch.nn.Parameter(torch.zeros(size))
+        ok.grad = torch.full((4,), -3e38)  # near float32's largest, finite
+        p.grad = torch.zeros(size)
+        p.grad[where] = bad
+        opt = ro.SGD([ok, torch.nn.Parameter(torch.zeros(0)), p], lr=0.1)
+        with pytest.raises(FloatingPointError, match="param group 0, parameter 2"):
+            opt.step()
+    big = torch.nn.Parameter(torch.zeros(3, dtype=torch.float64))
+    big.grad = torch.tensor([1e308, -1e308, 0.0], dtype=torch.float64)
+    ro.SGD([big], lr=1e-3).step()  # finite, however large
+    assert torch.isfinite(big).all()
+
+
 def test_lookahead_needs_a_closure() -> None:
     x = torch.nn.Parameter(torch.ones(2))
     opt = ro.Nesterov([x], lookahead=True)

@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 
 from ..curvature import flatten, unflatten
-from .base import Optimizer
+from .base import Optimizer, all_finite
 
 __all__ = ["ClosureOptimizer"]
 
@@ -77,7 +77,7 @@ class ClosureOptimizer(Optimizer):
         return closure
 
     def _check(self, g: Tensor) -> None:
-        if self.check_finite and not bool(torch.isfinite(g).all()):
+        if self.check_finite and not bool(all_finite(g)):
             raise FloatingPointError(
                 f"{type(self).__name__}: non-finite gradient; pass check_finite=False to let "
                 "non-finite values through"

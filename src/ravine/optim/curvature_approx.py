@@ -19,7 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from ..curvature import flatten, hessian_graph, hvp_graph
-from .base import POSITIVE, UNIT_INTERVAL, Betas, Optimizer, Range, zeros
+from .base import POSITIVE, UNIT_INTERVAL, Betas, Optimizer, Range, all_finite, zeros
 from .closure import ClosureOptimizer
 
 __all__ = [
@@ -435,7 +435,7 @@ class KFAC(Optimizer):
                 st["A_inv"] = torch.linalg.inv(st["A"] + pi * lam**0.5 * eye_a)
                 st["G_inv"] = torch.linalg.inv(st["G"] + lam**0.5 / pi * eye_g)
             v = self._grad_matrix(m)
-            if self.check_finite and not bool(torch.isfinite(v).all()):
+            if self.check_finite and not bool(all_finite(v)):
                 raise FloatingPointError("KFAC: non-finite gradient; pass check_finite=False")
             u = kfac_precondition(v, st["A_inv"], st["G_inv"])
             w_update = u[:, : m.weight[0].numel()].reshape(m.weight.shape)

@@ -7,7 +7,11 @@
 >>> landscapes.get("beale", noise=0.5)    # gradient noise N(0, 0.5^2) each step
 
 Every landscape carries its dimension, a plotting ``domain``, known ``minima`` and
-``saddles`` (location and value) and a ``default_start``.
+``saddles`` (location and value) and a ``default_start``. The polynomial ones also carry
+``value_and_grad``, their gradient written out (the race engine's fast path; autograd stays
+the reference), and those that are a model's loss carry ``model`` (:class:`OutputModel`:
+outputs and per-example losses, so that Gauss-Newton, natural gradient, Hessian-free and
+K-FAC can race on them).
 """
 
 from __future__ import annotations

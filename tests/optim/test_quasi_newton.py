@@ -52,7 +52,7 @@ def scipy_run(f, x0, method):
         t = torch.tensor(x, requires_grad=True)
         y = f(t)
         (g,) = torch.autograd.grad(y, t)
-        return float(y), g.detach().numpy()
+        return float(y.detach()), g.detach().numpy()
 
     def hess(x):
         return torch.autograd.functional.hessian(f, torch.tensor(x)).numpy()

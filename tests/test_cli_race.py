@@ -20,6 +20,10 @@ def test_list_landscapes():
     for name in ("saddle", "rosenbrock", "beale", "plateau", "moons", "styblinski_tang"):
         assert name in res.output
     assert "3 at (0, -1)" in res.output
+    rows = {line.split()[0]: line for line in res.output.splitlines()[2:] if line.strip()}
+    assert "least squares" in rows["rosenbrock"] and "least squares" in rows["booth"]
+    assert "logistic, linear layer" in rows["moons"]
+    assert "least squares" not in rows["saddle"] and "logistic" not in rows["saddle"]
 
 
 def test_race_png_gif_and_grid(tmp_path):

@@ -355,11 +355,22 @@ def parse_schedules(
     return out
 
 
+def _model_kind(land: Any) -> str:
+    """What the landscape offers the optimizers that need a model (see `ravine.race`)."""
+    model = land.model
+    if model is None:
+        return "-"
+    kind = {"gaussian": "least squares", "bernoulli": "logistic"}.get(
+        model.likelihood, model.likelihood
+    )
+    return kind + (", linear layer" if model.inputs is not None else "")
+
+
 def landscape_rows() -> list[tuple[str, ...]]:
     """Rows of ``ravine list landscapes``."""
     from . import landscapes
 
-    rows = [("name", "dim", "global minimum", "options", "description")]
+    rows = [("name", "dim", "global minimum", "model", "options", "description")]
     for name in landscapes.names():
         opts = landscapes.options(name)
         land = landscapes.get(name)
@@ -370,5 +381,5 @@ def landscape_rows() -> list[tuple[str, ...]]:
             else f"{best.value:.6g} at ({', '.join(f'{c:.4g}' for c in best.location)})"
         )
         shown = ", ".join(f"{k}={v}" for k, v in opts.items() if not isinstance(v, tuple))
-        rows.append((name, str(land.dim), where, shown or "-", land.description))
+        rows.append((name, str(land.dim), where, _model_kind(land), shown or "-", land.description))
     return rows

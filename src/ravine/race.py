@@ -268,10 +268,6 @@ def _kind(cls: type) -> str:
     return getattr(cls, "closure_kind", "backward")
 
 
-def _check_model(landscape: Landscape, entry: _Entry) -> None:
-    check_raceable(landscape, entry.cls, entry.label)
-
-
 def check_raceable(landscape: Landscape, optimizer: str | type, label: str | None = None) -> None:
     """Raise ValueError, naming the landscapes that would do, when ``optimizer`` (a name or a
     class) needs a model's outputs or layers that ``landscape`` does not define."""
@@ -429,7 +425,7 @@ def race(
         raise ValueError(f"bound must be a number >= 1, got {bound!r}")
     entries = _entries(optimizers, lrs)
     for entry in entries:
-        _check_model(landscape, entry)
+        check_raceable(landscape, entry.cls, entry.label)
     labels = [e.label for e in entries]
     if len(set(labels)) != len(labels):
         raise ValueError(f"optimizer labels must be distinct, got {labels}")

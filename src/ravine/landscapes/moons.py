@@ -51,9 +51,6 @@ class Moons(Landscape):
         y = torch.tensor(labels, dtype=torch.float64) * 2 - 1
         yx = y[:, None] * X  # margins are w . (y_i x_i)
 
-        def fn(w: Tensor) -> Tensor:
-            return F.softplus(-(w @ yx.to(w.dtype).T)).mean(-1)
-
         def margins(w: Tensor, sample: Tensor | None = None) -> Tensor:
             """Outputs: the margins y_i w . x_i of all examples [..., n] or of a mini-batch."""
             if sample is None:
@@ -71,6 +68,9 @@ class Moons(Landscape):
             reduction="mean",
             inputs=inputs,
         )
+
+        def fn(w: Tensor) -> Tensor:
+            return model.value(w)
 
         best = refine(lambda w: fn(w), (0.0, 0.0))
         value = float(fn(torch.tensor(best, dtype=torch.float64)))
@@ -112,8 +112,7 @@ class Moons(Landscape):
 
     def sample_loss(self, w: Tensor, sample: Tensor) -> Tensor:
         """Mini-batch loss of each row of ``w`` ([..., 2]) on its batch ``sample`` ([..., B])."""
-        yx = self._yx.to(w.dtype)[sample]  # [..., B, 2]
-        return F.softplus(-(yx * w[..., None, :]).sum(-1)).mean(-1)
+        return self.model.value(w, sample)
 
 
 def moons(

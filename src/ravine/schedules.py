@@ -1061,7 +1061,7 @@ class Scheduler:
                     group[key] = type(old)(entries) if isinstance(old, tuple) else entries
                 if check:
                     try:
-                        self.optimizer._validate({key: group[key]})
+                        self.optimizer.validate({key: group[key]})
                     except ValueError as err:
                         group[key] = old
                         raise ValueError(

@@ -141,6 +141,8 @@ class Adam(Optimizer):
         decoupled_weight_decay: bool = False,
         maximize: bool = False,
         check_finite: bool = True,
+        foreach: bool | None = None,
+        compile: bool | None = None,
     ) -> None:
         super().__init__(**arguments(locals()))
 
@@ -172,6 +174,8 @@ class AdamW(Adam):
         amsgrad: bool = False,
         maximize: bool = False,
         check_finite: bool = True,
+        foreach: bool | None = None,
+        compile: bool | None = None,
     ) -> None:
         super().__init__(**arguments(locals(), decoupled_weight_decay=True))
 
@@ -215,6 +219,8 @@ class AdaMax(Optimizer):
         weight_decay: float | Tensor = 0.0,
         maximize: bool = False,
         check_finite: bool = True,
+        foreach: bool | None = None,
+        compile: bool | None = None,
     ) -> None:
         super().__init__(**arguments(locals()))
 
@@ -266,6 +272,8 @@ class Nadam(Optimizer):
         decoupled_weight_decay: bool = False,
         maximize: bool = False,
         check_finite: bool = True,
+        foreach: bool | None = None,
+        compile: bool | None = None,
     ) -> None:
         super().__init__(**arguments(locals()))
 
@@ -316,6 +324,8 @@ class AdaBelief(Optimizer):
         decoupled_weight_decay: bool = False,
         maximize: bool = False,
         check_finite: bool = True,
+        foreach: bool | None = None,
+        compile: bool | None = None,
     ) -> None:
         super().__init__(**arguments(locals()))
 

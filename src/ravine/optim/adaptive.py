@@ -98,6 +98,8 @@ class AdaGrad(Optimizer):
         weight_decay: float | Tensor = 0.0,
         maximize: bool = False,
         check_finite: bool = True,
+        foreach: bool | None = None,
+        compile: bool | None = None,
     ) -> None:
         super().__init__(**arguments(locals()))
 
@@ -158,6 +160,8 @@ class RMSProp(Optimizer):
         weight_decay: float | Tensor = 0.0,
         maximize: bool = False,
         check_finite: bool = True,
+        foreach: bool | None = None,
+        compile: bool | None = None,
     ) -> None:
         super().__init__(**arguments(locals()))
 
@@ -206,6 +210,8 @@ class AdaDelta(Optimizer):
         weight_decay: float | Tensor = 0.0,
         maximize: bool = False,
         check_finite: bool = True,
+        foreach: bool | None = None,
+        compile: bool | None = None,
     ) -> None:
         super().__init__(**arguments(locals()))
 

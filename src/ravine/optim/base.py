@@ -19,14 +19,19 @@ independent problems at T learning rates in one tensor op: races and batched swe
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import inspect
 import math
+import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
+
+from .multi_tensor import Bucket, Chunk, Kernel, build_bucket
 
 __all__ = [
     "BOOL",
@@ -40,6 +45,9 @@ __all__ = [
     "Range",
     "Rule",
     "State",
+    "all_finite",
+    "all_finite_list",
+    "apply_rule",
     "arguments",
     "zeros",
 ]
@@ -160,6 +168,7 @@ NONNEGATIVE = Range(0.0)
 POSITIVE = Range(0.0, low_open=True)
 UNIT_INTERVAL = Range(0.0, 1.0, high_open=True)  # momentum and decay rates: [0, 1)
 BOOL = Choice((False, True))
+OPTIONAL_BOOL = Choice((None, False, True))
 
 
 # --------------------------------------------------------------------------- the optimizer
@@ -200,8 +209,9 @@ class Optimizer(torch.optim.Optimizer):
     # parameter are T independent problems (races and sweeps batch them). Methods that mix
     # coordinates (Newton, quasi-Newton, K-FAC) set it False.
     elementwise: ClassVar[bool] = True
-    # Elementwise rules with scalar hyperparameters run over parameters larger than this
-    # many elements in chunks of this size (see _step_in_chunks).
+    # The multi-tensor path runs the rule over chunks of at most this many elements (see
+    # ravine.optim.multi_tensor): large enough that per-chunk overhead is small, small
+    # enough that the rule's temporaries stay in cache.
     chunk_size: ClassVar[int] = 1 << 16
 
     _SHARED: ClassVar[Mapping[str, Constraint]] = {
@@ -211,11 +221,26 @@ class Optimizer(torch.optim.Optimizer):
         "decoupled_weight_decay": BOOL,
     }
 
-    def __init__(self, params: Any, *, check_finite: bool = True, **defaults: Any) -> None:
-        BOOL.check("check_finite", check_finite, type(self).__name__)
+    def __init__(
+        self,
+        params: Any,
+        *,
+        check_finite: bool = True,
+        foreach: bool | None = None,
+        compile: bool | None = None,
+        **defaults: Any,
+    ) -> None:
+        owner = type(self).__name__
+        BOOL.check("check_finite", check_finite, owner)
+        OPTIONAL_BOOL.check("foreach", foreach, owner)
+        OPTIONAL_BOOL.check("compile", compile, owner)
         self.check_finite = check_finite
-        self._validate(defaults)
+        self.foreach = foreach
+        self.compile = compile
+        self.validate(defaults)
         self._rule_args = _keyword_only(type(self).rule)
+        self._buckets: dict[tuple[int, str, torch.device, torch.dtype], Bucket] = {}
+        self._compile_broken = False
         super().__init__(params, defaults)
 
     # -- hooks for subclasses ---------------------------------------------------------
@@ -236,7 +261,9 @@ class Optimizer(torch.optim.Optimizer):
     def _constraint(self, name: str) -> Constraint | None:
         return self.constraints.get(name) or self._SHARED.get(name)
 
-    def _validate(self, values: Mapping[str, Any]) -> None:
+    def validate(self, values: Mapping[str, Any]) -> None:
+        """Check each hyperparameter in ``values`` against its constraint; raises
+        ``ValueError`` naming the hyperparameter and its allowed values."""
         owner = type(self).__name__
         for name, value in values.items():
             constraint = self._constraint(name)
@@ -246,7 +273,7 @@ class Optimizer(torch.optim.Optimizer):
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         super().add_param_group(param_group)
         group = self.param_groups[-1]
-        self._validate(group)
+        self.validate(group)
         owner = type(self).__name__
         for p in group["params"]:
             if p.is_complex():
@@ -257,38 +284,37 @@ class Optimizer(torch.optim.Optimizer):
 
     # -- the step -------------------------------------------------------------------------
 
-    def _gradient(self, p: Tensor, g: Tensor, group: Mapping[str, Any]) -> Tensor:
-        """The gradient the rule sees: negated to maximize, plus L2 (coupled) weight decay."""
-        if group["maximize"]:
-            g = -g
+    def _prep(self, group: Mapping[str, Any]) -> dict[str, Any]:
+        """The shared preprocessing of ``group``, as :func:`apply_rule` takes it."""
         wd = group["weight_decay"]
-        if not group.get("decoupled_weight_decay", False) and _nonzero(wd):
-            g = g + wd * p
-        return g
+        return {
+            "lr": group["lr"],
+            "weight_decay": wd if _nonzero(wd) else None,
+            "maximize": bool(group["maximize"]),
+            "decoupled": bool(group.get("decoupled_weight_decay", False)),
+        }
 
     def _update(
         self, p: Tensor, g: Tensor, state: Mapping[str, Any], t: int, group: Mapping[str, Any]
     ) -> tuple[Tensor, State]:
-        """The rule applied to ``p`` (a parameter or a chunk of one) with the shared
-        preprocessing: gradient as :meth:`_gradient`, decoupled weight decay on ``p``."""
-        lr, wd = group["lr"], group["weight_decay"]
-        if group.get("decoupled_weight_decay", False) and _nonzero(wd):
-            p = p * (1 - lr * wd)
+        """The rule applied to ``p`` with the shared preprocessing of :func:`apply_rule`."""
         hyper = {name: group[name] for name in self._rule_args}
-        return type(self).rule(p, self._gradient(p, g, group), state, t, **hyper)
+        return apply_rule(type(self).rule, p, g, state, t, hyper, **self._prep(group))
 
-    def _check_finite(self, grads: list[Tensor], where: list[tuple[int, int]]) -> None:
-        if not grads:
+    def _check_finite(self, work: list[_GroupStep]) -> None:
+        """Raise on a NaN or infinite gradient, naming it, before any parameter moves."""
+        probes = [t for w in work for bucket, staged in w.buckets for t in bucket.probes(staged)]
+        probes += [p.grad for w in work for _, p in w.rest]
+        if all_finite_list(probes):
             return
-        extremes = [e for g in grads if g.numel() for e in (g.amax(), g.amin())]
-        if not extremes or bool(torch.isfinite(torch.stack(extremes)).all()):
-            return
-        for g, (gi, pi) in zip(grads, where, strict=True):
-            if not bool(all_finite(g)):
-                raise FloatingPointError(
-                    f"{type(self).__name__}: non-finite gradient in param group {gi}, "
-                    f"parameter {pi}; pass check_finite=False to let non-finite values through"
-                )
+        for w in work:
+            for pi, p in enumerate(w.group["params"]):
+                if p.grad is not None and not bool(all_finite(p.grad)):
+                    raise FloatingPointError(
+                        f"{type(self).__name__}: non-finite gradient in param group {w.gi}, "
+                        f"parameter {pi}; pass check_finite=False to let non-finite values "
+                        "through"
+                    )
 
     def _evaluate(self, closure: Callable[[], Any] | None) -> Any:
         offsets: list[tuple[Tensor, Tensor]] = []
@@ -322,74 +348,155 @@ class Optimizer(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Advance every parameter one step; ``closure`` recomputes the loss and gradients."""
+        """Advance every parameter one step; ``closure`` recomputes the loss and gradients.
+
+        Each param group goes through the multi-tensor path (eager or compiled, see
+        :mod:`ravine.optim.multi_tensor`) where it can, the per-tensor reference otherwise.
+        Every gradient is gathered and checked before the first parameter moves."""
         if self.needs_closure and closure is None:
             raise RuntimeError(f"{type(self).__name__}.step needs a closure")
         loss = self._evaluate(closure)
-        owner = type(self).__name__
-        for gi, group in enumerate(self.param_groups):
-            active = [(pi, p) for pi, p in enumerate(group["params"]) if p.grad is not None]
-            for pi, p in active:
-                if p.grad.is_sparse:
-                    raise TypeError(f"{owner} does not support sparse gradients (parameter {pi})")
-            if self.check_finite:
-                self._check_finite([p.grad for _, p in active], [(gi, pi) for pi, _ in active])
-            keys = (*self._rule_args, "lr", "weight_decay")
-            scalar = self.elementwise and all(_is_scalar(group[k]) for k in keys)
-            for pi, p in active:
-                state = self.state[p]
-                if not state:
-                    state["step"] = torch.tensor(0.0, dtype=_step_dtype(p))
-                    state.update(self.init_state(p, group))
-                state["step"] += 1
-                t = int(state["step"].item())
-                if scalar and p.numel() > self.chunk_size and _chunkable(p, state):
-                    self._step_in_chunks(p, state, t, group)
-                    continue
-                new_p, new_state = self._update(p, p.grad, state, t, group)
-                if new_p.shape != p.shape:
-                    raise ValueError(
-                        f"{owner}: a hyperparameter tensor of group {gi} broadcasts parameter "
-                        f"{pi} from {tuple(p.shape)} to {tuple(new_p.shape)}; tensor "
-                        "hyperparameters must broadcast against the parameter without "
-                        "enlarging it"
-                    )
-                p.copy_(new_p)
-                state.update(new_state)
+        work = [self._plan(gi, group) for gi, group in enumerate(self.param_groups)]
+        if self.check_finite:
+            self._check_finite(work)
+        for w in work:
+            if w.buckets:
+                kernel = self._kernel(w.group, w.path)
+                for bucket, staged in w.buckets:
+                    bucket.apply(kernel, staged)
+            for pi, p in w.rest:
+                self._step_reference(w.gi, pi, p, w.group)
         return loss
 
-    def _step_in_chunks(self, p: Tensor, state: dict[str, Any], t: int, group: Mapping) -> None:
-        """The rule over consecutive chunks of a large parameter, written back in place.
+    def _plan(self, gi: int, group: dict[str, Any]) -> _GroupStep:
+        """How group ``gi`` steps: its buckets with their gradients gathered, and the
+        parameters left to the reference path."""
+        active = [(pi, p) for pi, p in enumerate(group["params"]) if p.grad is not None]
+        for pi, p in active:
+            if p.grad.is_sparse:
+                raise TypeError(
+                    f"{type(self).__name__} does not support sparse gradients (parameter {pi})"
+                )
+        path = self._path(group, active)
+        work = _GroupStep(gi, group, path)
+        if path is None:
+            work.rest = active
+            return work
+        kinds: dict[tuple[torch.device, torch.dtype], list[tuple[int, Tensor]]] = {}
+        for pi, p in active:
+            if p.is_contiguous():
+                kinds.setdefault((p.device, p.dtype), []).append((pi, p))
+            else:
+                work.rest.append((pi, p))
+        for kind, members in kinds.items():
+            bucket = self._bucket((gi, path, *kind), [p for _, p in members], group)
+            if bucket is None:
+                work.rest += members
+            else:
+                work.buckets.append((bucket, bucket.stage()))
+        return work
 
-        An elementwise rule with scalar hyperparameters gives the same numbers chunk by chunk
-        (tests/optim/test_chunked.py checks bit equality), while its temporaries stay small
-        enough to live in cache and in the allocator's free lists instead of fresh pages."""
-        full = {
-            k: v.view(-1)
-            for k, v in state.items()
-            if k != "step" and isinstance(v, Tensor) and v.shape == p.shape
-        }
-        rest = {k: v for k, v in state.items() if k not in full}
-        flat_p, flat_g, size = p.view(-1), p.grad.view(-1), self.chunk_size
-        new_rest: dict[str, Tensor] = {}
-        for a in range(0, flat_p.numel(), size):
-            piece = slice(a, a + size)
-            chunk_state = rest | {k: v[piece] for k, v in full.items()}
-            new_p, new_state = self._update(flat_p[piece], flat_g[piece], chunk_state, t, group)
-            flat_p[piece].copy_(new_p)
-            for k, v in new_state.items():
-                if k in full:
-                    full[k][piece].copy_(v)
-                elif (
-                    v.numel() == 1
-                ):  # per-parameter scalars (Nadam's mu product): same in every chunk
-                    new_rest[k] = v
-                else:
-                    raise RuntimeError(
-                        f"{type(self).__name__}: the rule returned state {k!r} that init_state "
-                        "did not create; declare it in init_state"
-                    )
-        state.update(new_rest)
+    def _path(self, group: Mapping[str, Any], active: list[tuple[int, Tensor]]) -> str | None:
+        """ "compiled", "eager" (multi-tensor) or None (the per-tensor reference)."""
+        if not active or not self.elementwise or (self.foreach is False and not self.compile):
+            return None
+        keys = (*self._rule_args, "lr", "weight_decay")
+        if not all(_is_scalar(group[k]) for k in keys):
+            return None  # tensor hyperparameters broadcast: only the reference serves them
+        compile = self.compile
+        if compile is None:
+            compile = active[0][1].device.type == "cuda" and _triton_available()
+        return "compiled" if compile and not self._compile_broken else "eager"
+
+    def _state_of(self, p: Tensor, group: Mapping[str, Any]) -> dict[str, Any]:
+        """The state of ``p``, created (step 0 and :meth:`init_state`) on first use."""
+        state = self.state[p]
+        if not state:
+            state["step"] = torch.tensor(0.0, dtype=_step_dtype(p))
+            state.update(self.init_state(p, group))
+        return state
+
+    def _step_reference(self, gi: int, pi: int, p: Tensor, group: Mapping[str, Any]) -> None:
+        """The rule over the whole parameter ``p``, out of place, copied back."""
+        state = self._state_of(p, group)
+        state["step"] = state["step"] + 1  # out of place: multi-tensor buckets share one
+        t = int(state["step"].item())
+        new_p, new_state = self._update(p, p.grad, state, t, group)
+        if new_p.shape != p.shape:
+            raise ValueError(
+                f"{type(self).__name__}: a hyperparameter tensor of group {gi} broadcasts "
+                f"parameter {pi} from {tuple(p.shape)} to {tuple(new_p.shape)}; tensor "
+                "hyperparameters must broadcast against the parameter without enlarging it"
+            )
+        p.copy_(new_p)
+        state.update(new_state)
+
+    def _bucket(self, key: tuple, params: list[Tensor], group: Mapping[str, Any]) -> Bucket | None:
+        bucket = self._buckets.get(key)
+        if bucket is not None and bucket.valid(params, self.state):
+            return bucket
+        states = [self._state_of(p, group) for p in params]
+        bucket = build_bucket(
+            params, states, self.state, self.chunk_size, slice_large=key[1] == "eager"
+        )
+        if bucket is None:
+            self._buckets.pop(key, None)
+        else:
+            self._buckets[key] = bucket
+        return bucket
+
+    def _kernel(self, group: Mapping[str, Any], path: str) -> Kernel:
+        """The chunk update of ``group``'s rule: eager ops, or the compiled fused kernel with
+        the eager one as its fallback should compiling fail."""
+        rule, owner = type(self).rule, type(self).__name__
+        hyper = {name: group[name] for name in self._rule_args}
+        prep = self._prep(group)
+
+        def eager(chunk: Chunk, g: Tensor, scalars: State, t: int) -> State:
+            p = chunk.gather_param()
+            new_p, new_state = apply_rule(rule, p, g, chunk.state | scalars, t, hyper, **prep)
+            if len(new_state) != len(chunk.state) + len(scalars):
+                raise RuntimeError(
+                    f"{owner}: the rule returned state {sorted(new_state)} but init_state "
+                    f"created {sorted((*chunk.state, *scalars))}; declare it in init_state"
+                )
+            chunk.scatter(new_p)
+            for k, v in chunk.state.items():
+                v.copy_(new_state[k])
+            return {k: new_state[k] for k in scalars}
+
+        if path == "eager":
+            return eager
+        from .compiled import fused_kernel  # imports Inductor: only when compiling
+
+        fused = fused_kernel(rule, group["params"][0].device.type)
+
+        def compiled(chunk: Chunk, g: Tensor, scalars: State, t: int) -> State:
+            if self._compile_broken:
+                return eager(chunk, g, scalars, t)
+            p = chunk.gather_param()
+            try:
+                new_scalars = fused(p, g, chunk.state, scalars, t, hyper, prep)
+            except Exception as err:  # a compiler failure must not cost the step
+                self._compile_broken = True
+                warnings.warn(
+                    f"{owner}: compiling the step failed ({type(err).__name__}: {err}); "
+                    "running the eager multi-tensor path instead",
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
+                return eager(chunk, g, scalars, t)
+            if not chunk.single:
+                chunk.scatter(p)
+            return new_scalars
+
+        return compiled
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """torch's ``load_state_dict``; the multi-tensor buckets are rebuilt from the loaded
+        state on the next step."""
+        self._buckets.clear()
+        super().load_state_dict(state_dict)
 
     # -- description ------------------------------------------------------------------------
 
@@ -400,8 +507,51 @@ class Optimizer(torch.optim.Optimizer):
         return {
             name: prm.default
             for name, prm in sig.parameters.items()
-            if prm.default is not inspect.Parameter.empty and name != "check_finite"
+            if prm.default is not inspect.Parameter.empty and name not in MACHINERY
         }
+
+
+@dataclass
+class _GroupStep:
+    """One param group's share of a step (see :meth:`Optimizer._plan`)."""
+
+    gi: int
+    group: dict[str, Any]
+    path: str | None
+    buckets: list[tuple[Bucket, list[Tensor]]] = field(default_factory=list)
+    rest: list[tuple[int, Tensor]] = field(default_factory=list)
+
+
+# Keyword arguments of every optimizer that choose how it runs, not what it computes.
+MACHINERY = ("check_finite", "foreach", "compile")
+
+
+def apply_rule(
+    rule: Rule,
+    p: Tensor,
+    g: Tensor,
+    state: Mapping[str, Any],
+    t: Any,
+    hyper: Mapping[str, Any],
+    *,
+    lr: Any,
+    weight_decay: Any,
+    maximize: bool,
+    decoupled: bool,
+) -> tuple[Tensor, State]:
+    """``rule`` with the shared preprocessing, the one place it is written: every path runs
+    it (per tensor, multi-tensor and compiled).
+
+    ``maximize`` negates the gradient; ``weight_decay`` (None for none) is coupled L2, added
+    to the gradient as ``weight_decay * p``, or with ``decoupled`` shrinks the parameter
+    first, ``p (1 - lr weight_decay)`` (AdamW)."""
+    if decoupled and weight_decay is not None:
+        p = p * (1 - lr * weight_decay)
+    if maximize:
+        g = -g
+    if not decoupled and weight_decay is not None:
+        g = g + weight_decay * p
+    return rule(p, g, state, t, **hyper)
 
 
 def arguments(local_vars: Mapping[str, Any], **fixed: Any) -> dict[str, Any]:
@@ -423,6 +573,23 @@ def all_finite(t: Tensor) -> Tensor:
     return torch.isfinite(torch.stack((t.amax(), t.amin()))).all()
 
 
+def all_finite_list(tensors: list[Tensor]) -> bool:
+    """Whether every entry of every tensor is finite, from one sum per tensor: a sum is
+    non-finite whenever a term is (NaN and infinities propagate), so a finite total proves
+    the point in one read of the data. A non-finite total may also be an overflow of finite
+    terms: then each tensor's extremes decide. (Sums are 4 to 40 times cheaper here than
+    ``_foreach_norm(ord=inf)`` or ``isfinite(t).all()`` on a 10M-element CPU tensor.)"""
+    if not tensors:
+        return True
+    sums = [t.sum(dtype=torch.float32 if t.element_size() < 4 else None) for t in tensors]
+    if len({s.dtype for s in sums}) > 1:
+        sums = [s.double() for s in sums]
+    total = sums[0] if len(sums) == 1 else torch.stack(sums).sum()
+    if math.isfinite(float(total)):
+        return True
+    return all(bool(all_finite(t)) for t in tensors)
+
+
 def zeros(p: Tensor) -> Tensor:
     """A zero state buffer shaped, typed and laid out like ``p``."""
     return torch.zeros_like(p, memory_format=torch.preserve_format)
@@ -436,23 +603,18 @@ def _keyword_only(rule: Rule) -> tuple[str, ...]:
 
 
 def _is_scalar(value: Any) -> bool:
+    if type(value) in (float, int, bool):
+        return True
     if isinstance(value, tuple | list):
         return all(_is_scalar(v) for v in value)
     return not isinstance(value, Tensor) or value.numel() == 1
 
 
-def _chunkable(p: Tensor, state: Mapping[str, Any]) -> bool:
-    """Whether the parameter, its gradient and its full-size state are flat-viewable."""
-    return (
-        p.is_contiguous()
-        and p.grad.is_contiguous()
-        and p.grad.shape == p.shape
-        and all(
-            v.is_contiguous()
-            for v in state.values()
-            if isinstance(v, Tensor) and v.shape == p.shape
-        )
-    )
+@functools.cache
+def _triton_available() -> bool:
+    """Whether Triton, Inductor's GPU code generator, is installed: ``compile=None``
+    compiles CUDA steps where it is."""
+    return importlib.util.find_spec("triton") is not None
 
 
 def _nonzero(x: float | Tensor) -> bool:

@@ -90,6 +90,8 @@ class SGD(Optimizer):
         weight_decay: float | Tensor = 0.0,
         maximize: bool = False,
         check_finite: bool = True,
+        foreach: bool | None = None,
+        compile: bool | None = None,
     ) -> None:
         super().__init__(**arguments(locals()))
 
@@ -136,6 +138,8 @@ class Momentum(Optimizer):
         weight_decay: float | Tensor = 0.0,
         maximize: bool = False,
         check_finite: bool = True,
+        foreach: bool | None = None,
+        compile: bool | None = None,
     ) -> None:
         super().__init__(**arguments(locals()))
 
@@ -180,6 +184,8 @@ class Nesterov(Optimizer):
         weight_decay: float | Tensor = 0.0,
         maximize: bool = False,
         check_finite: bool = True,
+        foreach: bool | None = None,
+        compile: bool | None = None,
     ) -> None:
         super().__init__(**arguments(locals()))
 

@@ -15,6 +15,18 @@ non-finite gradients, and ``state_dict``/``load_state_dict`` (inherited from tor
 Hyperparameters may be Python numbers or tensors that broadcast against the parameter.
 A tensor ``lr`` of shape ``[T, 1]`` applied to a parameter of shape ``[T, D]`` advances T
 independent problems at T learning rates in one tensor op: races and batched sweeps rest on it.
+
+How a rule is applied is chosen per optimizer, never per algorithm:
+
+* ``foreach=False``: the per-tensor reference, the rule on each whole parameter;
+* default: the multi-tensor path (:mod:`ravine.optim.multi_tensor`), the rule once per chunk
+  of a param group's parameters, state in flat buffers, written in place;
+* ``compile=True`` (default on CUDA with Triton): the same chunks through one fused kernel
+  each (:mod:`ravine.optim.compiled`).
+
+Constraints live in :mod:`ravine.optim.constraints`, the shared preprocessing of a rule in
+:mod:`ravine.optim.rule`, gradient checks in :mod:`ravine.optim.finite`; this module
+re-exports their names for the algorithm modules.
 """
 
 from __future__ import annotations
@@ -22,7 +34,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 import inspect
-import math
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,7 +42,20 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor
 
+from .constraints import (
+    BOOL,
+    NONNEGATIVE,
+    OPTIONAL_BOOL,
+    POSITIVE,
+    UNIT_INTERVAL,
+    Betas,
+    Choice,
+    Constraint,
+    Range,
+)
+from .finite import all_finite, all_finite_list
 from .multi_tensor import Bucket, Chunk, Kernel, build_bucket
+from .rule import Rule, State, apply_rule, zeros
 
 __all__ = [
     "BOOL",
@@ -52,124 +76,6 @@ __all__ = [
     "zeros",
 ]
 
-State = dict[str, Tensor]
-Rule = Callable[..., tuple[Tensor, State]]
-
-
-# --------------------------------------------------------------------------- constraints
-
-
-class Constraint:
-    """An allowed set of values for one hyperparameter; ``check`` raises ``ValueError``."""
-
-    def check(self, name: str, value: Any, owner: str) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def describe(self) -> str:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-
-def _real(value: Tensor) -> bool:
-    return not value.is_complex() and value.dtype != torch.bool
-
-
-def _values(value: Any) -> list[float] | None:
-    """The numbers in a number or one-element real tensor, or None when neither."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return [float(value)]
-    if isinstance(value, Tensor) and _real(value) and value.numel() == 1:
-        return [float(value.detach())]
-    return None
-
-
-@dataclass(frozen=True)
-class Range(Constraint):
-    """A real interval; ``low_open``/``high_open`` exclude the end points. Non-finite values
-    are always rejected, whatever the interval."""
-
-    low: float = -math.inf
-    high: float = math.inf
-    low_open: bool = False
-    high_open: bool = False
-
-    def describe(self) -> str:
-        left = "(" if self.low_open or self.low == -math.inf else "["
-        right = ")" if self.high_open or self.high == math.inf else "]"
-        return f"a finite number in {left}{self.low:g}, {self.high:g}{right}"
-
-    def contains(self, x: float) -> bool:
-        if not math.isfinite(x):
-            return False
-        above = x > self.low if self.low_open else x >= self.low
-        below = x < self.high if self.high_open else x <= self.high
-        return above and below
-
-    def check(self, name: str, value: Any, owner: str) -> None:
-        if isinstance(value, Tensor) and _real(value) and value.numel() > 1:
-            bad = self._outside(value.detach())
-            if bad is not None:
-                raise ValueError(
-                    f"{owner}: invalid {name}=a tensor holding {bad:.6g}; "
-                    f"allowed: {self.describe()}"
-                )
-            return
-        xs = _values(value)
-        if xs is None:
-            raise ValueError(
-                f"{owner}: {name} must be a number or a real tensor, "
-                f"got {type(value).__name__} {value!r}"
-            )
-        if not self.contains(xs[0]):
-            raise ValueError(f"{owner}: invalid {name}={value}; allowed: {self.describe()}")
-
-    def _outside(self, v: Tensor) -> float | None:
-        """The first element of ``v`` outside the interval, or None (one vectorized pass)."""
-        ok = torch.isfinite(v)
-        ok &= v > self.low if self.low_open else v >= self.low
-        ok &= v < self.high if self.high_open else v <= self.high
-        if bool(ok.all()):
-            return None
-        return float(v[~ok].flatten()[0])
-
-
-@dataclass(frozen=True)
-class Choice(Constraint):
-    """One of a fixed set of option values (compared with ``==``, type included)."""
-
-    options: tuple[Any, ...]
-
-    def describe(self) -> str:
-        return "one of " + ", ".join(repr(o) for o in self.options)
-
-    def check(self, name: str, value: Any, owner: str) -> None:
-        if not any(type(value) is type(o) and value == o for o in self.options):
-            raise ValueError(f"{owner}: invalid {name}={value!r}; allowed: {self.describe()}")
-
-
-@dataclass(frozen=True)
-class Betas(Constraint):
-    """A pair (beta1, beta2), each a number or tensor in [0, 1)."""
-
-    each: Range = Range(0.0, 1.0, high_open=True)
-
-    def describe(self) -> str:
-        return f"a pair (beta1, beta2), each {self.each.describe()}"
-
-    def check(self, name: str, value: Any, owner: str) -> None:
-        if not isinstance(value, tuple | list) or len(value) != 2:
-            raise ValueError(f"{owner}: invalid {name}={value!r}; allowed: {self.describe()}")
-        for i, beta in enumerate(value):
-            self.each.check(f"{name}[{i}]", beta, owner)
-
-
-NONNEGATIVE = Range(0.0)
-POSITIVE = Range(0.0, low_open=True)
-UNIT_INTERVAL = Range(0.0, 1.0, high_open=True)  # momentum and decay rates: [0, 1)
-BOOL = Choice((False, True))
-OPTIONAL_BOOL = Choice((None, False, True))
-
 
 # --------------------------------------------------------------------------- the optimizer
 
@@ -189,7 +95,14 @@ class Optimizer(torch.optim.Optimizer):
       before the rule, as in AdamW (Loshchilov and Hutter 2019).
 
     ``check_finite`` (default True) raises :class:`FloatingPointError` on a NaN or infinite
-    gradient, naming the parameter; races that record divergence pass ``False``.
+    gradient, naming the parameter, before any parameter moves; races that record divergence
+    pass ``False``.
+
+    ``foreach`` (default None: on) runs elementwise rules with scalar hyperparameters on the
+    multi-tensor path; ``False`` keeps the per-tensor reference. ``compile`` (default None:
+    on for CUDA parameters where Triton is installed) runs them as compiled fused kernels.
+    All paths give the reference's numbers (bitwise for the multi-tensor path, to a few
+    ulps compiled) and the same per-parameter ``state_dict``.
     """
 
     rule: ClassVar[Rule]
@@ -526,73 +439,12 @@ class _GroupStep:
 MACHINERY = ("check_finite", "foreach", "compile")
 
 
-def apply_rule(
-    rule: Rule,
-    p: Tensor,
-    g: Tensor,
-    state: Mapping[str, Any],
-    t: Any,
-    hyper: Mapping[str, Any],
-    *,
-    lr: Any,
-    weight_decay: Any,
-    maximize: bool,
-    decoupled: bool,
-) -> tuple[Tensor, State]:
-    """``rule`` with the shared preprocessing, the one place it is written: every path runs
-    it (per tensor, multi-tensor and compiled).
-
-    ``maximize`` negates the gradient; ``weight_decay`` (None for none) is coupled L2, added
-    to the gradient as ``weight_decay * p``, or with ``decoupled`` shrinks the parameter
-    first, ``p (1 - lr weight_decay)`` (AdamW)."""
-    if decoupled and weight_decay is not None:
-        p = p * (1 - lr * weight_decay)
-    if maximize:
-        g = -g
-    if not decoupled and weight_decay is not None:
-        g = g + weight_decay * p
-    return rule(p, g, state, t, **hyper)
-
-
 def arguments(local_vars: Mapping[str, Any], **fixed: Any) -> dict[str, Any]:
     """The arguments of a subclass ``__init__``, from its ``locals()``, to pass on to
     :class:`Optimizer`: ``super().__init__(**arguments(locals()))``. Keywords in ``fixed``
     are added (or override), e.g. ``decoupled_weight_decay=True`` for AdamW."""
     args = {k: v for k, v in local_vars.items() if k not in ("self", "__class__")}
     return args | fixed
-
-
-def all_finite(t: Tensor) -> Tensor:
-    """Whether every entry of ``t`` is finite, as a 0-d bool tensor.
-
-    From the tensor's extremes (NaN propagates through both; an infinity is one of them):
-    two reductions that allocate nothing the size of ``t``, where ``isfinite(t).all()``
-    writes a bool tensor as large as ``t`` (40 times slower on a 10M-element gradient)."""
-    if t.numel() == 0:
-        return torch.tensor(True)
-    return torch.isfinite(torch.stack((t.amax(), t.amin()))).all()
-
-
-def all_finite_list(tensors: list[Tensor]) -> bool:
-    """Whether every entry of every tensor is finite, from one sum per tensor: a sum is
-    non-finite whenever a term is (NaN and infinities propagate), so a finite total proves
-    the point in one read of the data. A non-finite total may also be an overflow of finite
-    terms: then each tensor's extremes decide. (Sums are 4 to 40 times cheaper here than
-    ``_foreach_norm(ord=inf)`` or ``isfinite(t).all()`` on a 10M-element CPU tensor.)"""
-    if not tensors:
-        return True
-    sums = [t.sum(dtype=torch.float32 if t.element_size() < 4 else None) for t in tensors]
-    if len({s.dtype for s in sums}) > 1:
-        sums = [s.double() for s in sums]
-    total = sums[0] if len(sums) == 1 else torch.stack(sums).sum()
-    if math.isfinite(float(total)):
-        return True
-    return all(bool(all_finite(t)) for t in tensors)
-
-
-def zeros(p: Tensor) -> Tensor:
-    """A zero state buffer shaped, typed and laid out like ``p``."""
-    return torch.zeros_like(p, memory_format=torch.preserve_format)
 
 
 def _keyword_only(rule: Rule) -> tuple[str, ...]:

@@ -91,7 +91,7 @@ def fused_kernel(rule: Callable[..., Any], device_type: str) -> Callable[..., di
     Called as ``kernel(p, g, state, scalars, t, hyper, prep)``: it overwrites ``p`` and the
     tensors of ``state`` with their new values and returns the new values of ``scalars``
     (per-bucket 0-d state such as Nadam's momentum product)."""
-    from .base import apply_rule
+    from .rule import apply_rule
 
     def kernel(
         p: Tensor,

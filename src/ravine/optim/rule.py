@@ -1,0 +1,53 @@
+"""What a rule is, and the preprocessing every way of applying one shares.
+
+An algorithm is written once, as a *rule*: a pure function of plain torch ops (see
+:mod:`ravine.optim.base`). :func:`apply_rule` wraps it with the shared handling of
+``maximize`` and weight decay; the per-tensor reference, the multi-tensor path and the
+compiled kernel all call it, so none of them writes that handling again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import torch
+from torch import Tensor
+
+__all__ = ["Rule", "State", "apply_rule", "zeros"]
+
+State = dict[str, Tensor]
+Rule = Callable[..., tuple[Tensor, State]]
+
+
+def apply_rule(
+    rule: Rule,
+    p: Tensor,
+    g: Tensor,
+    state: Mapping[str, Any],
+    t: Any,
+    hyper: Mapping[str, Any],
+    *,
+    lr: Any,
+    weight_decay: Any,
+    maximize: bool,
+    decoupled: bool,
+) -> tuple[Tensor, State]:
+    """``rule`` with the shared preprocessing, the one place it is written: every path runs
+    it (per tensor, multi-tensor and compiled).
+
+    ``maximize`` negates the gradient; ``weight_decay`` (None for none) is coupled L2, added
+    to the gradient as ``weight_decay * p``, or with ``decoupled`` shrinks the parameter
+    first, ``p (1 - lr weight_decay)`` (AdamW)."""
+    if decoupled and weight_decay is not None:
+        p = p * (1 - lr * weight_decay)
+    if maximize:
+        g = -g
+    if not decoupled and weight_decay is not None:
+        g = g + weight_decay * p
+    return rule(p, g, state, t, **hyper)
+
+
+def zeros(p: Tensor) -> Tensor:
+    """A zero state buffer shaped, typed and laid out like ``p``."""
+    return torch.zeros_like(p, memory_format=torch.preserve_format)

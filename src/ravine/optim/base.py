@@ -380,12 +380,12 @@ class Optimizer(torch.optim.Optimizer):
 
         if path == "eager":
             return eager
-        from .compiled import fused_kernel  # imports Inductor: only when compiling
+        from .compiled import MIN_COMPILED, fused_kernel  # imports Inductor: on first use
 
         fused = fused_kernel(rule, group["params"][0].device.type)
 
         def compiled(chunk: Chunk, g: Tensor, scalars: State, t: int) -> State:
-            if self._compile_broken:
+            if self._compile_broken or chunk.size < MIN_COMPILED:
                 return eager(chunk, g, scalars, t)
             p = chunk.gather_param()
             try:

@@ -27,6 +27,7 @@ the eager multi-tensor path from then on: a compiler problem never costs a step.
 from __future__ import annotations
 
 import functools
+import types
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -35,7 +36,9 @@ from torch import Tensor
 from torch._inductor.custom_graph_pass import CustomGraphPass, get_hash_for_files
 from torch._inductor.lowering import register_lowering
 
-__all__ = ["HoistScalars", "fused_kernel"]
+__all__ = ["MIN_COMPILED", "HoistScalars", "fused_kernel"]
+
+MIN_COMPILED = 2
 
 
 @torch.library.custom_op("ravine::scalar_barrier", mutates_args=())
@@ -90,7 +93,9 @@ def fused_kernel(rule: Callable[..., Any], device_type: str) -> Callable[..., di
 
     Called as ``kernel(p, g, state, scalars, t, hyper, prep)``: it overwrites ``p`` and the
     tensors of ``state`` with their new values and returns the new values of ``scalars``
-    (per-bucket 0-d state such as Nadam's momentum product)."""
+    (per-bucket 0-d state such as Nadam's momentum product). Chunks of fewer than
+    :data:`MIN_COMPILED` elements take the eager kernel: a graph for them alone (TorchDynamo
+    specializes sizes 0 and 1) would cost a compile for no gain."""
     from .rule import apply_rule
 
     def kernel(
@@ -108,6 +113,16 @@ def fused_kernel(rule: Callable[..., Any], device_type: str) -> Callable[..., di
             v.copy_(new_state[k])
         return {k: new_state[k] for k in scalars}
 
+    # TorchDynamo caches graphs per code object, up to a limit of 8: give each rule and
+    # device a code object of its own, so rules do not share (and exhaust) one cache.
+    name = f"{getattr(rule, '__name__', 'rule')}_{device_type}_kernel"
+    kernel = types.FunctionType(
+        kernel.__code__.replace(co_name=name, co_qualname=name),
+        kernel.__globals__,
+        name,
+        kernel.__defaults__,
+        kernel.__closure__,
+    )
     # On a GPU the loop's scalar arithmetic is hidden under memory traffic, and separate
     # scalar kernels would cost launches: the pass is for the CPU.
     options = {"post_grad_custom_post_pass": HoistScalars()} if device_type == "cpu" else {}

@@ -231,7 +231,8 @@ class Optimizer(torch.optim.Optimizer):
 
     def _evaluate(self, closure: Callable[[], Any] | None) -> Any:
         offsets: list[tuple[Tensor, Tensor]] = []
-        for group in self.param_groups:
+        looks_ahead = type(self).gradient_offset is not Optimizer.gradient_offset
+        for group in self.param_groups if looks_ahead else ():
             for p in group["params"]:
                 state = self.state.get(p)
                 if state:

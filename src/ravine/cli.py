@@ -81,6 +81,7 @@ def _schedules() -> list[tuple[str, ...]]:
 
 
 # -- subcommands defined in their own modules ---------------------------------------------
+from .bench_cli import bench_command as _bench_command  # noqa: E402
 from .race_cli import landscape_rows as _landscape_rows  # noqa: E402
 from .race_cli import race_command as _race_command  # noqa: E402
 from .study_cli import study  # noqa: E402
@@ -88,6 +89,7 @@ from .study_cli import study  # noqa: E402
 lister("landscapes")(_landscape_rows)
 main.add_command(_race_command)
 main.add_command(study)
+main.add_command(_bench_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

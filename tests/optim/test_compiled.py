@@ -92,3 +92,28 @@ def test_compiled_float32_parameters_with_many_shapes_share_one_graph() -> None:
         opt.step()
     assert counters["stats"]["unique_graphs"] - graphs <= 1
     assert len(opt._buckets) == 1
+
+
+def test_compiled_bfloat16_parameters_with_float32_state() -> None:
+    """The fused kernel reads bf16 parameters and gradients and fp32 state, computes in
+    fp32 and rounds the parameter once: within one bf16 ulp (2**-8 relative) of the
+    reference, the fp32 state within float32 tolerance."""
+
+    def train(**options):
+        g = torch.Generator().manual_seed(5)
+        params = [
+            torch.nn.Parameter(torch.randn(s, generator=g).bfloat16()) for s in [(30, 7), (300,)]
+        ]
+        opt = ro.Adam(params, lr=1e-2, state_dtype=torch.float32, **options)
+        for step in range(4):
+            for i, p in enumerate(params):
+                p.grad = torch.sin(p.float() * (i + 1) + step).bfloat16()
+            opt.step()
+        return params, opt
+
+    ref_params, ref = train(foreach=False)
+    params, opt = train(compile=True)
+    assert not opt._compile_broken
+    for p, q in zip(ref_params, params, strict=True):
+        torch.testing.assert_close(q, p, rtol=2**-8, atol=1e-6)
+        torch.testing.assert_close(opt.state[q]["v"], ref.state[p]["v"], **TOL[torch.float32])

@@ -164,3 +164,48 @@ def test_path_options_are_validated(bad) -> None:
         ro.Adam([x], foreach=bad)
     with pytest.raises(ValueError, match="invalid compile"):
         ro.SGD([x], compile=bad)
+
+
+def test_bfloat16_parameters_with_float32_state() -> None:
+    """bf16 parameters, fp32 state: the rule computes in fp32 and rounds the parameter once;
+    both paths agree bitwise, and a checkpoint keeps the fp32 state exactly."""
+
+    def train(foreach, steps=4, params=None, opt=None):
+        g = torch.Generator().manual_seed(5)
+        if params is None:
+            params = [torch.nn.Parameter(torch.randn(s, generator=g).bfloat16())
+                      for s in [(30, 7), (7,), (300,)]]  # fmt: skip
+            opt = ro.Adam(params, lr=1e-2, state_dtype=torch.float32, foreach=foreach)
+            opt.chunk_size = 64
+        for step in range(steps):
+            for i, p in enumerate(params):
+                p.grad = (torch.sin(p.float() * (i + 1) + step)).bfloat16()
+            opt.step()
+        return params, opt
+
+    ref_params, ref = train(False)
+    params, opt = train(None)
+    for p, q in zip(ref_params, params, strict=True):
+        assert p.dtype == torch.bfloat16 and torch.equal(p, q)
+        assert opt.state[q]["m"].dtype == torch.float32
+        assert torch.equal(ref.state[p]["v"], opt.state[q]["v"])
+    # Round trip through a checkpoint: the fp32 state survives torch's cast to bf16.
+    buffer = io.BytesIO()
+    torch.save(opt.state_dict(), buffer)
+    buffer.seek(0)
+    clone = [torch.nn.Parameter(p.detach().clone()) for p in params]
+    opt2 = ro.Adam(clone, lr=1e-2, state_dtype=torch.float32)
+    opt2.load_state_dict(torch.load(buffer))
+    for p, q in zip(params, clone, strict=True):
+        assert opt2.state[q]["v"].dtype == torch.float32
+        assert torch.equal(opt.state[p]["v"], opt2.state[q]["v"])
+    train(None, 2, params, opt)
+    train(None, 2, clone, opt2)
+    for p, q in zip(params, clone, strict=True):
+        assert torch.equal(p, q)
+
+
+def test_state_dtype_is_validated() -> None:
+    x = torch.nn.Parameter(torch.zeros(2))
+    with pytest.raises(ValueError, match="invalid state_dtype"):
+        ro.Adam([x], state_dtype=torch.int32)

@@ -143,6 +143,7 @@ class Adam(Optimizer):
         check_finite: bool = True,
         foreach: bool | None = None,
         compile: bool | None = None,
+        state_dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__(**arguments(locals()))
 
@@ -176,6 +177,7 @@ class AdamW(Adam):
         check_finite: bool = True,
         foreach: bool | None = None,
         compile: bool | None = None,
+        state_dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__(**arguments(locals(), decoupled_weight_decay=True))
 
@@ -221,6 +223,7 @@ class AdaMax(Optimizer):
         check_finite: bool = True,
         foreach: bool | None = None,
         compile: bool | None = None,
+        state_dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__(**arguments(locals()))
 
@@ -274,6 +277,7 @@ class Nadam(Optimizer):
         check_finite: bool = True,
         foreach: bool | None = None,
         compile: bool | None = None,
+        state_dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__(**arguments(locals()))
 
@@ -326,6 +330,7 @@ class AdaBelief(Optimizer):
         check_finite: bool = True,
         foreach: bool | None = None,
         compile: bool | None = None,
+        state_dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__(**arguments(locals()))
 

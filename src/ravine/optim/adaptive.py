@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import torch
 from torch import Tensor
 
 from .base import BOOL, NONNEGATIVE, POSITIVE, UNIT_INTERVAL, Optimizer, State, arguments, zeros
@@ -100,6 +101,7 @@ class AdaGrad(Optimizer):
         check_finite: bool = True,
         foreach: bool | None = None,
         compile: bool | None = None,
+        state_dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__(**arguments(locals()))
 
@@ -162,6 +164,7 @@ class RMSProp(Optimizer):
         check_finite: bool = True,
         foreach: bool | None = None,
         compile: bool | None = None,
+        state_dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__(**arguments(locals()))
 
@@ -212,6 +215,7 @@ class AdaDelta(Optimizer):
         check_finite: bool = True,
         foreach: bool | None = None,
         compile: bool | None = None,
+        state_dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__(**arguments(locals()))
 

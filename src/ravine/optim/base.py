@@ -103,6 +103,10 @@ class Optimizer(torch.optim.Optimizer):
     on for CUDA parameters where Triton is installed) runs them as compiled fused kernels.
     All paths give the reference's numbers (bitwise for the multi-tensor path, to a few
     ulps compiled) and the same per-parameter ``state_dict``.
+
+    ``state_dtype`` (default None: the parameter's dtype) keeps the state in another
+    floating dtype, e.g. ``torch.float32`` state for ``bfloat16`` parameters: the rule then
+    computes in the wider type and the new parameter is rounded once, when written.
     """
 
     rule: ClassVar[Rule]
@@ -141,15 +145,24 @@ class Optimizer(torch.optim.Optimizer):
         check_finite: bool = True,
         foreach: bool | None = None,
         compile: bool | None = None,
+        state_dtype: torch.dtype | None = None,
         **defaults: Any,
     ) -> None:
         owner = type(self).__name__
         BOOL.check("check_finite", check_finite, owner)
         OPTIONAL_BOOL.check("foreach", foreach, owner)
         OPTIONAL_BOOL.check("compile", compile, owner)
+        if state_dtype is not None and not (
+            isinstance(state_dtype, torch.dtype) and state_dtype.is_floating_point
+        ):
+            raise ValueError(
+                f"{owner}: invalid state_dtype={state_dtype!r}; allowed: None (the "
+                "parameter's dtype) or a floating torch.dtype such as torch.float32"
+            )
         self.check_finite = check_finite
         self.foreach = foreach
         self.compile = compile
+        self.state_dtype = state_dtype
         self.validate(defaults)
         self._rule_args = _keyword_only(type(self).rule)
         self._buckets: dict[tuple[int, str, torch.device, torch.dtype], Bucket] = {}
@@ -323,11 +336,15 @@ class Optimizer(torch.optim.Optimizer):
         return "compiled" if compile and not self._compile_broken else "eager"
 
     def _state_of(self, p: Tensor, group: Mapping[str, Any]) -> dict[str, Any]:
-        """The state of ``p``, created (step 0 and :meth:`init_state`) on first use."""
+        """The state of ``p``, created (step 0 and :meth:`init_state`, in ``state_dtype``
+        where one is set) on first use."""
         state = self.state[p]
         if not state:
             state["step"] = torch.tensor(0.0, dtype=_step_dtype(p))
-            state.update(self.init_state(p, group))
+            new = self.init_state(p, group)
+            if self.state_dtype is not None:
+                new = {k: v.to(self.state_dtype) for k, v in new.items()}
+            state.update(new)
         return state
 
     def _step_reference(self, gi: int, pi: int, p: Tensor, group: Mapping[str, Any]) -> None:
@@ -408,9 +425,18 @@ class Optimizer(torch.optim.Optimizer):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """torch's ``load_state_dict``; the multi-tensor buckets are rebuilt from the loaded
-        state on the next step."""
+        state on the next step. torch casts floating state to the parameter's dtype: with a
+        ``state_dtype``, the saved values are taken again in that dtype, so nothing rounds."""
         self._buckets.clear()
         super().load_state_dict(state_dict)
+        if self.state_dtype is None:
+            return
+        saved = [i for g in state_dict["param_groups"] for i in g["params"]]
+        params = [p for g in self.param_groups for p in g["params"]]
+        for pid, p in zip(saved, params, strict=True):
+            for k, v in state_dict["state"].get(pid, {}).items():
+                if k != "step" and isinstance(v, Tensor) and v.is_floating_point():
+                    self.state[p][k] = v.to(device=p.device, dtype=self.state_dtype)
 
     # -- description ------------------------------------------------------------------------
 
@@ -437,7 +463,7 @@ class _GroupStep:
 
 
 # Keyword arguments of every optimizer that choose how it runs, not what it computes.
-MACHINERY = ("check_finite", "foreach", "compile")
+MACHINERY = ("check_finite", "foreach", "compile", "state_dtype")
 
 
 def arguments(local_vars: Mapping[str, Any], **fixed: Any) -> dict[str, Any]:

@@ -125,5 +125,10 @@ def fused_kernel(rule: Callable[..., Any], device_type: str) -> Callable[..., di
     )
     # On a GPU the loop's scalar arithmetic is hidden under memory traffic, and separate
     # scalar kernels would cost launches: the pass is for the CPU.
-    options = {"post_grad_custom_post_pass": HoistScalars()} if device_type == "cpu" else {}
+    options: dict[str, Any] = {"post_grad_custom_post_pass": HoistScalars()}
+    if device_type != "cpu":
+        options = {}
+    # Eager torch rounds each intermediate of a bf16 or fp16 op to that dtype; Inductor
+    # keeps them in fp32 unless told to emulate the casts: stay with the reference.
+    options["emulate_precision_casts"] = True
     return torch.compile(kernel, dynamic=True, fullgraph=True, options=options)

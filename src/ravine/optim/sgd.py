@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import torch
 from torch import Tensor
 
 from .base import BOOL, UNIT_INTERVAL, Optimizer, State, arguments, zeros
@@ -92,6 +93,7 @@ class SGD(Optimizer):
         check_finite: bool = True,
         foreach: bool | None = None,
         compile: bool | None = None,
+        state_dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__(**arguments(locals()))
 
@@ -140,6 +142,7 @@ class Momentum(Optimizer):
         check_finite: bool = True,
         foreach: bool | None = None,
         compile: bool | None = None,
+        state_dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__(**arguments(locals()))
 
@@ -186,6 +189,7 @@ class Nesterov(Optimizer):
         check_finite: bool = True,
         foreach: bool | None = None,
         compile: bool | None = None,
+        state_dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__(**arguments(locals()))
 

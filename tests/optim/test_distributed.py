@@ -27,9 +27,10 @@ FSDP2 runs on the CPU with gloo. The reference path takes its DTensor parameters
 multi-tensor and compiled paths do not yet (see ``SHARDED_FAST_PATHS``): those cases are
 strict xfails, to be lifted when the paths take DTensors.
 
-The compiled path runs for every optimizer: measured on two cores, the module takes about
-40 seconds from a cold Inductor cache (the two ranks compiling the eleven rules side by side
-are about 20 of them) and 15 to 25 seconds when the cache is warm.
+The compiled path runs for every optimizer, and each compiled case checks that its steps ran
+Inductor-compiled graphs (not the eager fallback). Measured on two cores, the module takes
+40 to 50 seconds from a cold Inductor cache (the two ranks compiling the eleven rules side by
+side are about 25 of them) and 15 to 20 seconds when the cache is warm.
 """
 
 from __future__ import annotations
@@ -40,7 +41,16 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 import ravine.optim as ro
-from support.distributed import PATHS, WRAPPERS, free_port, global_batch, make_mlp, train, worker
+from support.distributed import (
+    PATHS,
+    STEPS,
+    WRAPPERS,
+    free_port,
+    global_batch,
+    make_mlp,
+    train,
+    worker,
+)
 
 pytestmark = pytest.mark.skipif(
     not dist.is_available() or not dist.is_gloo_available(),
@@ -122,6 +132,9 @@ def test_data_parallel_equals_one_process(runs, one_process, wrapper, name, path
     if path == "compiled":  # a compiler failure falls back to eager: that is not this path
         fallbacks = [w for r in ranks for w in r["warnings"] if "compiling the step failed" in w]
         assert not fallbacks, fallbacks[0]
+    for result in ranks:  # every compiled step runs a compiled graph; the other paths none
+        calls = result["compiled_calls"]
+        assert calls >= STEPS if path == "compiled" else calls == 0
     reference = one_process[name]
     initial = [p.detach() for p in make_mlp().parameters()]
     for rank, result in enumerate(ranks):

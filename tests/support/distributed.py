@@ -62,8 +62,9 @@ def train(
 ) -> dict[str, Any]:
     """:data:`STEPS` steps of optimizer ``name`` on ``path``, the loss being the mean squared
     error over the rows of ``x`` given. Returns the final parameters (full, plain tensors),
-    the number of collectives the optimizer's steps issued, and whether every state tensor
-    shaped like its parameter is laid out like it (for a sharded parameter: sharded alike)."""
+    the number of collectives and of calls of Inductor-compiled graphs in the optimizer's
+    steps, and whether every state tensor shaped like its parameter is laid out like it (for
+    a sharded parameter: sharded alike)."""
     previous = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)  # scalar state follows the default dtype
     try:
@@ -71,16 +72,20 @@ def train(
         if wrap is not None:
             model = wrap(model)
         opt = ro.REGISTRY[name](model.parameters(), **PATHS[path])
-        collectives = 0
+        collectives = compiled_calls = 0
         for _ in range(STEPS):
             opt.zero_grad()
             ((model(x) - y) ** 2).mean().backward()
             with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
                 opt.step()
             collectives += sum(map(_is_collective, prof.events()))
+            compiled_calls += sum(
+                e.name.startswith("## Call CompiledFxGraph") for e in prof.events()
+            )
         return {
             "params": [_full(p) for p in model.parameters()],
             "collectives": collectives,
+            "compiled_calls": compiled_calls,
             "state_like_params": all(
                 _laid_out_like(s, p) for p in model.parameters() for s in opt.state[p].values()
             ),
@@ -156,14 +161,6 @@ def worker(rank: int, world: int, port: int, out: str, cases: list[tuple[str, st
     try:
         for case in cases:
             wrapper, name, path = case
-            if path == "compiled":
-                from torch._dynamo import reset as reset_dynamo
-
-                # The compiled kernels of all rules are one function to Dynamo, whose
-                # recompile limit (8) counts across rules: past it the optimizer warns and
-                # runs the eager path. Each case starts from an empty Dynamo cache, as a
-                # process training one model would.
-                reset_dynamo()
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 try:

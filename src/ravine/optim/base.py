@@ -56,6 +56,7 @@ from .constraints import (
 from .finite import all_finite, all_finite_list
 from .multi_tensor import Bucket, Chunk, Kernel, build_bucket
 from .rule import Rule, State, apply_rule, zeros
+from .sharded import local
 
 __all__ = [
     "BOOL",
@@ -233,14 +234,17 @@ class Optimizer(torch.optim.Optimizer):
         probes += [p.grad for w in work for _, p in w.rest]
         if all_finite_list(probes):
             return
+        where = "on another process (a shard of a sharded parameter)"
         for w in work:
-            for pi, p in enumerate(w.group["params"]):
-                if p.grad is not None and not bool(all_finite(p.grad)):
-                    raise FloatingPointError(
-                        f"{type(self).__name__}: non-finite gradient in param group {w.gi}, "
-                        f"parameter {pi}; pass check_finite=False to let non-finite values "
-                        "through"
-                    )
+            found = [pi for pi, p in enumerate(w.group["params"])
+                     if p.grad is not None and not bool(all_finite(local(p.grad)))]  # fmt: skip
+            if found:
+                where = f"in param group {w.gi}, parameter {found[0]}"
+                break
+        raise FloatingPointError(
+            f"{type(self).__name__}: non-finite gradient {where}; pass check_finite=False to "
+            "let non-finite values through"
+        )
 
     def _evaluate(self, closure: Callable[[], Any] | None) -> Any:
         offsets: list[tuple[Tensor, Tensor]] = []
@@ -311,7 +315,7 @@ class Optimizer(torch.optim.Optimizer):
             return work
         kinds: dict[tuple[torch.device, torch.dtype], list[tuple[int, Tensor]]] = {}
         for pi, p in active:
-            if p.is_contiguous():
+            if local(p).is_contiguous():
                 kinds.setdefault((p.device, p.dtype), []).append((pi, p))
             else:
                 work.rest.append((pi, p))

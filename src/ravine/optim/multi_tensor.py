@@ -33,6 +33,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from .sharded import is_dtensor, like, local
+
 __all__ = ["Bucket", "Chunk", "build_bucket", "chunk_layout"]
 
 # A chunk update: (chunk, its gradient as a vector, the bucket's scalar state, the step
@@ -109,16 +111,20 @@ class Bucket:
 
     def stage(self) -> list[Tensor]:
         """Each chunk's gradient, gathered before anything is written (see :meth:`probes`)."""
-        grads = [p.grad.reshape(-1) for p in self.params]
+        grads = [local(p.grad).reshape(-1) for p in self.params]
         return [chunk.gather_grad(grads) for chunk in self.chunks]
 
     def probes(self, staged: list[Tensor]) -> list[Tensor]:
         """Tensors holding every gradient entry once, for the finiteness check: the staged
-        gradient of each pack and whole parameter, the gradient of each sliced one."""
+        gradient of each pack and whole parameter, the gradient of each sliced one. Sharded
+        parameters give their whole (DTensor) gradients, so that every process reaches the
+        same verdict."""
+        if any(is_dtensor(p) for p in self.params):
+            return [p.grad for p in self.params]
         out, sliced = [], set()
         for chunk, g in zip(self.chunks, staged, strict=True):
             i = chunk.members[0][0]
-            if chunk.single and chunk.size < self.params[i].numel():
+            if chunk.single and chunk.size < local(self.params[i]).numel():
                 if i not in sliced:
                     sliced.add(i)
                     out.append(self.params[i].grad)
@@ -203,25 +209,27 @@ def build_bucket(
     for state in states:
         state["step"] = step
     views = [{k: s[k] for k in ("step", *full, *scalars)} for s in states]
-    layout = chunk_layout([p.numel() for p in params], chunk_size, slice_large)
+    layout = chunk_layout([local(p).numel() for p in params], chunk_size, slice_large)
     chunks = _chunks(params, flat, layout)
     return Bucket(list(params), flat, scalars, states, int(steps.pop()), state_owner, views, chunks)
 
 
 def _pack_state(params: list[Tensor], states: list[dict[str, Any]], keys: list[str]):
     """One flat buffer per state key holding every parameter's values, in parameter order;
-    each ``state[key]`` becomes a view of it shaped like its parameter."""
-    total = sum(p.numel() for p in params)
+    each ``state[key]`` becomes a view of it shaped like its parameter (for a sharded
+    parameter: a DTensor sharded like it whose local shard is the view)."""
+    total = sum(local(p).numel() for p in params)
     flat: dict[str, Tensor] = {}
     for k in keys:
-        first = states[0][k]
+        first = local(states[0][k])
         buffer = torch.empty(total, dtype=first.dtype, device=first.device)
         offset = 0
         for p, s in zip(params, states, strict=True):
-            view = buffer[offset : offset + p.numel()].view(p.shape)
-            view.copy_(s[k])
-            s[k] = view
-            offset += p.numel()
+            shard = local(p)
+            view = buffer[offset : offset + shard.numel()].view(shard.shape)
+            view.copy_(local(s[k]))
+            s[k] = like(p, view)
+            offset += shard.numel()
         flat[k] = buffer
     return flat
 
@@ -231,14 +239,14 @@ def _chunks(
 ) -> list[Chunk]:
     starts = [0]
     for p in params:
-        starts.append(starts[-1] + p.numel())
+        starts.append(starts[-1] + local(p).numel())
     out = []
     for members in layout:
         lo = starts[members[0][0]] + members[0][1]
         hi = starts[members[-1][0]] + members[-1][2]
         if hi == lo:
             continue  # zero-size parameters: nothing to compute, their step count still moves
-        targets = [_flat_view(params[i])[a:b] for i, a, b in members]
+        targets = [_flat_view(local(params[i]))[a:b] for i, a, b in members]
         state = {k: v[lo:hi] for k, v in flat.items()}
         out.append(Chunk(members, targets, state, hi - lo))
     return out

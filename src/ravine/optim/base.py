@@ -34,6 +34,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import inspect
+import operator
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -168,6 +169,7 @@ class Optimizer(torch.optim.Optimizer):
         self._rule_args = _keyword_only(type(self).rule)
         self._buckets: dict[tuple[int, str, torch.device, torch.dtype], Bucket] = {}
         self._compile_broken = False
+        self._kinds_cache: dict[int, tuple[list[Tensor], dict, list]] = {}
         super().__init__(params, defaults)
 
     # -- hooks for subclasses ---------------------------------------------------------
@@ -313,12 +315,7 @@ class Optimizer(torch.optim.Optimizer):
         if path is None:
             work.rest = active
             return work
-        kinds: dict[tuple[torch.device, torch.dtype], list[tuple[int, Tensor]]] = {}
-        for pi, p in active:
-            if local(p).is_contiguous():
-                kinds.setdefault((p.device, p.dtype), []).append((pi, p))
-            else:
-                work.rest.append((pi, p))
+        kinds, work.rest = self._kinds(gi, active)
         for kind, members in kinds.items():
             bucket = self._bucket((gi, path, *kind), [p for _, p in members], group)
             if bucket is None:
@@ -326,6 +323,23 @@ class Optimizer(torch.optim.Optimizer):
             else:
                 work.buckets.append((bucket, bucket.stage()))
         return work
+
+    def _kinds(self, gi: int, active: list[tuple[int, Tensor]]) -> tuple[dict, list]:
+        """``active`` split into contiguous parameters per (device, dtype), the candidates
+        for buckets, and the rest; remembered while the same parameters have gradients."""
+        cached = self._kinds_cache.get(gi)
+        if cached is not None and len(cached[0]) == len(active):
+            if all(map(operator.is_, cached[0], [p for _, p in active])):
+                return cached[1], list(cached[2])
+        kinds: dict[tuple[torch.device, torch.dtype], list[tuple[int, Tensor]]] = {}
+        rest = []
+        for pi, p in active:
+            if local(p).is_contiguous():
+                kinds.setdefault((p.device, p.dtype), []).append((pi, p))
+            else:
+                rest.append((pi, p))
+        self._kinds_cache[gi] = ([p for _, p in active], kinds, rest)
+        return kinds, list(rest)
 
     def _path(self, group: Mapping[str, Any], active: list[tuple[int, Tensor]]) -> str | None:
         """ "compiled", "eager" (multi-tensor) or None (the per-tensor reference)."""
@@ -432,6 +446,7 @@ class Optimizer(torch.optim.Optimizer):
         state on the next step. torch casts floating state to the parameter's dtype: with a
         ``state_dtype``, the saved values are taken again in that dtype, so nothing rounds."""
         self._buckets.clear()
+        self._kinds_cache.clear()
         super().load_state_dict(state_dict)
         if self.state_dtype is None:
             return

@@ -54,18 +54,31 @@ class Chunk:
     targets: list[Tensor]
     state: dict[str, Tensor]
     size: int
+    shapes: list[torch.Size]  # of the members' (local) parameters
+
+    def __post_init__(self) -> None:
+        self.sizes = [b - a for _, a, b in self.members]
+        self.indices = [i for i, _, _ in self.members]
+        # A pack's gradients are copied into one buffer kept from step to step.
+        self.staging = self.staging_views = None
+        if not self.single:
+            self.staging = torch.empty_like(torch.cat(self.targets))
+            pieces = torch.split_with_sizes(self.staging, self.sizes)
+            self.staging_views = [v.view(s) for v, s in zip(pieces, self.shapes, strict=True)]
 
     @property
     def single(self) -> bool:
         return len(self.members) == 1
 
     def gather_grad(self, grads: list[Tensor]) -> Tensor:
-        """The chunk's gradient as a vector: a view for a slice of one parameter, one
-        ``cat`` for a pack."""
+        """The chunk's gradient as a vector, from each parameter's (local) gradient: a view
+        for a slice of one parameter, the staging buffer for a pack (one multi-tensor copy
+        into it)."""
         if self.single:
             i, a, b = self.members[0]
-            return grads[i][a:b]
-        return torch.cat([grads[i] for i, _, _ in self.members])  # a pack holds whole ones
+            return grads[i].reshape(-1)[a:b]
+        torch._foreach_copy_(self.staging_views, [grads[i] for i in self.indices])
+        return self.staging
 
     def gather_param(self) -> Tensor:
         """The chunk's parameter values as a vector (a view of the parameter for a slice)."""
@@ -76,7 +89,7 @@ class Chunk:
         if self.single:
             self.targets[0].copy_(new_p)
             return
-        torch._foreach_copy_(self.targets, new_p.split([b - a for _, a, b in self.members]))
+        torch._foreach_copy_(self.targets, torch.split_with_sizes(new_p, self.sizes))
 
 
 @dataclass
@@ -111,7 +124,7 @@ class Bucket:
 
     def stage(self) -> list[Tensor]:
         """Each chunk's gradient, gathered before anything is written (see :meth:`probes`)."""
-        grads = [local(p.grad).reshape(-1) for p in self.params]
+        grads = [local(p.grad) for p in self.params]
         return [chunk.gather_grad(grads) for chunk in self.chunks]
 
     def probes(self, staged: list[Tensor]) -> list[Tensor]:
@@ -248,7 +261,8 @@ def _chunks(
             continue  # zero-size parameters: nothing to compute, their step count still moves
         targets = [_flat_view(local(params[i]))[a:b] for i, a, b in members]
         state = {k: v[lo:hi] for k, v in flat.items()}
-        out.append(Chunk(members, targets, state, hi - lo))
+        shapes = [local(params[i]).shape for i, _, _ in members]
+        out.append(Chunk(members, targets, state, hi - lo, shapes))
     return out
 
 

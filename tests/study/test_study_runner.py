@@ -277,6 +277,8 @@ def test_pool_executor_matches_in_process(user_module, tmp_path):
     assert ta.keys() == tb.keys() and len(ta) == 4
     for k in ta:
         assert tb[k] == ta[k]
+    with Store(b) as s:  # the four trials went to a worker as one batch
+        assert all(t["environment"]["batch"]["trials"] == 4 for t in s.trials())
 
 
 def test_ray_executor_matches_in_process(tmp_path):
@@ -300,8 +302,9 @@ def test_ray_executor_matches_in_process(tmp_path):
     assert ta.keys() == tb.keys() and len(ta) == 4
     for k in ta:
         assert tb[k] == ta[k]
-    with Store(b) as s:
+    with Store(b) as s:  # one Ray task ran the batch of four trials
         assert all(t["status"] == "done" and t["attempts"] == 1 for t in s.trials())
+        assert all(t["environment"]["batch"]["trials"] == 4 for t in s.trials())
 
 
 def test_store_with_another_study_is_refused(user_module, tmp_path):

@@ -119,8 +119,10 @@ def _stack_models(problem: Any, seeds: list[int], device: torch.device):
     names = [n for n, _ in skeleton.named_parameters()]
     stacked = {}
     for name in names:
-        leaves = [dict(m.named_parameters())[name].detach() for m in models]
-        stacked[name] = torch.stack(leaves).requires_grad_(True)
+        leaves = [dict(m.named_parameters())[name] for m in models]
+        stacked[name] = torch.stack([p.detach() for p in leaves]).requires_grad_(
+            leaves[0].requires_grad  # a frozen parameter stays frozen
+        )
     return skeleton, stacked
 
 

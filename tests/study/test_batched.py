@@ -173,19 +173,32 @@ def test_what_cannot_batch_runs_one_at_a_time_and_says_why(user_module):
 def test_a_study_batches_by_default_says_so_and_no_batch_turns_it_off(user_module, tmp_path):
     from ravine.study import Progress
 
-    spec = tiny_spec(seeds=[0, 1], optimizers=[{"name": "adam", "lr": [0.01, 0.05]}])
+    spec = tiny_spec(
+        seeds=[0, 1],
+        optimizers=[{"name": "adam", "lr": [0.01, 0.05]}, {"name": "torch.optim.SGD", "lr": [0.1]}],
+    )
     out = io.StringIO()
     a = run_study(spec, tmp_path / "a.db", progress=Progress(out))
     b = run_study(spec, tmp_path / "b.db", progress=False, batch=False)
-    assert "batched: 4 trials of ravine_test_blobs:blobs adam step together" in out.getvalue()
+    said = out.getvalue()
+    assert "batched: 4 trials of ravine_test_blobs:blobs adam step together" in said
+    assert "one at a time: torch.optim.SGD takes scalar hyperparameters only" in said
     with Store(a) as sa, Store(b) as sb:
-        ta = {(t["config"]["hyperparameters"]["lr"], t["seed"]): t for t in sa.trials()}
-        tb = {(t["config"]["hyperparameters"]["lr"], t["seed"]): t for t in sb.trials()}
+        ta = {
+            (t["optimizer"], t["config"]["hyperparameters"]["lr"], t["seed"]): t
+            for t in sa.trials()
+        }
+        tb = {
+            (t["optimizer"], t["config"]["hyperparameters"]["lr"], t["seed"]): t
+            for t in sb.trials()
+        }
         ma, mb = sa.metrics(), sb.metrics()
-    assert ta.keys() == tb.keys() and len(ta) == 4
+    assert ta.keys() == tb.keys() and len(ta) == 6
     for k in ta:
-        assert ta[k]["environment"]["batch"]["trials"] == 4 and ta[k]["attempts"] == 1
-        assert "batch" not in tb[k]["environment"]
+        assert ta[k]["environment"].get("batch", {}).get("trials") == (
+            4 if k[0] == "adam" else None
+        )
+        assert "batch" not in tb[k]["environment"] and ta[k]["attempts"] == 1
         ra, rb = ma[ta[k]["id"]], mb[tb[k]["id"]]
         assert [r["step"] for r in ra] == [r["step"] for r in rb]
         for x, y in zip(ra, rb, strict=True):

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from .batched import MAX_BATCH, batch_group_key
+from .batched import MAX_BATCH, batch_group_key, unbatchable
 from .executors import make_executor
 from .protocols import first_stage, next_stage
 from .spec import Spec, load_spec
@@ -122,12 +122,15 @@ def _batch_line(group: list[tuple[int, dict[str, Any]]]) -> str:
     )
 
 
-def _note_unbatched(prog: Progress, result: dict[str, Any]) -> None:
-    """Say once per reason why trials meant to batch ran one at a time."""
-    why = ((result.get("environment") or {}).get("batch") or {}).get("why_not")
+def _say_once(prog: Progress, why: str | None) -> None:
+    """Say once per reason why trials run one at a time instead of batched."""
     if why and why not in prog.said:
         prog.said.add(why)
-        prog.message(f"batched trials ran one at a time: {why}")
+        prog.message(f"trials run one at a time: {why}")
+
+
+def _note_unbatched(prog: Progress, result: dict[str, Any]) -> None:
+    _say_once(prog, ((result.get("environment") or {}).get("batch") or {}).get("why_not"))
 
 
 def _describe(config: dict[str, Any]) -> str:
@@ -295,6 +298,8 @@ def run_study(
                 ex.submit_batch([t for t, _ in group], [c for _, c in group])
                 if prog is not None and len(group) > 1:
                     prog.message(_batch_line(group))
+                elif prog is not None and batch:
+                    _say_once(prog, unbatchable(group[0][1]))
             if inflight:
                 for tid, result in ex.poll(poll):
                     config = inflight.pop(tid)

@@ -138,12 +138,14 @@ def test_a_cnn_batches_through_vmap():
         assert_rows_close(b, run_trial(c))
 
 
-def _bn_blobs(n: int = 60) -> problems.Problem:
+def _odd_blobs(layer: str = "batchnorm", n: int = 60) -> problems.Problem:
+    """A model with batch-norm statistics (buffers) or dropout (random numbers)."""
     g = torch.Generator().manual_seed(0)
     x, y = torch.randn(n, 3, generator=g), torch.randint(2, (n,), generator=g)
+    middle = {"batchnorm": lambda: nn.BatchNorm1d(4), "dropout": lambda: nn.Dropout(0.5)}[layer]
     return problems.Problem(
-        name="bn_blobs",
-        model=lambda: nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2)),
+        name="odd_blobs",
+        model=lambda: nn.Sequential(nn.Linear(3, 4), middle(), nn.Linear(4, 2)),
         x_train=x,
         y_train=y,
         x_val=x,
@@ -162,12 +164,13 @@ def test_what_cannot_batch_runs_one_at_a_time_and_says_why(user_module):
     c = {**config(0.3, 2, "adam"), "hyperparameters": {"lr": 0.3, "amsgrad": False}}
     assert batch_group_key(a) != batch_group_key(b) != batch_group_key(c)
     assert batch_group_key(a) == batch_group_key(config(0.5, 7, "adam"))
-    if "bn_blobs" not in problems.PROBLEMS:
-        problems.register("bn_blobs", _bn_blobs)
-    bn = {"name": "bn_blobs", "options": {}, "label": "bn"}
-    results = run_batch([config(0.1, s, problem=bn, batch_size=15) for s in (0, 1)])
-    assert all(r["status"] == "done" for r in results)
-    assert "buffers" in results[0]["environment"]["batch"]["why_not"]
+    if "odd_blobs" not in problems.PROBLEMS:
+        problems.register("odd_blobs", _odd_blobs)
+    for layer, why in [("batchnorm", "buffers"), ("dropout", "random numbers")]:
+        odd = {"name": "odd_blobs", "options": {"layer": layer}, "label": layer}
+        results = run_batch([config(0.1, s, problem=odd, batch_size=15) for s in (0, 1)])
+        assert all(r["status"] == "done" for r in results)
+        assert why in results[0]["environment"]["batch"]["why_not"]
 
 
 def test_a_study_batches_by_default_says_so_and_no_batch_turns_it_off(user_module, tmp_path):

@@ -1,9 +1,9 @@
 """Batched trials: T trials that differ only in hyperparameters and seed, run as one computation.
 
 The T models are stacked: every parameter gets a leading trial dimension ``[T, ...]`` and
-the model runs once for all of them through ``torch.func.functional_call`` under ``vmap``
-(one batched matmul or grouped convolution per layer instead of T small ones). Each trial
-keeps what makes it itself:
+the model runs once for all of them, as stacked layers (an ``nn.Sequential`` MLP: one
+batched matmul per layer) or through ``torch.func.functional_call`` under ``vmap`` (any
+other model: batched matmuls, grouped convolutions). Each trial keeps what makes it itself:
 
 * its initialisation: trial i's model is built from its own seed exactly as
   :func:`~ravine.study.trial.run_trial` builds it, then stacked (bitwise the same weights);
@@ -440,6 +440,8 @@ def run_batch(
         return batch.results(env)
     except Exception as err:  # not stackable (or a trial fails): run them one at a time
         reason = f"{type(err).__name__}: {err}"
+        if "random operation" in str(err):  # vmap refuses dropout and the like
+            reason = "the model draws random numbers (dropout?), which vmap cannot batch"
     finally:
         torch.set_num_threads(threads)
     return _sequential(configs, progress, reason)

@@ -111,10 +111,17 @@ def study() -> None:
 )
 @click.option("--address", default=None, help="Ray cluster address (with --executor ray).")
 @click.option(
+    "--batch/--no-batch",
+    default=True,
+    show_default=True,
+    help="Run trials that differ only in hyperparameters and seed as one batched computation "
+    "(elementwise optimizers); --no-batch runs every trial alone.",
+)
+@click.option(
     "--report/--no-report", default=True, show_default=True, help="Write the HTML report when done."
 )
 @click.option("--out", type=click.Path(dir_okay=False), help="Report file [NAME.report.html].")
-def run(spec, example_name, store, workers, executor, address, report, out) -> None:
+def run(spec, example_name, store, workers, executor, address, batch, report, out) -> None:
     """Run every unfinished trial of SPEC (a TOML file); rerun to resume after a stop."""
     from .study import Store, run_study
 
@@ -122,7 +129,7 @@ def run(spec, example_name, store, workers, executor, address, report, out) -> N
     kind = executor or ("pool" if workers > 1 else "inprocess")
     path = _store_for(store, s)
     try:
-        run_study(s, path, executor=kind, workers=workers, address=address)
+        run_study(s, path, executor=kind, workers=workers, address=address, batch=batch)
     except ValueError as err:
         raise click.ClickException(str(err)) from None
     except KeyboardInterrupt:

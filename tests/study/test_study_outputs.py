@@ -166,6 +166,13 @@ def test_cli_run_status_report_export(user_module, tmp_path, monkeypatch):
     assert r.exit_code == 0, r.output
     assert "best setting" in r.output and (tmp_path / "r.html").exists()
     assert re.search(r"ravine_test_blobs:blobs\s+sgd\s+lr=0\.[13]", r.output)
+    assert "batched: 2 trials of ravine_test_blobs:blobs sgd" in r.output
+    r = runner.invoke(main, ["study", "run", "s.toml", "--store", "alone.db", "--no-batch"])
+    assert r.exit_code == 0 and "batched" not in r.output
+    with Store(tmp_path / "cli.db") as a, Store(tmp_path / "alone.db") as b:
+        batched_envs = [t["environment"].get("batch") for t in a.trials()]
+        assert [e["trials"] if e else 1 for e in batched_envs] == [2, 2, 1]
+        assert all("batch" not in t["environment"] for t in b.trials())
     r = runner.invoke(main, ["study", "status", "cli.db"])
     assert r.exit_code == 0 and "done      3" in r.output
     r = runner.invoke(main, ["study", "export", "cli.db", "--format", "csv", "--out", "exp"])

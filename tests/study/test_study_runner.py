@@ -154,7 +154,7 @@ KILL_SCRIPT = """
 import sys
 from ravine.study import run_study
 spec = {spec!r}
-run_study(spec, sys.argv[1], progress=False)
+run_study(spec, sys.argv[1], progress=False, batch={batch})
 """
 
 
@@ -183,16 +183,31 @@ def wait_for(path, predicate, timeout=120.0):
     return False
 
 
-def test_killed_study_resumes_without_repeating(user_module, tmp_path):
+@pytest.mark.parametrize("batch", [False, True], ids=["one-at-a-time", "batched"])
+def test_killed_study_resumes_without_repeating(user_module, tmp_path, batch):
+    """Killed mid-run, a study resumes: finished trials are kept, the trials cut off (one
+    trial, or a batch of them: the momentum batch of 3 seeds, the SGD one of 6 having
+    finished) are taken back from the dead runner and rerun, nothing else runs twice."""
     log = tmp_path / "built.log"
     spec = slow_spec(str(log))
+    epochs = 60 if batch else 8  # a batch runs fast: give the kill a window to land in
+    spec["budget"] = {"epochs": epochs}
     n = 9
     path = tmp_path / "k.db"
     script = tmp_path / "run.py"
-    script.write_text(KILL_SCRIPT.format(spec=spec))
+    script.write_text(KILL_SCRIPT.format(spec=spec, batch=batch))
     child = subprocess.Popen([sys.executable, str(script), str(path)], env=child_env(user_module))
     try:
-        assert wait_for(path, lambda s: s.counts()["done"] >= 2 and s.counts()["running"] >= 1)
+        # with batches, wait until the running batch has built its models (then it runs)
+        built = 9 if batch else 0
+        assert wait_for(
+            path,
+            lambda s: (
+                s.counts()["done"] >= 2
+                and s.counts()["running"] >= 1
+                and log.read_text().count("built") >= built
+            ),
+        )
         child.send_signal(signal.SIGKILL)
         child.wait()
     finally:
@@ -202,11 +217,13 @@ def test_killed_study_resumes_without_repeating(user_module, tmp_path):
         before = {t["id"]: t for t in s.trials()}
     finished = {i: t for i, t in before.items() if t["status"] == "done"}
     running = [i for i, t in before.items() if t["status"] == "running"]
-    # almost always one trial is cut off mid-run; in the instant between two trials none is
-    assert 2 <= len(finished) < n and len(running) <= 1
+    # almost always one task is cut off mid-run; in the instant between two tasks none is
+    assert 2 <= len(finished) < n and len(running) <= (3 if batch else 1)
     assert log.read_text().count("built") == len(finished) + len(running)
+    if batch:  # the SGD batch was committed as its 6 trials, the momentum one cut off as 3
+        assert len(finished) == 6 and len(running) == 3
 
-    run_study(spec, path, progress=False)  # resume in this process
+    run_study(spec, path, progress=False, batch=batch)  # resume in this process
     with Store(path) as s:
         after = {t["id"]: t for t in s.trials()}
         metrics = s.metrics()
@@ -216,7 +233,7 @@ def test_killed_study_resumes_without_repeating(user_module, tmp_path):
     for i in running:  # the trial cut off was taken back from the dead runner and rerun
         assert after[i]["attempts"] == 2
     assert log.read_text().count("built") == n + len(running)  # no other trial ran twice
-    assert all(len(metrics[i]) == 9 for i in after)  # step 0 and 8 epochs, no duplicates
+    assert all(len(metrics[i]) == epochs + 1 for i in after)  # step 0 and each epoch, once
 
 
 def test_two_concurrent_runners_run_each_trial_once(user_module, tmp_path):
@@ -225,7 +242,7 @@ def test_two_concurrent_runners_run_each_trial_once(user_module, tmp_path):
     spec["budget"] = {"epochs": 2}
     path = tmp_path / "c.db"
     script = tmp_path / "run.py"
-    script.write_text(KILL_SCRIPT.format(spec=spec))
+    script.write_text(KILL_SCRIPT.format(spec=spec, batch=True))
     env = child_env(user_module)
     children = [
         subprocess.Popen([sys.executable, str(script), str(path)], env=env) for _ in range(2)
@@ -269,6 +286,8 @@ def test_pool_executor_matches_in_process(user_module, tmp_path):
     assert ta.keys() == tb.keys() and len(ta) == 4
     for k in ta:
         assert tb[k] == ta[k]
+    with Store(b) as s:  # the four trials went to a worker as one batch
+        assert all(t["environment"]["batch"]["trials"] == 4 for t in s.trials())
 
 
 def test_ray_executor_matches_in_process(tmp_path):
@@ -292,8 +311,9 @@ def test_ray_executor_matches_in_process(tmp_path):
     assert ta.keys() == tb.keys() and len(ta) == 4
     for k in ta:
         assert tb[k] == ta[k]
-    with Store(b) as s:
+    with Store(b) as s:  # one Ray task ran the batch of four trials
         assert all(t["status"] == "done" and t["attempts"] == 1 for t in s.trials())
+        assert all(t["environment"]["batch"]["trials"] == 4 for t in s.trials())
 
 
 def test_store_with_another_study_is_refused(user_module, tmp_path):

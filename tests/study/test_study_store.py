@@ -61,6 +61,18 @@ def test_claims_are_exclusive_and_completion_is_conditional(tmp_path):
         assert t["status"] == "done" and t["attempts"] == 1 and t["steps"] == 3
 
 
+def test_a_batch_is_claimed_by_its_ids(tmp_path):
+    """A runner claims the batch it chose: exactly those trials still free, none twice."""
+    path = tmp_path / "s.db"
+    with Store(path) as a, Store(path) as b:
+        a.add_trials([config(i) for i in range(5)])
+        assert [i for i, _ in a.claim("host:1:a", ids=[4, 2])] == [4, 2]
+        got = b.claim("host:1:b", ids=[1, 2, 3, 4])  # 2 and 4 are a's
+        assert [i for i, _ in got] == [1, 3] and got[0][1] == config(0)
+        assert b.claim("host:1:b", ids=[]) == []
+        assert a.counts()["running"] == 4 and a.counts()["pending"] == 1
+
+
 def test_stale_and_dead_claims_are_taken_back(tmp_path):
     path = tmp_path / "s.db"
     dead = subprocess.Popen([sys.executable, "-c", "pass"])

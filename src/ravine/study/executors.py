@@ -1,11 +1,14 @@
 """Where trials run: in this process, in a local process pool, or on a Ray cluster.
 
-An executor only runs :func:`ravine.study.trial.run_trial` on configs and hands the results
-back; it never touches the store (the driver alone writes it). The interface is small::
+An executor only runs :func:`ravine.study.batched.run_batch` (which runs
+:func:`ravine.study.trial.run_trial` on each config, or the trials of a batch as one
+computation) and hands the results back; it never touches the store (the driver alone
+writes it). A task is one trial or one batch of trials; the interface is small::
 
-    executor.capacity                 how many trials may be in flight at once
-    executor.submit(trial_id, config) start one
-    executor.poll(timeout)            -> [(trial_id, result), ...] finished since last poll
+    executor.capacity                        how many tasks may be in flight at once
+    executor.submit(trial_id, config)        start one trial
+    executor.submit_batch(trial_ids, configs) start a batch of trials as one task
+    executor.poll(timeout)                   -> [(trial_id, result), ...] finished since last
     executor.close()
 """
 
@@ -17,7 +20,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .trial import run_trial
+from .batched import run_batch
 
 __all__ = ["EXECUTORS", "Executor", "InProcess", "ProcessPool", "RayExecutor", "make_executor"]
 
@@ -25,7 +28,14 @@ __all__ = ["EXECUTORS", "Executor", "InProcess", "ProcessPool", "RayExecutor", "
 class Executor:
     capacity: int = 1
 
-    def submit(self, trial_id: int, config: dict[str, Any]) -> None:  # pragma: no cover
+    def submit(self, trial_id: int, config: dict[str, Any]) -> None:
+        """Start one trial."""
+        self.submit_batch([trial_id], [config])
+
+    def submit_batch(
+        self, trial_ids: list[int], configs: list[dict[str, Any]]
+    ) -> None:  # pragma: no cover
+        """Start the trials ``configs`` (ids ``trial_ids``) as one task."""
         raise NotImplementedError
 
     def poll(self, timeout: float) -> list[tuple[int, dict[str, Any]]]:  # pragma: no cover
@@ -36,29 +46,29 @@ class Executor:
 
 
 class InProcess(Executor):
-    """Runs trials one at a time in the calling process (the default; epoch-level progress)."""
+    """Runs tasks one at a time in the calling process (the default; epoch-level progress)."""
 
     capacity = 1
 
     def __init__(self, on_epoch: Callable[[int, dict[str, Any]], None] | None = None):
         self.on_epoch = on_epoch
-        self._queue: list[tuple[int, dict[str, Any]]] = []
+        self._queue: list[tuple[list[int], list[dict[str, Any]]]] = []
 
-    def submit(self, trial_id: int, config: dict[str, Any]) -> None:
-        self._queue.append((trial_id, config))
+    def submit_batch(self, trial_ids: list[int], configs: list[dict[str, Any]]) -> None:
+        self._queue.append((list(trial_ids), list(configs)))
 
     def poll(self, timeout: float) -> list[tuple[int, dict[str, Any]]]:
         if not self._queue:
             return []
-        tid, config = self._queue.pop(0)
+        ids, configs = self._queue.pop(0)
         callback = None
         if self.on_epoch is not None:
-            on_epoch = self.on_epoch
+            on_epoch, first = self.on_epoch, ids[0]
 
             def callback(event: dict[str, Any]) -> None:
-                on_epoch(tid, event)
+                on_epoch(first, event)
 
-        return [(tid, run_trial(config, callback))]
+        return list(zip(ids, run_batch(configs, callback), strict=True))
 
 
 def _worker_init(threads: int) -> None:
@@ -85,10 +95,10 @@ class ProcessPool(Executor):
             initializer=_worker_init,
             initargs=(threads_per_worker,),
         )
-        self._futures: dict[cf.Future, int] = {}
+        self._futures: dict[cf.Future, list[int]] = {}
 
-    def submit(self, trial_id: int, config: dict[str, Any]) -> None:
-        self._futures[self._pool.submit(run_trial, config)] = trial_id
+    def submit_batch(self, trial_ids: list[int], configs: list[dict[str, Any]]) -> None:
+        self._futures[self._pool.submit(run_batch, list(configs))] = list(trial_ids)
 
     def poll(self, timeout: float) -> list[tuple[int, dict[str, Any]]]:
         if not self._futures:
@@ -96,15 +106,20 @@ class ProcessPool(Executor):
         done, _ = cf.wait(list(self._futures), timeout=timeout, return_when=cf.FIRST_COMPLETED)
         out = []
         for fut in done:
-            tid = self._futures.pop(fut)
-            try:
-                out.append((tid, fut.result()))
-            except Exception as err:  # the worker process died
-                out.append((tid, _failure(err)))
+            out += _pairs(self._futures.pop(fut), fut.result)
         return out
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _pairs(ids: list[int], get: Callable[[], list[dict[str, Any]]]) -> list[tuple[int, Any]]:
+    """(trial id, result) for each trial of a finished task; every trial failed if the task
+    itself died (its worker process or Ray task)."""
+    try:
+        return list(zip(ids, get(), strict=True))
+    except Exception as err:
+        return [(tid, _failure(err)) for tid in ids]
 
 
 def _failure(err: BaseException) -> dict[str, Any]:
@@ -120,9 +135,10 @@ def _failure(err: BaseException) -> dict[str, Any]:
 
 
 class RayExecutor(Executor):
-    """Runs trials as Ray tasks (one CPU each by default) on the cluster at ``address``, or on
-    a local Ray instance started here when there is none; uses an already initialised Ray as
-    is. ``capacity`` defaults to the cluster's CPUs divided by ``num_cpus`` per trial."""
+    """Runs tasks (a trial, or a batch of trials shipped as one task) as Ray tasks (one CPU
+    each by default) on the cluster at ``address``, or on a local Ray instance started here
+    when there is none; uses an already initialised Ray as is. ``capacity`` defaults to the
+    cluster's CPUs divided by ``num_cpus`` per task."""
 
     def __init__(
         self,
@@ -136,13 +152,13 @@ class RayExecutor(Executor):
         self._ray = ray
         if not ray.is_initialized():
             ray.init(address=address, include_dashboard=False, log_to_driver=False)
-        self._remote = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus)(_ray_trial)
+        self._remote = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus)(_ray_batch)
         cpus = ray.cluster_resources().get("CPU", 1)
         self.capacity = capacity or max(1, int(cpus // max(num_cpus, 1e-9)))
-        self._refs: dict[Any, int] = {}
+        self._refs: dict[Any, list[int]] = {}
 
-    def submit(self, trial_id: int, config: dict[str, Any]) -> None:
-        self._refs[self._remote.remote(config)] = trial_id
+    def submit_batch(self, trial_ids: list[int], configs: list[dict[str, Any]]) -> None:
+        self._refs[self._remote.remote(list(configs))] = list(trial_ids)
 
     def poll(self, timeout: float) -> list[tuple[int, dict[str, Any]]]:
         if not self._refs:
@@ -150,11 +166,7 @@ class RayExecutor(Executor):
         ready, _ = self._ray.wait(list(self._refs), num_returns=1, timeout=timeout)
         out = []
         for ref in ready:
-            tid = self._refs.pop(ref)
-            try:
-                out.append((tid, self._ray.get(ref)))
-            except Exception as err:  # the task or its worker died
-                out.append((tid, _failure(err)))
+            out += _pairs(self._refs.pop(ref), lambda ref=ref: self._ray.get(ref))
         return out
 
     def close(self) -> None:
@@ -163,11 +175,11 @@ class RayExecutor(Executor):
         self._refs.clear()
 
 
-def _ray_trial(config: dict[str, Any]) -> dict[str, Any]:
+def _ray_batch(configs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     import torch
 
     torch.set_num_threads(1)
-    return run_trial(config)
+    return run_batch(configs)
 
 
 EXECUTORS = ("inprocess", "pool", "ray")

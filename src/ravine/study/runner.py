@@ -4,6 +4,12 @@ The driver is the only writer of the store. It claims trials atomically (so seve
 may share one store), keeps a heartbeat on its claims from a background thread (so a dead
 driver's trials are taken back by the next one), and commits each result in one transaction
 as soon as it arrives. Killing it at any moment loses at most the trials in flight.
+
+Trials that differ only in hyperparameters and seed (same problem, optimizer, budget and
+batching; see :func:`~ravine.study.batched.batch_group_key`) are claimed together, up to
+:data:`~ravine.study.batched.MAX_BATCH` at a time, and shipped to the executor as one task
+that runs them as one batched computation; each trial's result is still committed as its
+own. ``batch=False`` (``--no-batch``) runs every trial alone.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from .batched import MAX_BATCH, batch_group_key, unbatchable
 from .executors import make_executor
 from .protocols import first_stage, next_stage
 from .spec import Spec, load_spec
@@ -58,6 +65,7 @@ class Progress:
         self.total = 0
         self.fraction = 0.0  # of the trial running in this process (in-process executor)
         self.statuses: dict[str, int] = {}
+        self.said: set[str] = set()  # reasons already given why a batch ran one at a time
 
     def eta(self) -> float:
         work = self.finished_here + self.fraction  # trials' worth of work done in this run
@@ -106,11 +114,64 @@ class Progress:
         self._line(text, final=True)
 
 
+def _batch_line(group: list[tuple[int, dict[str, Any]]]) -> str:
+    c = group[0][1]
+    return (
+        f"batched: {len(group)} trials of {c['problem']['label']} {c['optimizer']['label']} "
+        "step together as one computation (--no-batch runs them one at a time)"
+    )
+
+
+def _say_once(prog: Progress, why: str | None) -> None:
+    """Say once per reason why trials run one at a time instead of batched."""
+    if why and why not in prog.said:
+        prog.said.add(why)
+        prog.message(f"trials run one at a time: {why}")
+
+
+def _note_unbatched(prog: Progress, result: dict[str, Any]) -> None:
+    _say_once(prog, ((result.get("environment") or {}).get("batch") or {}).get("why_not"))
+
+
 def _describe(config: dict[str, Any]) -> str:
     return (
         f"{config['problem']['label']} {config['optimizer']['label']} "
         f"{setting_label(config['hyperparameters'])} seed={config['seed']}"
     )
+
+
+def _group(claimed: list[tuple[int, dict[str, Any]]]) -> list[list[tuple[int, dict[str, Any]]]]:
+    """Claimed trials as tasks: those sharing a batch group key together (in chunks of at
+    most MAX_BATCH, in claim order), any other trial alone."""
+    groups: dict[Any, list[tuple[int, dict[str, Any]]]] = {}
+    for tid, config in claimed:
+        key = batch_group_key(config)
+        groups.setdefault(key if key is not None else ("alone", tid), []).append((tid, config))
+    return [g[i : i + MAX_BATCH] for g in groups.values() for i in range(0, len(g), MAX_BATCH)]
+
+
+def _claim_tasks(
+    db: Store, runner: str, tasks: int, limit: int, stale_after: float, batch: bool
+) -> list[list[tuple[int, dict[str, Any]]]]:
+    """Claim the trials of up to ``tasks`` tasks (at most ``limit`` trials): one trial per task
+    without ``batch``; with it, whole batches chosen among the pending trials, or the stale
+    trials of a dead runner grouped the same way."""
+    if tasks < 1 or limit < 1:
+        return []
+    if not batch:
+        return [[t] for t in db.claim(runner, min(tasks, limit), stale_after)]
+    pending = db.trials("pending")
+    if not pending:
+        return _group(db.claim(runner, min(limit, tasks * MAX_BATCH), stale_after))
+    plan, room = [], limit
+    for g in _group([(t["id"], t["config"]) for t in pending])[:tasks]:
+        if room <= 0:
+            break
+        plan.append([tid for tid, _ in g[:room]])
+        room -= len(plan[-1])
+    got = dict(db.claim(runner, stale_after=stale_after, ids=[i for ids in plan for i in ids]))
+    tasks_ = [[(i, got[i]) for i in ids if i in got] for ids in plan]
+    return [t for t in tasks_ if t]
 
 
 class _Heartbeat(threading.Thread):
@@ -163,12 +224,16 @@ def run_study(
     poll: float = 0.5,
     max_trials: int | None = None,
     on_result: Callable[[int, dict[str, Any]], None] | None = None,
+    batch: bool = True,
 ) -> Path:
     """Run every trial of ``spec`` not yet finished in ``store``; returns the store's path.
 
     ``executor`` is ``"inprocess"`` (default), ``"pool"`` (``workers`` local processes) or
     ``"ray"`` (a cluster at ``address``, or a local Ray). ``max_trials`` stops after that many
-    results (for tests and partial runs). A store already holding a different study is refused.
+    results (for tests and partial runs). ``batch`` (default True) runs trials that differ
+    only in hyperparameters and seed as one batched computation where the optimizer and model
+    allow (the output says so); False runs every trial alone. A store already holding a
+    different study is refused.
     """
     spec = load_spec(spec)
     own_store = not isinstance(store, Store)
@@ -177,6 +242,7 @@ def run_study(
     ex = None
     beat = None
     inflight: dict[int, dict[str, Any]] = {}
+    task_of: dict[int, int] = {}  # in-flight trial -> the task (trial or batch) it is in
     try:
         existing = db.get_meta("spec")
         if existing is not None and existing != spec.to_dict():
@@ -221,17 +287,25 @@ def run_study(
                 f"study {spec.name!r}: {sum(c.values())} trials, "
                 f"{sum(c[s] for s in FINISHED)} already finished; store {db.path}"
             )
+        tasks = 0
         while True:
-            free = ex.capacity - len(inflight)
-            if max_trials is not None:
-                free = min(free, max_trials - handled - len(inflight))
-            if free > 0:
-                for tid, config in db.claim(runner, free, stale_after):
-                    inflight[tid] = config
-                    ex.submit(tid, config)
+            free = ex.capacity - len(set(task_of.values()))
+            limit = sys.maxsize if max_trials is None else max_trials - handled - len(inflight)
+            for group in _claim_tasks(db, runner, free, limit, stale_after, batch):
+                tasks += 1
+                for tid, config in group:
+                    inflight[tid], task_of[tid] = config, tasks
+                ex.submit_batch([t for t, _ in group], [c for _, c in group])
+                if prog is not None and len(group) > 1:
+                    prog.message(_batch_line(group))
+                elif prog is not None and batch:
+                    _say_once(prog, unbatchable(group[0][1]))
             if inflight:
                 for tid, result in ex.poll(poll):
                     config = inflight.pop(tid)
+                    task_of.pop(tid, None)
+                    if prog is not None:
+                        _note_unbatched(prog, result)
                     db.complete(tid, runner, result)
                     handled += 1
                     refresh_counts()

@@ -221,20 +221,38 @@ class Store:
                 stale.append(tid)
         return stale
 
-    def claim(self, runner: str, n: int = 1, stale_after: float = 120.0) -> list[tuple[int, dict]]:
+    def claim(
+        self,
+        runner: str,
+        n: int = 1,
+        stale_after: float = 120.0,
+        ids: Iterable[int] | None = None,
+    ) -> list[tuple[int, dict]]:
         """Atomically take up to ``n`` trials to run: pending ones first, then ones whose
-        runner is dead or silent for ``stale_after`` seconds. Returns (id, config) pairs."""
+        runner is dead or silent for ``stale_after`` seconds. With ``ids``, only those trials
+        (each if still pending or stale; ``n`` is then ignored): how a runner claims a batch
+        it chose. Returns (id, config) pairs."""
+        if ids is not None:
+            wanted = list(ids)
+            n = len(wanted)
         if n < 1:
             return []
         with self._write() as c:
-            ids = [
-                r[0]
-                for r in c.execute(
-                    "SELECT id FROM trials WHERE status = 'pending' ORDER BY id LIMIT ?", (n,)
-                )
-            ]
-            if len(ids) < n:
-                ids += self._stale_ids(c, stale_after)[: n - len(ids)]
+            if ids is not None:
+                marks = ", ".join("?" * len(wanted))
+                query = f"SELECT id FROM trials WHERE status = 'pending' AND id IN ({marks})"
+                free = {r[0] for r in c.execute(query, wanted)}
+                free |= set(self._stale_ids(c, stale_after))
+                ids = [i for i in wanted if i in free]
+            else:
+                ids = [
+                    r[0]
+                    for r in c.execute(
+                        "SELECT id FROM trials WHERE status = 'pending' ORDER BY id LIMIT ?", (n,)
+                    )
+                ]
+                if len(ids) < n:
+                    ids += self._stale_ids(c, stale_after)[: n - len(ids)]
             now = time.time()
             claimed = []
             for tid in ids:

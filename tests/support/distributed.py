@@ -62,9 +62,10 @@ def train(
 ) -> dict[str, Any]:
     """:data:`STEPS` steps of optimizer ``name`` on ``path``, the loss being the mean squared
     error over the rows of ``x`` given. Returns the final parameters (full, plain tensors),
-    the number of collectives and of calls of Inductor-compiled graphs in the optimizer's
-    steps, and whether every state tensor shaped like its parameter is laid out like it (for
-    a sharded parameter: sharded alike)."""
+    the collectives in the optimizer's steps (name and input shapes: the gloo backend records
+    each one with the shape of the data it moves), the number of calls of Inductor-compiled
+    graphs in them, and whether every state tensor shaped like its parameter is laid out like
+    it (for a sharded parameter: sharded alike)."""
     previous = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)  # scalar state follows the default dtype
     try:
@@ -72,13 +73,15 @@ def train(
         if wrap is not None:
             model = wrap(model)
         opt = ro.REGISTRY[name](model.parameters(), **PATHS[path])
-        collectives = compiled_calls = 0
+        collectives: list[tuple[str, list]] = []
+        compiled_calls = 0
+        cpu = [torch.profiler.ProfilerActivity.CPU]
         for _ in range(STEPS):
             opt.zero_grad()
             ((model(x) - y) ** 2).mean().backward()
-            with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+            with torch.profiler.profile(activities=cpu, record_shapes=True) as prof:
                 opt.step()
-            collectives += sum(map(_is_collective, prof.events()))
+            collectives += [(e.name, e.input_shapes) for e in prof.events() if _is_collective(e)]
             compiled_calls += sum(
                 e.name.startswith("## Call CompiledFxGraph") for e in prof.events()
             )

@@ -27,94 +27,10 @@ import argparse
 import json
 import os
 import platform
-import statistics
-import time
-from typing import Any
 
 import torch
 
-from ravine.study import batched
-from ravine.study.batched import run_batch
-from ravine.study.trial import run_trial
-
-
-def configs(problem: str, optimizer: str, T: int, epochs: int, threads: int) -> list[dict]:
-    """T trials: learning rates log-spaced over two decades, seed i for trial i."""
-    base = 0.1 if optimizer == "sgd" else 1e-3
-    return [
-        {
-            "problem": {"name": problem, "options": {}, "label": problem},
-            "optimizer": {"name": optimizer, "label": optimizer},
-            "hyperparameters": {"lr": base * 10 ** (i / max(T - 1, 1) - 1.0)},
-            "schedules": {},
-            "seed": i,
-            "budget": {"epochs": epochs},
-            "batch_size": 64,
-            "eval_every": {"epochs": 1},
-            "device": "cpu",
-            "save_model": True,
-            "threads": threads,
-        }
-        for i in range(T)
-    ]
-
-
-def timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def sequential_rate(cfgs: list[dict], seq_trials: int) -> float:
-    part = cfgs[:seq_trials]
-    return len(part) / timed(lambda: [run_trial(c) for c in part])
-
-
-def batched_rate(cfgs: list[dict], force_vmap: bool = False) -> float:
-    stacked = batched._stacked_mlp
-    if force_vmap:
-        batched._stacked_mlp = lambda skeleton: None
-    try:
-        results: list[dict[str, Any]] = []
-        seconds = timed(lambda: results.extend(run_batch(cfgs)))
-    finally:
-        batched._stacked_mlp = stacked
-    if len(cfgs) > 1 and "batch" not in results[0]["environment"]:
-        raise RuntimeError(f"the batch ran one trial at a time: {results[0]['environment']}")
-    return len(cfgs) / seconds
-
-
-def measure(args: argparse.Namespace, problem: str) -> list[dict[str, Any]]:
-    """Median trials/s per T over the rounds, sequential and batched interleaved."""
-    warm = configs(problem, args.optimizer, 2, 1, args.threads)
-    run_batch(warm)  # load the data, warm the kernels
-    run_trial(warm[0])
-    mlp = problem in {"digits_mlp", "mnist1d", "moons", "logreg"}
-    samples: dict[int, dict[str, list[float]]] = {T: {} for T in args.T}
-    for _ in range(args.rounds):
-        for T in args.T:
-            cfgs = configs(problem, args.optimizer, T, args.epochs, args.threads)
-            s = samples[T]
-            s.setdefault("sequential", []).append(sequential_rate(cfgs, args.seq_trials))
-            s.setdefault("batched", []).append(batched_rate(cfgs))
-            if args.engines and mlp and T > 1:
-                s.setdefault("vmap", []).append(batched_rate(cfgs, force_vmap=True))
-    rows = []
-    for T, s in samples.items():
-        row: dict[str, Any] = {"problem": problem, "T": T}
-        for k, v in s.items():
-            row[k] = statistics.median(v)
-        ratios = [b / q for b, q in zip(s["batched"], s["sequential"], strict=True)]
-        row["ratio"] = statistics.median(ratios)
-        rows.append(row)
-        print(
-            f"{problem:<11} T={T:<3} sequential {row['sequential']:8.1f}/s  "
-            f"batched {row['batched']:8.1f}/s"
-            + (f"  vmap {row['vmap']:8.1f}/s" if "vmap" in row else "")
-            + f"  ratio {row['ratio']:5.1f}x",
-            flush=True,
-        )
-    return rows
+from ravine.bench.trials import measure
 
 
 def main() -> None:
@@ -138,7 +54,14 @@ def main() -> None:
         f"load average {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}",
         flush=True,
     )
-    rows = [row for problem in args.problems for row in measure(args, problem)]
+    rows = [
+        row
+        for problem in args.problems
+        for row in measure(
+            problem, args.optimizer, tuple(args.T), args.epochs, args.rounds,
+            args.seq_trials, args.threads, args.engines,
+        )
+    ]  # fmt: skip
     load_after = os.getloadavg()
     print(f"load average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
     if args.json:

@@ -22,10 +22,24 @@ SHORT_ALGORITHMS = "sgd,momentum,adam"
     show_default=True,
     help="elementwise optimizers for steps, comma-separated",
 )
+@click.option(
+    "--trials",
+    "trial_counts",
+    default="1,8,64",
+    show_default=True,
+    help="numbers of trials T batched together, for trials",
+)
+@click.option(
+    "--epochs",
+    type=click.IntRange(1, 1000),
+    default=3,
+    show_default=True,
+    help="epochs of each trial, for trials (digits MLP, Adam)",
+)
 @click.option("--rounds", type=click.IntRange(1, 100), default=3, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 256), default=1, show_default=True)
 @click.option("--device", default="cpu", show_default=True)
-def bench_command(what, sets, algorithms, rounds, threads, device) -> None:
+def bench_command(what, sets, algorithms, trial_counts, epochs, rounds, threads, device) -> None:
     """Time ravine against its peers: optimizer steps against torch.optim's paths (steps),
     batched against sequential study trials (trials). Figures are medians of interleaved
     rounds in this process; see docs/performance.md for the full runs."""
@@ -58,3 +72,17 @@ def bench_command(what, sets, algorithms, rounds, threads, device) -> None:
                 progress=lambda name: click.echo(f"  measured {name}", err=True),
             )  # fmt: skip
             click.echo("\n".join(steps.format_rows(rows)))
+    if what in ("trials", "all"):
+        from .bench import trials
+
+        try:
+            counts = tuple(int(t) for t in trial_counts.split(","))
+        except ValueError:
+            counts = ()
+        if not counts or min(counts) < 1:
+            raise click.BadParameter(
+                f"{trial_counts!r}: give positive integers, comma-separated", param_hint="--trials"
+            )
+        click.echo(f"\nbatched against sequential trials (digits MLP, Adam, {epochs} epochs)")
+        trials.measure("digits_mlp", "adam", counts, epochs, rounds, threads=threads,
+                       echo=click.echo)  # fmt: skip

@@ -28,9 +28,9 @@ FSDP2 runs on the CPU with gloo, and every path takes its DTensor parameters: th
 run the rule on each process's local shard, with state sharded like its parameter.
 
 The compiled path runs for every optimizer, and each compiled case checks that its steps ran
-Inductor-compiled graphs (not the eager fallback). Measured on two cores, the module takes
-40 to 50 seconds from a cold Inductor cache (the two ranks compiling the eleven rules side by
-side are about 25 of them) and 15 to 20 seconds when the cache is warm.
+Inductor-compiled graphs (not the eager fallback). Measured on two shared cores, the module
+takes 30 to 50 seconds from a cold Inductor cache (the two ranks compiling the eleven rules
+side by side are about 20 of them) and 15 to 25 seconds when the cache is warm.
 """
 
 from __future__ import annotations

@@ -35,7 +35,6 @@ import functools
 import importlib.util
 import inspect
 import operator
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -55,7 +54,7 @@ from .constraints import (
     Range,
 )
 from .finite import all_finite, all_finite_list
-from .multi_tensor import Bucket, Chunk, Kernel, build_bucket
+from .multi_tensor import Bucket, Kernel, build_bucket, eager_kernel
 from .rule import Rule, State, apply_rule, zeros
 from .sharded import local
 
@@ -328,9 +327,12 @@ class Optimizer(torch.optim.Optimizer):
         """``active`` split into contiguous parameters per (device, dtype), the candidates
         for buckets, and the rest; remembered while the same parameters have gradients."""
         cached = self._kinds_cache.get(gi)
-        if cached is not None and len(cached[0]) == len(active):
-            if all(map(operator.is_, cached[0], [p for _, p in active])):
-                return cached[1], list(cached[2])
+        if (
+            cached is not None
+            and len(cached[0]) == len(active)
+            and all(map(operator.is_, cached[0], [p for _, p in active]))
+        ):
+            return cached[1], list(cached[2])
         kinds: dict[tuple[torch.device, torch.dtype], list[tuple[int, Tensor]]] = {}
         rest = []
         for pi, p in active:
@@ -396,50 +398,22 @@ class Optimizer(torch.optim.Optimizer):
 
     def _kernel(self, group: Mapping[str, Any], path: str) -> Kernel:
         """The chunk update of ``group``'s rule: eager ops, or the compiled fused kernel with
-        the eager one as its fallback should compiling fail."""
+        the eager one as its fallback should compiling fail (then for good)."""
         rule, owner = type(self).rule, type(self).__name__
         hyper = {name: group[name] for name in self._rule_args}
-        prep = self._prep(group)
-
-        def eager(chunk: Chunk, g: Tensor, scalars: State, t: int) -> State:
-            p = chunk.gather_param()
-            new_p, new_state = apply_rule(rule, p, g, chunk.state | scalars, t, hyper, **prep)
-            if len(new_state) != len(chunk.state) + len(scalars):
-                raise RuntimeError(
-                    f"{owner}: the rule returned state {sorted(new_state)} but init_state "
-                    f"created {sorted((*chunk.state, *scalars))}; declare it in init_state"
-                )
-            chunk.scatter(new_p)
-            for k, v in chunk.state.items():
-                v.copy_(new_state[k])
-            return {k: new_state[k] for k in scalars}
-
+        eager = eager_kernel(rule, hyper, self._prep(group), owner)
         if path == "eager":
             return eager
-        from .compiled import MIN_COMPILED, fused_kernel  # imports Inductor: on first use
+        from .compiled import compiled_kernel  # imports Inductor: on first use
 
-        fused = fused_kernel(rule, group["params"][0].device.type)
+        def broken() -> bool:
+            return self._compile_broken
 
-        def compiled(chunk: Chunk, g: Tensor, scalars: State, t: int) -> State:
-            if self._compile_broken or chunk.size < MIN_COMPILED:
-                return eager(chunk, g, scalars, t)
-            p = chunk.gather_param()
-            try:
-                new_scalars = fused(p, g, chunk.state, scalars, t, hyper, prep)
-            except Exception as err:  # a compiler failure must not cost the step
-                self._compile_broken = True
-                warnings.warn(
-                    f"{owner}: compiling the step failed ({type(err).__name__}: {err}); "
-                    "running the eager multi-tensor path instead",
-                    RuntimeWarning,
-                    stacklevel=4,
-                )
-                return eager(chunk, g, scalars, t)
-            if not chunk.single:
-                chunk.scatter(p)
-            return new_scalars
+        def fail() -> None:
+            self._compile_broken = True
 
-        return compiled
+        device_type = group["params"][0].device.type
+        return compiled_kernel(rule, hyper, self._prep(group), device_type, eager, broken, fail)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """torch's ``load_state_dict``; the multi-tensor buckets are rebuilt from the loaded

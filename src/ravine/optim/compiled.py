@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import types
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -36,7 +37,7 @@ from torch import Tensor
 from torch._inductor.custom_graph_pass import CustomGraphPass, get_hash_for_files
 from torch._inductor.lowering import register_lowering
 
-__all__ = ["MIN_COMPILED", "HoistScalars", "fused_kernel"]
+__all__ = ["MIN_COMPILED", "HoistScalars", "compiled_kernel", "fused_kernel"]
 
 MIN_COMPILED = 2
 
@@ -132,3 +133,39 @@ def fused_kernel(rule: Callable[..., Any], device_type: str) -> Callable[..., di
     # keeps them in fp32 unless told to emulate the casts: stay with the reference.
     options["emulate_precision_casts"] = True
     return torch.compile(kernel, dynamic=True, fullgraph=True, options=options)
+
+
+def compiled_kernel(
+    rule: Callable[..., Any],
+    hyper: Mapping[str, Any],
+    prep: Mapping[str, Any],
+    device_type: str,
+    eager: Callable[..., dict[str, Tensor]],
+    broken: Callable[[], bool],
+    fail: Callable[[], None],
+) -> Callable[..., dict[str, Tensor]]:
+    """The chunk update through :func:`fused_kernel`, falling back to ``eager`` for tiny
+    chunks, once ``broken()``, and (warning once and calling ``fail``) when compiling fails:
+    a compiler failure never costs a step."""
+    fused = fused_kernel(rule, device_type)
+
+    def compiled(chunk: Any, g: Tensor, scalars: dict[str, Tensor], t: int) -> dict[str, Tensor]:
+        if broken() or chunk.size < MIN_COMPILED:
+            return eager(chunk, g, scalars, t)
+        p = chunk.gather_param()
+        try:
+            new_scalars = fused(p, g, chunk.state, scalars, t, hyper, prep)
+        except Exception as err:
+            fail()
+            warnings.warn(
+                f"{getattr(rule, '__name__', 'rule')}: compiling the step failed "
+                f"({type(err).__name__}: {err}); running the eager multi-tensor path instead",
+                RuntimeWarning,
+                stacklevel=5,
+            )
+            return eager(chunk, g, scalars, t)
+        if not chunk.single:
+            chunk.scatter(p)
+        return new_scalars
+
+    return compiled

@@ -26,16 +26,17 @@ different step counts) go to the reference path, never to wrong numbers.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import Tensor
 
+from .rule import apply_rule
 from .sharded import is_dtensor, like, local
 
-__all__ = ["Bucket", "Chunk", "build_bucket", "chunk_layout"]
+__all__ = ["Bucket", "Chunk", "Kernel", "build_bucket", "chunk_layout", "eager_kernel"]
 
 # A chunk update: (chunk, its gradient as a vector, the bucket's scalar state, the step
 # number) -> the new scalar state. It writes the chunk's parameter and state in place.
@@ -158,6 +159,28 @@ class Bucket:
                 state[k] = view[k] = v
         if new_scalars:
             self.__post_init__()
+
+
+def eager_kernel(
+    rule: Callable[..., Any], hyper: Mapping[str, Any], prep: Mapping[str, Any], owner: str
+) -> Kernel:
+    """The chunk update in eager torch ops: the rule (with the shared preprocessing of
+    :func:`ravine.optim.rule.apply_rule`) on the chunk's vectors, written back in place."""
+
+    def eager(chunk: Chunk, g: Tensor, scalars: dict[str, Tensor], t: int) -> dict[str, Tensor]:
+        p = chunk.gather_param()
+        new_p, new_state = apply_rule(rule, p, g, chunk.state | scalars, t, hyper, **prep)
+        if len(new_state) != len(chunk.state) + len(scalars):
+            raise RuntimeError(
+                f"{owner}: the rule returned state {sorted(new_state)} but init_state "
+                f"created {sorted((*chunk.state, *scalars))}; declare it in init_state"
+            )
+        chunk.scatter(new_p)
+        for k, v in chunk.state.items():
+            v.copy_(new_state[k])
+        return {k: new_state[k] for k in scalars}
+
+    return eager
 
 
 def chunk_layout(

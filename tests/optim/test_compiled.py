@@ -117,3 +117,22 @@ def test_compiled_bfloat16_parameters_with_float32_state() -> None:
     for p, q in zip(ref_params, params, strict=True):
         torch.testing.assert_close(q, p, rtol=2**-8, atol=1e-6)
         torch.testing.assert_close(opt.state[q]["v"], ref.state[p]["v"], **TOL[torch.float32])
+
+
+def test_default_compiles_large_cpu_groups_only() -> None:
+    """compile=None compiles a CPU group of 2**20 elements or more (with a C++ compiler),
+    runs smaller ones eagerly, and foreach=True keeps the eager multi-tensor path."""
+    from ravine.optim.paths import AUTO_COMPILE_CPU, _compiler_available
+
+    def path_of(n: int, **options) -> str | None:
+        p = torch.nn.Parameter(torch.zeros(n, dtype=torch.float32))
+        p.grad = torch.zeros_like(p)
+        opt = ro.Adam([p], **options)
+        return opt._path(opt.param_groups[0], [(0, p)])
+
+    assert path_of(AUTO_COMPILE_CPU - 1) == "eager"
+    assert path_of(AUTO_COMPILE_CPU) == ("compiled" if _compiler_available() else "eager")
+    assert path_of(AUTO_COMPILE_CPU, foreach=True) == "eager"
+    assert path_of(AUTO_COMPILE_CPU, compile=False) == "eager"
+    assert path_of(10, compile=True) == "compiled"
+    assert path_of(10, foreach=False) is None

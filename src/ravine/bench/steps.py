@@ -102,7 +102,8 @@ ALGORITHMS: dict[str, Algorithm] = {
 }  # fmt: skip
 
 RAVINE_PATHS = {
-    "ravine": {},
+    "ravine": {},  # the default: eager multi-tensor, compiled on large CPU groups and CUDA
+    "ravine eager": {"foreach": True},
     "ravine compiled": {"compile": True},
     "ravine per-tensor": {"foreach": False},
 }

@@ -21,8 +21,8 @@ How a rule is applied is chosen per optimizer, never per algorithm:
 * ``foreach=False``: the per-tensor reference, the rule on each whole parameter;
 * default: the multi-tensor path (:mod:`ravine.optim.multi_tensor`), the rule once per chunk
   of a param group's parameters, state in flat buffers, written in place;
-* ``compile=True`` (default on CUDA with Triton): the same chunks through one fused kernel
-  each (:mod:`ravine.optim.compiled`).
+* ``compile=True`` (by default where it pays, see :mod:`ravine.optim.paths`): the same
+  chunks through one fused kernel each (:mod:`ravine.optim.compiled`).
 
 Constraints live in :mod:`ravine.optim.constraints`, the shared preprocessing of a rule in
 :mod:`ravine.optim.rule`, gradient checks in :mod:`ravine.optim.finite`; this module
@@ -31,8 +31,6 @@ re-exports their names for the algorithm modules.
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 import inspect
 import operator
 from collections.abc import Callable, Mapping
@@ -55,6 +53,7 @@ from .constraints import (
 )
 from .finite import all_finite, all_finite_list
 from .multi_tensor import Bucket, Kernel, build_bucket, eager_kernel
+from .paths import auto_compile
 from .rule import Rule, State, apply_rule, zeros
 from .sharded import local
 
@@ -100,10 +99,12 @@ class Optimizer(torch.optim.Optimizer):
     pass ``False``.
 
     ``foreach`` (default None: on) runs elementwise rules with scalar hyperparameters on the
-    multi-tensor path; ``False`` keeps the per-tensor reference. ``compile`` (default None:
-    on for CUDA parameters where Triton is installed) runs them as compiled fused kernels.
-    All paths give the reference's numbers (bitwise for the multi-tensor path, to a few
-    ulps compiled) and the same per-parameter ``state_dict``.
+    multi-tensor path; ``False`` keeps the per-tensor reference, ``True`` the eager
+    multi-tensor path. ``compile=True`` runs them as compiled fused kernels; the default
+    (None, with ``foreach`` not True) compiles where that pays (:mod:`ravine.optim.paths`:
+    CUDA with Triton; CPU groups of at least a million elements). All paths give the
+    reference's numbers (bitwise for the eager multi-tensor path, to a few ulps compiled)
+    and the same per-parameter ``state_dict``.
 
     ``state_dtype`` (default None: the parameter's dtype) keeps the state in another
     floating dtype, e.g. ``torch.float32`` state for ``bfloat16`` parameters: the rule then
@@ -352,7 +353,7 @@ class Optimizer(torch.optim.Optimizer):
             return None  # tensor hyperparameters broadcast: only the reference serves them
         compile = self.compile
         if compile is None:
-            compile = active[0][1].device.type == "cuda" and _triton_available()
+            compile = self.foreach is not True and auto_compile([p for _, p in active])
         return "compiled" if compile and not self._compile_broken else "eager"
 
     def _state_of(self, p: Tensor, group: Mapping[str, Any]) -> dict[str, Any]:
@@ -480,13 +481,6 @@ def _is_scalar(value: Any) -> bool:
     if isinstance(value, tuple | list):
         return all(_is_scalar(v) for v in value)
     return not isinstance(value, Tensor) or value.numel() == 1
-
-
-@functools.cache
-def _triton_available() -> bool:
-    """Whether Triton, Inductor's GPU code generator, is installed: ``compile=None``
-    compiles CUDA steps where it is."""
-    return importlib.util.find_spec("triton") is not None
 
 
 def _nonzero(x: float | Tensor) -> bool:

@@ -62,7 +62,7 @@ def test_compiled_checkpoint_resumes_on_the_eager_path() -> None:
 
 
 def test_compiler_failure_falls_back_to_the_eager_path(monkeypatch) -> None:
-    def broken(rule, device_type):
+    def broken(rule, device_type, variant=None):
         def kernel(*args, **kwargs):
             raise RuntimeError("no compiler here")
 
@@ -136,3 +136,42 @@ def test_default_compiles_large_cpu_groups_only() -> None:
     assert path_of(AUTO_COMPILE_CPU, compile=False) == "eager"
     assert path_of(10, compile=True) == "compiled"
     assert path_of(10, foreach=False) is None
+
+
+@pytest.mark.parametrize("name", ["adam", "nadam", "rmsprop"])
+def test_compiled_tensor_hyperparameters_match_separate_runs(name: str) -> None:
+    """compile=True with [T, 1] hyperparameters: one fused kernel per whole parameter, the
+    rows equal to T separate reference runs (float64: relative 1e-12)."""
+    cls = ro.REGISTRY[name]
+    lrs = torch.tensor([[1e-3], [3e-3], [1e-2]], dtype=torch.float64)
+    beta1 = torch.tensor([[0.8], [0.9], [0.95]], dtype=torch.float64)
+    hyper = {"betas": (beta1, 0.99)} if name != "rmsprop" else {"momentum": beta1}
+    x0 = torch.randn(3, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+
+    def train(x0, **options):
+        x = torch.nn.Parameter(x0.clone())
+        opt = cls([x], **options)
+        for step in range(6):
+            x.grad = torch.sin(3 * x.detach() + step)
+            opt.step()
+        return x.detach(), opt
+
+    batched, opt = train(x0, lr=lrs, compile=True, **hyper)
+    assert not opt._compile_broken and not opt._buckets
+    for i in range(3):
+        row = {k: (v[0][i].item(), v[1]) if isinstance(v, tuple) else v[i].item()
+               for k, v in hyper.items()}  # fmt: skip
+        single, _ = train(x0[i : i + 1], lr=lrs[i].item(), foreach=False, **row)
+        torch.testing.assert_close(batched[i : i + 1], single, rtol=1e-12, atol=1e-15)
+
+
+def test_enlarging_hyperparameter_refused_before_anything_moves() -> None:
+    x = torch.nn.Parameter(torch.zeros(3))
+    y = torch.nn.Parameter(torch.zeros(4, 1))
+    for p in (x, y):
+        p.grad = torch.ones_like(p)
+    opt = ro.SGD([{"params": [y], "lr": torch.full((4, 1), 0.1)},
+                  {"params": [x], "lr": torch.full((4, 1), 0.1)}], compile=True)  # fmt: skip
+    with pytest.raises(ValueError, match="group 1 broadcasts parameter 0"):
+        opt.step()
+    assert torch.equal(y, torch.zeros(4, 1)) and not opt.state

@@ -105,6 +105,8 @@ RAVINE_PATHS = {
     "ravine": {},  # the default: eager multi-tensor, compiled on large CPU groups and CUDA
     "ravine eager": {"foreach": True},
     "ravine compiled": {"compile": True},
+    # torch checks no gradient: the same step without ravine's finiteness check
+    "ravine compiled -c": {"compile": True, "check_finite": False},
     "ravine per-tensor": {"foreach": False},
 }
 TORCH_PATHS = {"torch for-loop": {"foreach": False}, "torch foreach": {"foreach": True},

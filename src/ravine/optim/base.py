@@ -52,10 +52,10 @@ from .constraints import (
     Range,
 )
 from .finite import all_finite, all_finite_list
-from .multi_tensor import Bucket, Kernel, build_bucket, eager_kernel
+from .multi_tensor import Bucket, Chunk, Kernel, build_bucket, eager_kernel
 from .paths import auto_compile
-from .rule import Rule, State, apply_rule, zeros
-from .sharded import local
+from .rule import Rule, State, apply_rule, check_broadcast, is_scalar, zeros
+from .sharded import is_dtensor, local
 
 __all__ = [
     "BOOL",
@@ -297,8 +297,9 @@ class Optimizer(torch.optim.Optimizer):
                 kernel = self._kernel(w.group, w.path)
                 for bucket, staged in w.buckets:
                     bucket.apply(kernel, staged)
+            one = self._step_whole_compiled if w.path == WHOLE else self._step_reference
             for pi, p in w.rest:
-                self._step_reference(w.gi, pi, p, w.group)
+                one(w.gi, pi, p, w.group)
         return loss
 
     def _plan(self, gi: int, group: dict[str, Any]) -> _GroupStep:
@@ -312,7 +313,11 @@ class Optimizer(torch.optim.Optimizer):
                 )
         path = self._path(group, active)
         work = _GroupStep(gi, group, path)
-        if path is None:
+        if path is None or path == WHOLE:
+            values = [group[k] for k in (*self._rule_args, "weight_decay")]
+            if not all(map(is_scalar, values)):  # before any parameter moves
+                for pi, p in active:
+                    check_broadcast(type(self).__name__, gi, pi, p, values)
             work.rest = active
             return work
         kinds, work.rest = self._kinds(gi, active)
@@ -349,8 +354,11 @@ class Optimizer(torch.optim.Optimizer):
         if not active or not self.elementwise or (self.foreach is False and not self.compile):
             return None
         keys = (*self._rule_args, "lr", "weight_decay")
-        if not all(_is_scalar(group[k]) for k in keys):
-            return None  # tensor hyperparameters broadcast: only the reference serves them
+        if not all(is_scalar(group[k]) for k in keys):
+            # Tensor hyperparameters broadcast against each whole parameter: the reference
+            # serves them, or asked to compile, one fused kernel per parameter.
+            whole = self.compile and not self._compile_broken
+            return WHOLE if whole and not any(is_dtensor(p) for _, p in active) else None
         compile = self.compile
         if compile is None:
             compile = self.foreach is not True and auto_compile([p for _, p in active])
@@ -374,14 +382,19 @@ class Optimizer(torch.optim.Optimizer):
         state["step"] = state["step"] + 1  # out of place: multi-tensor buckets share one
         t = int(state["step"].item())
         new_p, new_state = self._update(p, p.grad, state, t, group)
-        if new_p.shape != p.shape:
-            raise ValueError(
-                f"{type(self).__name__}: a hyperparameter tensor of group {gi} broadcasts "
-                f"parameter {pi} from {tuple(p.shape)} to {tuple(new_p.shape)}; tensor "
-                "hyperparameters must broadcast against the parameter without enlarging it"
-            )
         p.copy_(new_p)
         state.update(new_state)
+
+    def _step_whole_compiled(self, gi: int, pi: int, p: Tensor, group: Mapping[str, Any]) -> None:
+        """The compiled kernel over the whole parameter ``p``, its tensor hyperparameters
+        broadcast inside the kernel, parameter and state written in place."""
+        state = self._state_of(p, group)
+        state["step"] = state["step"] + 1
+        t = int(state["step"].item())
+        full = {k: v for k, v in state.items() if k != "step" and v.shape == p.shape}
+        scalars = {k: v for k, v in state.items() if k != "step" and k not in full}
+        chunk = Chunk([(0, 0, p.numel())], [p.detach()], full, p.numel(), [p.shape])
+        state.update(self._kernel(group, "compiled")(chunk, p.grad, scalars, t))
 
     def _bucket(self, key: tuple, params: list[Tensor], group: Mapping[str, Any]) -> Bucket | None:
         bucket = self._buckets.get(key)
@@ -456,6 +469,9 @@ class _GroupStep:
     rest: list[tuple[int, Tensor]] = field(default_factory=list)
 
 
+# The path of tensor hyperparameters with compile=True: one fused kernel per whole parameter.
+WHOLE = "compiled whole tensors"
+
 # Keyword arguments of every optimizer that choose how it runs, not what it computes.
 MACHINERY = ("check_finite", "foreach", "compile", "state_dtype")
 
@@ -473,14 +489,6 @@ def _keyword_only(rule: Rule) -> tuple[str, ...]:
     return tuple(
         name for name, prm in sig.parameters.items() if prm.kind is inspect.Parameter.KEYWORD_ONLY
     )
-
-
-def _is_scalar(value: Any) -> bool:
-    if type(value) in (float, int, bool):
-        return True
-    if isinstance(value, tuple | list):
-        return all(_is_scalar(v) for v in value)
-    return not isinstance(value, Tensor) or value.numel() == 1
 
 
 def _nonzero(x: float | Tensor) -> bool:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import types
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 import torch
@@ -37,7 +37,7 @@ from torch import Tensor
 from torch._inductor.custom_graph_pass import CustomGraphPass, get_hash_for_files
 from torch._inductor.lowering import register_lowering
 
-__all__ = ["MIN_COMPILED", "HoistScalars", "compiled_kernel", "fused_kernel"]
+__all__ = ["MIN_COMPILED", "HoistScalars", "compiled_kernel", "fused_kernel", "variant_of"]
 
 MIN_COMPILED = 2
 
@@ -89,8 +89,11 @@ def _rank(node: torch.fx.Node) -> int | None:
 
 
 @functools.cache
-def fused_kernel(rule: Callable[..., Any], device_type: str) -> Callable[..., dict[str, Tensor]]:
-    """The compiled in-place chunk update for ``rule`` on ``device_type`` (cached).
+def fused_kernel(
+    rule: Callable[..., Any], device_type: str, variant: Hashable = None
+) -> Callable[..., dict[str, Tensor]]:
+    """The compiled in-place chunk update for ``rule`` on ``device_type`` and one
+    ``variant`` of its inputs (dtypes, ranks, option values: :func:`variant_of`), cached.
 
     Called as ``kernel(p, g, state, scalars, t, hyper, prep)``: it overwrites ``p`` and the
     tensors of ``state`` with their new values and returns the new values of ``scalars``
@@ -114,8 +117,8 @@ def fused_kernel(rule: Callable[..., Any], device_type: str) -> Callable[..., di
             v.copy_(new_state[k])
         return {k: new_state[k] for k in scalars}
 
-    # TorchDynamo caches graphs per code object, up to a limit of 8: give each rule and
-    # device a code object of its own, so rules do not share (and exhaust) one cache.
+    # TorchDynamo caches graphs per code object, up to a limit of 8: give each rule, device
+    # and variant a code object of its own, so that none shares (and exhausts) a cache.
     name = f"{getattr(rule, '__name__', 'rule')}_{device_type}_kernel"
     kernel = types.FunctionType(
         kernel.__code__.replace(co_name=name, co_qualname=name),
@@ -135,6 +138,25 @@ def fused_kernel(rule: Callable[..., Any], device_type: str) -> Callable[..., di
     return torch.compile(kernel, dynamic=True, fullgraph=True, options=options)
 
 
+def variant_of(p: Tensor, state: Mapping[str, Tensor], hyper: Mapping, prep: Mapping) -> tuple:
+    """What selects a graph besides sizes: the dtypes and ranks of the tensors, the values
+    of the options (``amsgrad``, ``maximize``, whether there is weight decay) and which
+    hyperparameters are tensors."""
+
+    def sig(v: Any) -> Any:
+        if v is None or isinstance(v, bool):
+            return v
+        if isinstance(v, Tensor):
+            return ("tensor", v.dtype, v.dim())
+        if isinstance(v, tuple | list):
+            return tuple(sig(x) for x in v)
+        return type(v).__name__
+
+    tensors = tuple((k, v.dtype, v.dim()) for k, v in state.items())
+    options = tuple((k, sig(v)) for k, v in (*hyper.items(), *prep.items()))
+    return (p.dtype, p.dim(), tensors, options)
+
+
 def compiled_kernel(
     rule: Callable[..., Any],
     hyper: Mapping[str, Any],
@@ -147,13 +169,15 @@ def compiled_kernel(
     """The chunk update through :func:`fused_kernel`, falling back to ``eager`` for tiny
     chunks, once ``broken()``, and (warning once and calling ``fail``) when compiling fails:
     a compiler failure never costs a step."""
-    fused = fused_kernel(rule, device_type)
 
     def compiled(chunk: Any, g: Tensor, scalars: dict[str, Tensor], t: int) -> dict[str, Tensor]:
         if broken() or chunk.size < MIN_COMPILED:
             return eager(chunk, g, scalars, t)
         p = chunk.gather_param()
         try:
+            fused = fused_kernel(
+                rule, device_type, variant_of(p, chunk.state | scalars, hyper, prep)
+            )
             new_scalars = fused(p, g, chunk.state, scalars, t, hyper, prep)
         except Exception as err:
             fail()

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-__all__ = ["Rule", "State", "apply_rule", "zeros"]
+__all__ = ["Rule", "State", "apply_rule", "check_broadcast", "is_scalar", "zeros"]
 
 State = dict[str, Tensor]
 Rule = Callable[..., tuple[Tensor, State]]
@@ -51,3 +51,32 @@ def apply_rule(
 def zeros(p: Tensor) -> Tensor:
     """A zero state buffer shaped, typed and laid out like ``p``."""
     return torch.zeros_like(p, memory_format=torch.preserve_format)
+
+
+def check_broadcast(owner: str, gi: int, pi: int, p: Tensor, values: list[Any]) -> None:
+    """Refuse hyperparameter tensors that would enlarge ``p`` when broadcast against it."""
+    shapes = [v.shape for v in _flatten(values) if isinstance(v, Tensor)]
+    shape = torch.broadcast_shapes(p.shape, *shapes)
+    if shape != p.shape:
+        raise ValueError(
+            f"{owner}: a hyperparameter tensor of group {gi} broadcasts parameter {pi} from "
+            f"{tuple(p.shape)} to {tuple(shape)}; tensor hyperparameters must broadcast "
+            "against the parameter without enlarging it"
+        )
+
+
+def _flatten(values: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for v in values:
+        out += _flatten(list(v)) if isinstance(v, tuple | list) else [v]
+    return out
+
+
+def is_scalar(value: Any) -> bool:
+    """Whether a hyperparameter value is one number (a Python number, a one-element tensor,
+    or a tuple of such), as the multi-tensor path needs."""
+    if type(value) in (float, int, bool):
+        return True
+    if isinstance(value, tuple | list):
+        return all(is_scalar(v) for v in value)
+    return not isinstance(value, Tensor) or value.numel() == 1

@@ -48,6 +48,8 @@ def main() -> None:
             rounds=args.rounds, per_round=args.per_round, torch_compile=args.torch_compile,
         )  # fmt: skip
         print("\n".join(steps.format_rows(rows)))
+        print("\nsummary (ratios of step times; below 1: ravine faster)")
+        print("\n".join(steps.format_summary(rows)))
         if args.memory:
             for line in steps.memory_table(set_name, args.algorithms.split(","), device, dtype):
                 print(line)

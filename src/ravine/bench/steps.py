@@ -125,6 +125,9 @@ class Row:
     ratio: float | None  # median over rounds of this time / the best peer's time
     ratio_range: tuple[float, float] | None
     warmup: float
+    # median over rounds of this time / torch's foreach and fused times (None: no fused)
+    to_foreach: float | None = None
+    to_fused: float | None = None
 
 
 def make_parameters(set_name: str, device: torch.device, dtype: torch.dtype):
@@ -206,15 +209,24 @@ def measure_steps(
 def _rows(name, cands, elements, dtype, bandwidth, k) -> list[Row]:
     peers = [c for c in cands if c.name.startswith("torch")]
     best_peer = [min(ts) for ts in zip(*(round_times(c) for c in peers), strict=True)]
+    by_name = {c.name: round_times(c) for c in cands}
     out = []
     for c in cands:
         times = round_times(c)
         ms, lo, hi = median_range([t * 1e3 for t in times])
         floor = elements * torch.empty((), dtype=dtype).element_size() * (3 + 2 * k) / bandwidth
-        ratios = [t / b for t, b in zip(times, best_peer, strict=True)]
-        r, rlo, rhi = median_range(ratios)
-        out.append(Row(name, c.name, ms, (lo, hi), floor / (ms / 1e3), r, (rlo, rhi), c.warmup))
+        r, rlo, rhi = _ratio(times, best_peer)
+        row = Row(name, c.name, ms, (lo, hi), floor / (ms / 1e3), r, (rlo, rhi), c.warmup)
+        row.to_foreach = _ratio(times, by_name["torch foreach"])[0]
+        if "torch fused" in by_name:
+            row.to_fused = _ratio(times, by_name["torch fused"])[0]
+        out.append(row)
     return out
+
+
+def _ratio(times: list[float], peer: list[float]) -> tuple[float, float, float]:
+    """Median and range over rounds of the ratio of two candidates' round times."""
+    return median_range([t / b for t, b in zip(times, peer, strict=True)])
 
 
 def step_memory(step: Callable[[], object], device: torch.device) -> tuple[float, float]:
@@ -266,14 +278,42 @@ def memory_table(
 
 def format_rows(rows: list[Row]) -> list[str]:
     """The table, one line per candidate."""
-    lines = [f"{'algorithm':<10} {'path':<18} {'ms/step':>9} {'(range)':>17} "
-             f"{'of floor':>8} {'/ best torch':>12} {'(range)':>13} {'warm-up':>8}"]  # fmt: skip
+    lines = [f"{'algorithm':<10} {'path':<18} {'ms/step':>9} {'(range)':>17} {'of floor':>8} "
+             f"{'/ best torch':>12} {'(range)':>11} {'/ foreach':>9} {'/ fused':>7} "
+             f"{'warm-up':>8}"]  # fmt: skip
     for r in rows:
         ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
         rr = f"{r.ratio_range[0]:.2f}-{r.ratio_range[1]:.2f}" if r.ratio_range else ""
+        fe = f"{r.to_foreach:.2f}" if r.to_foreach is not None else "-"
+        fu = f"{r.to_fused:.2f}" if r.to_fused is not None else "-"
         lines.append(
             f"{r.algorithm:<10} {r.path:<18} {r.ms:9.3f} "
             f"{f'{r.ms_range[0]:.3f}-{r.ms_range[1]:.3f}':>17} {r.floor_fraction:8.2f} "
-            f"{ratio:>12} {rr:>13} {r.warmup:7.2f}s"
+            f"{ratio:>12} {rr:>11} {fe:>9} {fu:>7} {r.warmup:7.2f}s"
         )
     return lines
+
+
+def format_summary(rows: list[Row]) -> list[str]:
+    """One line per algorithm: each ravine path against the torch path the targets name
+    (the default and eager paths against foreach; the compiled ones against fused where
+    torch has a fused kernel, else foreach), medians over rounds of per-round ratios."""
+    head = (f"{'algorithm':<10} {'default/foreach':>15} {'eager/foreach':>13} "
+            f"{'compiled/peer':>13} {'unchecked/peer':>14} {'peer':>7} {'warm-up':>8}")  # fmt: skip
+    lines = [head]
+    for name in dict.fromkeys(r.algorithm for r in rows):
+        mine = {r.path: r for r in rows if r.algorithm == name}
+        peer = "fused" if mine["ravine compiled"].to_fused is not None else "foreach"
+        pairs = [("ravine", "foreach"), ("ravine eager", "foreach"),
+                 ("ravine compiled", peer), ("ravine compiled -c", peer)]  # fmt: skip
+        cells = [_versus(mine, path, against) for path, against in pairs]
+        lines.append(
+            f"{name:<10} {cells[0]:>15} {cells[1]:>13} {cells[2]:>13} {cells[3]:>14} "
+            f"{peer:>7} {mine['ravine compiled'].warmup:7.2f}s"
+        )
+    return lines
+
+
+def _versus(rows: dict[str, Row], path: str, peer: str) -> str:
+    r = rows[path]
+    return f"{(r.to_fused if peer == 'fused' else r.to_foreach):.2f}"

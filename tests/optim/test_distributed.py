@@ -1,9 +1,10 @@
 """Data-parallel training gives what one process gives on the global batch.
 
-Two processes (gloo, spawned once for the whole module) each train an 8-16-4 float64 MLP for
+Two processes (gloo, spawned once for the whole module) each train an 8-15-1 float64 MLP for
 five steps on their half of a fixed batch of 32 rows, wrapped in DistributedDataParallel
 (replicated parameters, gradients averaged by an allreduce) or in FSDP2's ``fully_shard``
-(DTensor parameters sharded on dim 0 across the two ranks, gradients reduce-scattered), for
+(DTensor parameters sharded on dim 0 across the two ranks, unevenly for the 15-row layer and
+leaving one rank an empty shard of the 1-row layer; gradients reduce-scattered), for
 every elementwise optimizer on each of its three paths: the per-tensor reference
 (``foreach=False``), the multi-tensor default and the compiled one (``compile=True``). Every
 case is compared with one process of the reference path on all 32 rows (the independent

@@ -41,15 +41,17 @@ def free_port() -> int:
 
 
 def make_mlp() -> nn.Module:
-    """8-16-4 in float64, the same initial weights in every process."""
+    """8-15-1 in float64, the same initial weights in every process. Under FSDP2 on two
+    processes the 15 rows shard unevenly (8 and 7) and the last layer's single row leaves
+    the second process an empty shard: the fast paths must take both."""
     torch.manual_seed(0)
-    return nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 4)).double()
+    return nn.Sequential(nn.Linear(8, 15), nn.Tanh(), nn.Linear(15, 1)).double()
 
 
 def global_batch() -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(1)
     x = torch.randn(BATCH, 8, generator=g, dtype=torch.float64)
-    y = torch.randn(BATCH, 4, generator=g, dtype=torch.float64)
+    y = torch.randn(BATCH, 1, generator=g, dtype=torch.float64)
     return x, y
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from .. import optim as ro
+from .optax_peers import optax_candidate
 from .timing import Candidate, interleaved, median_range, round_times
 
 __all__ = [
@@ -101,6 +102,27 @@ ALGORITHMS: dict[str, Algorithm] = {
     ),
 }  # fmt: skip
 
+# Conventions torch does not have, against its algorithm of the same memory traffic.
+CONVENTIONS: dict[str, Algorithm] = {
+    "momentum-classic": Algorithm(
+        lambda p, **k: ro.Momentum(p, lr=LR, **k),
+        torch.optim.SGD, {"lr": LR, "momentum": 0.9}, True, True,
+    ),
+    "adam-uncorrected": Algorithm(
+        lambda p, **k: ro.Adam(p, lr=LR, bias_correction=False, **k),
+        torch.optim.Adam, {"lr": LR}, True, True,
+    ),
+    "adagrad-optax": Algorithm(
+        lambda p, **k: ro.AdaGrad(p, lr=LR, initial_accumulator=0.1, eps_in_sqrt=True, **k),
+        torch.optim.Adagrad, {"lr": LR, "initial_accumulator_value": 0.1}, True, True,
+    ),
+    "rmsprop-eps-in-sqrt": Algorithm(
+        lambda p, **k: ro.RMSProp(p, lr=LR, eps_in_sqrt=True, **k),
+        torch.optim.RMSprop, {"lr": LR, "alpha": 0.9}, False, True,
+    ),
+}  # fmt: skip
+ALGORITHMS |= CONVENTIONS
+
 RAVINE_PATHS = {
     "ravine": {},  # the default: eager multi-tensor, compiled on large CPU groups and CUDA
     "ravine eager": {"foreach": True},
@@ -128,6 +150,7 @@ class Row:
     # median over rounds of this time / torch's foreach and fused times (None: no fused)
     to_foreach: float | None = None
     to_fused: float | None = None
+    to_optax: float | None = None
 
 
 def make_parameters(set_name: str, device: torch.device, dtype: torch.dtype):
@@ -177,6 +200,9 @@ def candidates_for(name: str, params, reset, torch_compile: bool) -> list[Candid
     if torch_compile:
         opt = algo.torch_cls(params, **algo.torch_kwargs)
         out.append(Candidate("torch compiled", torch.compile(opt.step), reset))
+    peer = optax_candidate(name, params)
+    if peer is not None:
+        out.append(peer)
     return out
 
 
@@ -220,6 +246,8 @@ def _rows(name, cands, elements, dtype, bandwidth, k) -> list[Row]:
         row.to_foreach = _ratio(times, by_name["torch foreach"])[0]
         if "torch fused" in by_name:
             row.to_fused = _ratio(times, by_name["torch fused"])[0]
+        if "optax jit" in by_name:
+            row.to_optax = _ratio(times, by_name["optax jit"])[0]
         out.append(row)
     return out
 
@@ -266,13 +294,16 @@ def memory_table(
              f"{'algorithm':<10} {'path':<18} {'allocated MiB':>14} {'peak MiB':>9}"]  # fmt: skip
     for name in algorithms:
         for c in candidates_for(name, params, reset, torch_compile=False):
+            if c.owner is None:
+                continue  # not a torch optimizer: its allocations are not torch's to see
             for _ in range(2):
                 c.reset()
                 c.run()
             c.reset()
             total, peak = step_memory(c.run, device)
             lines.append(f"{name:<10} {c.name:<18} {total / 2**20:14.1f} {peak / 2**20:9.1f}")
-            c.owner.state.clear()  # free this candidate's state before the next
+            if c.owner is not None:
+                c.owner.state.clear()  # free this candidate's state before the next
     return lines
 
 
@@ -300,6 +331,8 @@ def format_summary(rows: list[Row]) -> list[str]:
     torch has a fused kernel, else foreach), medians over rounds of per-round ratios."""
     head = (f"{'algorithm':<10} {'default/foreach':>15} {'eager/foreach':>13} "
             f"{'compiled/peer':>13} {'unchecked/peer':>14} {'peer':>7} {'warm-up':>8}")  # fmt: skip
+    if any(r.to_optax for r in rows):
+        head += f" {'default/optax':>13}"
     lines = [head]
     for name in dict.fromkeys(r.algorithm for r in rows):
         mine = {r.path: r for r in rows if r.algorithm == name}
@@ -310,6 +343,7 @@ def format_summary(rows: list[Row]) -> list[str]:
         lines.append(
             f"{name:<10} {cells[0]:>15} {cells[1]:>13} {cells[2]:>13} {cells[3]:>14} "
             f"{peer:>7} {mine['ravine compiled'].warmup:7.2f}s"
+            + (f" {mine['ravine'].to_optax:13.2f}" if mine["ravine"].to_optax else "")
         )
     return lines
 

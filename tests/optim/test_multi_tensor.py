@@ -209,3 +209,16 @@ def test_state_dtype_is_validated() -> None:
     x = torch.nn.Parameter(torch.zeros(2))
     with pytest.raises(ValueError, match="invalid state_dtype"):
         ro.Adam([x], state_dtype=torch.int32)
+
+
+def test_parameter_moved_to_new_memory_is_followed() -> None:
+    """``p.data = ...`` (as a module's ``.to()`` may do) gives the parameter new memory: the
+    next step writes there, as the reference does."""
+
+    def train(foreach):
+        params, opt = run(lambda g: ro.Adam(g, foreach=foreach), 2)
+        for name in ("w1", "big"):
+            params[name].data = params[name].data.clone() * 0.5
+        return run(None, 2, params=params, opt=opt, start=2)
+
+    assert_same(*train(False), *train(None))

@@ -7,18 +7,20 @@ and a checkpoint moves freely between this path and the per-tensor reference pat
 
 The flat range is cut into *chunks* of at most ``chunk_size`` elements: a large parameter is
 cut into slices (views: nothing is gathered), small parameters are packed whole into one
-chunk (their parameters and gradients gathered with one ``cat``, the new values scattered
-back with one ``_foreach_copy_``). The rule runs once per chunk, unchanged: the same
-function, the same ops, on a longer or shorter vector. Elementwise ops give every element
-the same result whatever the length of the vector it sits in, so this path is bitwise equal
-to the reference (``tests/optim/test_multi_tensor.py``). The rule's temporaries are
+chunk (their gradients copied into a staging buffer with one ``_foreach_copy_``, their
+values gathered with one ``cat`` and the new values scattered back with one more). The rule
+runs once per chunk, unchanged: the same function, the same ops, on a longer or shorter
+vector. Elementwise ops give every element the same result whatever the length of the
+vector it sits in, so this path is bitwise equal to the reference
+(``tests/optim/test_multi_tensor.py``). The rule's temporaries are
 chunk-sized whatever the model's size: they stay in cache and in the allocator's free lists
 instead of costing fresh pages every step. The compiled path (:mod:`ravine.optim.compiled`)
 has no temporaries and cuts no parameter: each large one is a chunk of its own.
 
 A :class:`Bucket` is built on the first step and reused while it stays valid: the same
-parameters with gradients, the same state tensors (a ``load_state_dict`` or a state entry
-replaced by hand rebuilds it, copying the state in). Configurations it cannot serve (tensor
+parameters with gradients in the same memory, the same state tensors (a
+``load_state_dict``, a state entry replaced by hand or a parameter moved by ``p.data = ...``
+rebuilds it, copying the state in). Configurations it cannot serve (tensor
 hyperparameters of more than one element, rules that mix coordinates, parameters at
 different step counts) go to the reference path, never to wrong numbers.
 """
@@ -111,12 +113,16 @@ class Bucket:
 
     def __post_init__(self) -> None:
         self._installed = [v for mine in self.views for v in mine.values()]
+        self._storage = [_where(p) for p in self.params]
 
     def valid(self, params: list[Tensor], state_owner: Any) -> bool:
-        """Whether this bucket still describes ``params`` and their state."""
+        """Whether this bucket still describes ``params`` (the same tensors, still in the
+        memory it writes to: ``p.data = ...`` moves a parameter) and their state."""
         if state_owner is not self.state_owner or len(params) != len(self.params):
             return False
         if any(p is not q for p, q in zip(params, self.params, strict=True)):
+            return False
+        if [_where(p) for p in params] != self._storage:
             return False
         current = [
             state.get(k) for state, mine in zip(self.states, self.views, strict=True) for k in mine
@@ -287,6 +293,12 @@ def _chunks(
         shapes = [local(params[i]).shape for i, _, _ in members]
         out.append(Chunk(members, targets, state, hi - lo, shapes))
     return out
+
+
+def _where(p: Tensor) -> tuple[int, torch.Size]:
+    """Where a parameter's (local) values live, and their shape."""
+    shard = local(p)
+    return shard.data_ptr(), shard.shape
 
 
 def _flat_view(p: Tensor) -> Tensor:

@@ -32,7 +32,6 @@ re-exports their names for the algorithm modules.
 from __future__ import annotations
 
 import inspect
-import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -169,7 +168,6 @@ class Optimizer(torch.optim.Optimizer):
         self._rule_args = _keyword_only(type(self).rule)
         self._buckets: dict[tuple[int, str, torch.device, torch.dtype], Bucket] = {}
         self._compile_broken = False
-        self._kinds_cache: dict[int, tuple[list[Tensor], dict, list]] = {}
         super().__init__(params, defaults)
 
     # -- hooks for subclasses ---------------------------------------------------------
@@ -320,7 +318,7 @@ class Optimizer(torch.optim.Optimizer):
                     check_broadcast(type(self).__name__, gi, pi, p, values)
             work.rest = active
             return work
-        kinds, work.rest = self._kinds(gi, active)
+        kinds, work.rest = self._kinds(active)
         for kind, members in kinds.items():
             bucket = self._bucket((gi, path, *kind), [p for _, p in members], group)
             if bucket is None:
@@ -329,16 +327,9 @@ class Optimizer(torch.optim.Optimizer):
                 work.buckets.append((bucket, bucket.stage()))
         return work
 
-    def _kinds(self, gi: int, active: list[tuple[int, Tensor]]) -> tuple[dict, list]:
+    def _kinds(self, active: list[tuple[int, Tensor]]) -> tuple[dict, list]:
         """``active`` split into contiguous parameters per (device, dtype), the candidates
-        for buckets, and the rest; remembered while the same parameters have gradients."""
-        cached = self._kinds_cache.get(gi)
-        if (
-            cached is not None
-            and len(cached[0]) == len(active)
-            and all(map(operator.is_, cached[0], [p for _, p in active]))
-        ):
-            return cached[1], list(cached[2])
+        for buckets, and the rest."""
         kinds: dict[tuple[torch.device, torch.dtype], list[tuple[int, Tensor]]] = {}
         rest = []
         for pi, p in active:
@@ -346,8 +337,7 @@ class Optimizer(torch.optim.Optimizer):
                 kinds.setdefault((p.device, p.dtype), []).append((pi, p))
             else:
                 rest.append((pi, p))
-        self._kinds_cache[gi] = ([p for _, p in active], kinds, rest)
-        return kinds, list(rest)
+        return kinds, rest
 
     def _path(self, group: Mapping[str, Any], active: list[tuple[int, Tensor]]) -> str | None:
         """ "compiled", "eager" (multi-tensor) or None (the per-tensor reference)."""
@@ -434,7 +424,6 @@ class Optimizer(torch.optim.Optimizer):
         state on the next step. torch casts floating state to the parameter's dtype: with a
         ``state_dtype``, the saved values are taken again in that dtype, so nothing rounds."""
         self._buckets.clear()
-        self._kinds_cache.clear()
         super().load_state_dict(state_dict)
         if self.state_dtype is None:
             return

@@ -72,6 +72,8 @@ def bench_command(what, sets, algorithms, trial_counts, epochs, rounds, threads,
                 progress=lambda name: click.echo(f"  measured {name}", err=True),
             )  # fmt: skip
             click.echo("\n".join(steps.format_rows(rows)))
+            click.echo("\nsummary (ratios of step times; below 1: ravine faster)")
+            click.echo("\n".join(steps.format_summary(rows)))
     if what in ("trials", "all"):
         from .bench import trials
 

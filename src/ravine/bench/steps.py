@@ -309,7 +309,7 @@ def memory_table(
 
 def format_rows(rows: list[Row]) -> list[str]:
     """The table, one line per candidate."""
-    lines = [f"{'algorithm':<10} {'path':<18} {'ms/step':>9} {'(range)':>17} {'of floor':>8} "
+    lines = [f"{'algorithm':<20} {'path':<18} {'ms/step':>9} {'(range)':>17} {'of floor':>8} "
              f"{'/ best torch':>12} {'(range)':>11} {'/ foreach':>9} {'/ fused':>7} "
              f"{'warm-up':>8}"]  # fmt: skip
     for r in rows:
@@ -318,7 +318,7 @@ def format_rows(rows: list[Row]) -> list[str]:
         fe = f"{r.to_foreach:.2f}" if r.to_foreach is not None else "-"
         fu = f"{r.to_fused:.2f}" if r.to_fused is not None else "-"
         lines.append(
-            f"{r.algorithm:<10} {r.path:<18} {r.ms:9.3f} "
+            f"{r.algorithm:<20} {r.path:<18} {r.ms:9.3f} "
             f"{f'{r.ms_range[0]:.3f}-{r.ms_range[1]:.3f}':>17} {r.floor_fraction:8.2f} "
             f"{ratio:>12} {rr:>11} {fe:>9} {fu:>7} {r.warmup:7.2f}s"
         )
@@ -329,7 +329,7 @@ def format_summary(rows: list[Row]) -> list[str]:
     """One line per algorithm: each ravine path against the torch path the targets name
     (the default and eager paths against foreach; the compiled ones against fused where
     torch has a fused kernel, else foreach), medians over rounds of per-round ratios."""
-    head = (f"{'algorithm':<10} {'default/foreach':>15} {'eager/foreach':>13} "
+    head = (f"{'algorithm':<20} {'default/foreach':>15} {'eager/foreach':>13} "
             f"{'compiled/peer':>13} {'unchecked/peer':>14} {'peer':>7} {'warm-up':>8}")  # fmt: skip
     if any(r.to_optax for r in rows):
         head += f" {'default/optax':>13}"
@@ -341,7 +341,7 @@ def format_summary(rows: list[Row]) -> list[str]:
                  ("ravine compiled", peer), ("ravine compiled -c", peer)]  # fmt: skip
         cells = [_versus(mine, path, against) for path, against in pairs]
         lines.append(
-            f"{name:<10} {cells[0]:>15} {cells[1]:>13} {cells[2]:>13} {cells[3]:>14} "
+            f"{name:<20} {cells[0]:>15} {cells[1]:>13} {cells[2]:>13} {cells[3]:>14} "
             f"{peer:>7} {mine['ravine compiled'].warmup:7.2f}s"
             + (f" {mine['ravine'].to_optax:13.2f}" if mine["ravine"].to_optax else "")
         )

@@ -55,14 +55,34 @@ def zeros(p: Tensor) -> Tensor:
 
 def check_broadcast(owner: str, gi: int, pi: int, p: Tensor, values: list[Any]) -> None:
     """Refuse hyperparameter tensors that would enlarge ``p`` when broadcast against it."""
-    shapes = [v.shape for v in _flatten(values) if isinstance(v, Tensor)]
-    shape = torch.broadcast_shapes(p.shape, *shapes)
-    if shape != p.shape:
-        raise ValueError(
-            f"{owner}: a hyperparameter tensor of group {gi} broadcasts parameter {pi} from "
-            f"{tuple(p.shape)} to {tuple(shape)}; tensor hyperparameters must broadcast "
-            "against the parameter without enlarging it"
+    shape = tuple(p.shape)
+    for v in _flatten(values):
+        if isinstance(v, Tensor):
+            shape = _broadcast(shape, tuple(v.shape))
+    if shape != tuple(p.shape):
+        what = (
+            f"does not broadcast against parameter {pi} of shape {tuple(p.shape)}"
+            if shape == (-1,)
+            else f"broadcasts parameter {pi} from {tuple(p.shape)} to {shape}"
         )
+        raise ValueError(
+            f"{owner}: a hyperparameter tensor of group {gi} {what}; tensor hyperparameters "
+            "must broadcast against the parameter without enlarging it"
+        )
+
+
+def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    """The broadcast of two shapes, or ``(-1,)`` when they do not broadcast (a shape no
+    parameter has). Plain Python: ``torch.broadcast_shapes`` costs 30 microseconds a call,
+    a tenth of a small race's step."""
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    out = []
+    for x, y in zip(a, b, strict=True):
+        if x != y and 1 not in (x, y):
+            return (-1,)
+        out.append(y if x == 1 else x)
+    return tuple(out)
 
 
 def _flatten(values: list[Any]) -> list[Any]:

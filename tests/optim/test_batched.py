@@ -95,3 +95,12 @@ def test_hyperparameter_that_would_enlarge_the_parameter_is_rejected() -> None:
     opt = ro.SGD([x], lr=torch.full((4, 1), 0.1))
     with pytest.raises(ValueError, match="broadcast"):
         opt.step()
+
+
+def test_hyperparameter_that_does_not_broadcast_is_rejected() -> None:
+    x = torch.nn.Parameter(torch.zeros(3))
+    x.grad = torch.ones(3)
+    opt = ro.Adam([x], lr=torch.full((2,), 0.1))
+    with pytest.raises(ValueError, match="does not broadcast against parameter 0 of shape"):
+        opt.step()
+    assert torch.equal(x, torch.zeros(3)) and not opt.state

@@ -50,11 +50,20 @@ from .constraints import (
     Constraint,
     Range,
 )
-from .finite import all_finite, all_finite_list
-from .multi_tensor import Bucket, Chunk, Kernel, build_bucket, eager_kernel
+from .finite import all_finite, all_finite_list, check_gradients
+from .multi_tensor import Bucket, Chunk, Kernel, build_bucket, by_kind, eager_kernel
 from .paths import auto_compile
-from .rule import Rule, State, apply_rule, check_broadcast, is_scalar, zeros
-from .sharded import is_dtensor, local
+from .rule import (
+    Rule,
+    State,
+    apply_rule,
+    arguments,
+    check_broadcast,
+    is_scalar,
+    keyword_only,
+    zeros,
+)
+from .sharded import is_dtensor
 
 __all__ = [
     "BOOL",
@@ -165,7 +174,7 @@ class Optimizer(torch.optim.Optimizer):
         self.compile = compile
         self.state_dtype = state_dtype
         self.validate(defaults)
-        self._rule_args = _keyword_only(type(self).rule)
+        self._rule_args = keyword_only(type(self).rule)
         self._buckets: dict[tuple[int, str, torch.device, torch.dtype], Bucket] = {}
         self._compile_broken = False
         super().__init__(params, defaults)
@@ -228,24 +237,6 @@ class Optimizer(torch.optim.Optimizer):
         hyper = {name: group[name] for name in self._rule_args}
         return apply_rule(type(self).rule, p, g, state, t, hyper, **self._prep(group))
 
-    def _check_finite(self, work: list[_GroupStep]) -> None:
-        """Raise on a NaN or infinite gradient, naming it, before any parameter moves."""
-        probes = [t for w in work for bucket, staged in w.buckets for t in bucket.probes(staged)]
-        probes += [p.grad for w in work for _, p in w.rest]
-        if all_finite_list(probes):
-            return
-        where = "on another process (a shard of a sharded parameter)"
-        for w in work:
-            found = [pi for pi, p in enumerate(w.group["params"])
-                     if p.grad is not None and not bool(all_finite(local(p.grad)))]  # fmt: skip
-            if found:
-                where = f"in param group {w.gi}, parameter {found[0]}"
-                break
-        raise FloatingPointError(
-            f"{type(self).__name__}: non-finite gradient {where}; pass check_finite=False to "
-            "let non-finite values through"
-        )
-
     def _evaluate(self, closure: Callable[[], Any] | None) -> Any:
         offsets: list[tuple[Tensor, Tensor]] = []
         looks_ahead = type(self).gradient_offset is not Optimizer.gradient_offset
@@ -289,7 +280,11 @@ class Optimizer(torch.optim.Optimizer):
         loss = self._evaluate(closure)
         work = [self._plan(gi, group) for gi, group in enumerate(self.param_groups)]
         if self.check_finite:
-            self._check_finite(work)
+            probes = [
+                t for w in work for bucket, staged in w.buckets for t in bucket.probes(staged)
+            ]
+            probes += [p.grad for w in work for _, p in w.rest]
+            check_gradients(type(self).__name__, probes, [w.group["params"] for w in work])
         for w in work:
             if w.buckets:
                 kernel = self._kernel(w.group, w.path)
@@ -318,7 +313,7 @@ class Optimizer(torch.optim.Optimizer):
                     check_broadcast(type(self).__name__, gi, pi, p, values)
             work.rest = active
             return work
-        kinds, work.rest = self._kinds(active)
+        kinds, work.rest = by_kind(active)
         for kind, members in kinds.items():
             bucket = self._bucket((gi, path, *kind), [p for _, p in members], group)
             if bucket is None:
@@ -326,18 +321,6 @@ class Optimizer(torch.optim.Optimizer):
             else:
                 work.buckets.append((bucket, bucket.stage()))
         return work
-
-    def _kinds(self, active: list[tuple[int, Tensor]]) -> tuple[dict, list]:
-        """``active`` split into contiguous parameters per (device, dtype), the candidates
-        for buckets, and the rest."""
-        kinds: dict[tuple[torch.device, torch.dtype], list[tuple[int, Tensor]]] = {}
-        rest = []
-        for pi, p in active:
-            if local(p).is_contiguous():
-                kinds.setdefault((p.device, p.dtype), []).append((pi, p))
-            else:
-                rest.append((pi, p))
-        return kinds, rest
 
     def _path(self, group: Mapping[str, Any], active: list[tuple[int, Tensor]]) -> str | None:
         """ "compiled", "eager" (multi-tensor) or None (the per-tensor reference)."""
@@ -463,21 +446,6 @@ WHOLE = "compiled whole tensors"
 
 # Keyword arguments of every optimizer that choose how it runs, not what it computes.
 MACHINERY = ("check_finite", "foreach", "compile", "state_dtype")
-
-
-def arguments(local_vars: Mapping[str, Any], **fixed: Any) -> dict[str, Any]:
-    """The arguments of a subclass ``__init__``, from its ``locals()``, to pass on to
-    :class:`Optimizer`: ``super().__init__(**arguments(locals()))``. Keywords in ``fixed``
-    are added (or override), e.g. ``decoupled_weight_decay=True`` for AdamW."""
-    args = {k: v for k, v in local_vars.items() if k not in ("self", "__class__")}
-    return args | fixed
-
-
-def _keyword_only(rule: Rule) -> tuple[str, ...]:
-    sig = inspect.signature(rule)
-    return tuple(
-        name for name, prm in sig.parameters.items() if prm.kind is inspect.Parameter.KEYWORD_ONLY
-    )
 
 
 def _nonzero(x: float | Tensor) -> bool:

@@ -9,7 +9,7 @@ from torch import Tensor
 
 from .sharded import agree, is_dtensor, local
 
-__all__ = ["all_finite", "all_finite_list"]
+__all__ = ["all_finite", "all_finite_list", "check_gradients"]
 
 
 def all_finite(t: Tensor) -> Tensor:
@@ -46,3 +46,22 @@ def _locally_finite(tensors: list[Tensor]) -> bool:
     if math.isfinite(float(total)):
         return True
     return all(bool(all_finite(t)) for t in tensors)
+
+
+def check_gradients(owner: str, probes: list[Tensor], groups: list[list[Tensor]]) -> None:
+    """Raise :class:`FloatingPointError` naming the first parameter of ``groups`` with a NaN
+    or infinite gradient, unless every entry of ``probes`` (tensors holding every gradient
+    entry once) is finite."""
+    if all_finite_list(probes):
+        return
+    where = "on another process (a shard of a sharded parameter)"
+    for gi, params in enumerate(groups):
+        found = [pi for pi, p in enumerate(params)
+                 if p.grad is not None and not bool(all_finite(local(p.grad)))]  # fmt: skip
+        if found:
+            where = f"in param group {gi}, parameter {found[0]}"
+            break
+    raise FloatingPointError(
+        f"{owner}: non-finite gradient {where}; pass check_finite=False to let non-finite "
+        "values through"
+    )

@@ -38,7 +38,7 @@ from torch import Tensor
 from .rule import apply_rule
 from .sharded import is_dtensor, like, local
 
-__all__ = ["Bucket", "Chunk", "Kernel", "build_bucket", "chunk_layout", "eager_kernel"]
+__all__ = ["Bucket", "Chunk", "Kernel", "build_bucket", "by_kind", "chunk_layout", "eager_kernel"]
 
 # A chunk update: (chunk, its gradient as a vector, the bucket's scalar state, the step
 # number) -> the new scalar state. It writes the chunk's parameter and state in place.
@@ -165,6 +165,19 @@ class Bucket:
                 state[k] = view[k] = v
         if new_scalars:
             self.__post_init__()
+
+
+def by_kind(active: list[tuple[int, Tensor]]) -> tuple[dict, list[tuple[int, Tensor]]]:
+    """The (index, parameter) pairs of ``active`` that can share buckets, per (device,
+    dtype), and the rest: non-contiguous parameters, which the reference path serves."""
+    kinds: dict[tuple[torch.device, torch.dtype], list[tuple[int, Tensor]]] = {}
+    rest = []
+    for pi, p in active:
+        if local(p).is_contiguous():
+            kinds.setdefault((p.device, p.dtype), []).append((pi, p))
+        else:
+            rest.append((pi, p))
+    return kinds, rest
 
 
 def eager_kernel(

@@ -8,13 +8,23 @@ compiled kernel all call it, so none of them writes that handling again.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
 from torch import Tensor
 
-__all__ = ["Rule", "State", "apply_rule", "check_broadcast", "is_scalar", "zeros"]
+__all__ = [
+    "Rule",
+    "State",
+    "apply_rule",
+    "arguments",
+    "check_broadcast",
+    "is_scalar",
+    "keyword_only",
+    "zeros",
+]
 
 State = dict[str, Tensor]
 Rule = Callable[..., tuple[Tensor, State]]
@@ -100,3 +110,19 @@ def is_scalar(value: Any) -> bool:
     if isinstance(value, tuple | list):
         return all(is_scalar(v) for v in value)
     return not isinstance(value, Tensor) or value.numel() == 1
+
+
+def arguments(local_vars: Mapping[str, Any], **fixed: Any) -> dict[str, Any]:
+    """The arguments of a subclass ``__init__``, from its ``locals()``, to pass on to
+    :class:`Optimizer`: ``super().__init__(**arguments(locals()))``. Keywords in ``fixed``
+    are added (or override), e.g. ``decoupled_weight_decay=True`` for AdamW."""
+    args = {k: v for k, v in local_vars.items() if k not in ("self", "__class__")}
+    return args | fixed
+
+
+def keyword_only(rule: Rule) -> tuple[str, ...]:
+    """The names of ``rule``'s keyword-only arguments: its hyperparameters."""
+    sig = inspect.signature(rule)
+    return tuple(
+        name for name, prm in sig.parameters.items() if prm.kind is inspect.Parameter.KEYWORD_ONLY
+    )

@@ -340,11 +340,14 @@ def format_summary(rows: list[Row]) -> list[str]:
         pairs = [("ravine", "foreach"), ("ravine eager", "foreach"),
                  ("ravine compiled", peer), ("ravine compiled -c", peer)]  # fmt: skip
         cells = [_versus(mine, path, against) for path, against in pairs]
+        shown = f"{name}*" if ALGORITHMS[name].nearest else name
         lines.append(
-            f"{name:<20} {cells[0]:>15} {cells[1]:>13} {cells[2]:>13} {cells[3]:>14} "
+            f"{shown:<20} {cells[0]:>15} {cells[1]:>13} {cells[2]:>13} {cells[3]:>14} "
             f"{peer:>7} {mine['ravine compiled'].warmup:7.2f}s"
             + (f" {mine['ravine'].to_optax:13.2f}" if mine["ravine"].to_optax else "")
         )
+    if any(ALGORITHMS[name].nearest for name in dict.fromkeys(r.algorithm for r in rows)):
+        lines.append("* a convention torch lacks: against its algorithm of the same memory traffic")
     return lines
 
 

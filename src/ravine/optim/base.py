@@ -290,9 +290,13 @@ class Optimizer(torch.optim.Optimizer):
                 kernel = self._kernel(w.group, w.path)
                 for bucket, staged in w.buckets:
                     bucket.apply(kernel, staged)
-            one = self._step_whole_compiled if w.path == WHOLE else self._step_reference
-            for pi, p in w.rest:
-                one(w.gi, pi, p, w.group)
+            if w.path == WHOLE:
+                kernel = self._kernel(w.group, "compiled")
+                for _, p in w.rest:
+                    self._step_whole_compiled(p, w.group, kernel)
+            else:
+                for _, p in w.rest:
+                    self._step_reference(p, w.group)
         return loss
 
     def _plan(self, gi: int, group: dict[str, Any]) -> _GroupStep:
@@ -349,7 +353,7 @@ class Optimizer(torch.optim.Optimizer):
             state.update(new)
         return state
 
-    def _step_reference(self, gi: int, pi: int, p: Tensor, group: Mapping[str, Any]) -> None:
+    def _step_reference(self, p: Tensor, group: Mapping[str, Any]) -> None:
         """The rule over the whole parameter ``p``, out of place, copied back."""
         state = self._state_of(p, group)
         state["step"] = state["step"] + 1  # out of place: multi-tensor buckets share one
@@ -358,7 +362,7 @@ class Optimizer(torch.optim.Optimizer):
         p.copy_(new_p)
         state.update(new_state)
 
-    def _step_whole_compiled(self, gi: int, pi: int, p: Tensor, group: Mapping[str, Any]) -> None:
+    def _step_whole_compiled(self, p: Tensor, group: Mapping[str, Any], kernel: Kernel) -> None:
         """The compiled kernel over the whole parameter ``p``, its tensor hyperparameters
         broadcast inside the kernel, parameter and state written in place."""
         state = self._state_of(p, group)
@@ -367,7 +371,7 @@ class Optimizer(torch.optim.Optimizer):
         full = {k: v for k, v in state.items() if k != "step" and v.shape == p.shape}
         scalars = {k: v for k, v in state.items() if k != "step" and k not in full}
         chunk = Chunk([(0, 0, p.numel())], [p.detach()], full, p.numel(), [p.shape])
-        state.update(self._kernel(group, "compiled")(chunk, p.grad, scalars, t))
+        state.update(kernel(chunk, p.grad, scalars, t))
 
     def _bucket(self, key: tuple, params: list[Tensor], group: Mapping[str, Any]) -> Bucket | None:
         bucket = self._buckets.get(key)
@@ -388,7 +392,8 @@ class Optimizer(torch.optim.Optimizer):
         the eager one as its fallback should compiling fail (then for good)."""
         rule, owner = type(self).rule, type(self).__name__
         hyper = {name: group[name] for name in self._rule_args}
-        eager = eager_kernel(rule, hyper, self._prep(group), owner)
+        prep = self._prep(group)
+        eager = eager_kernel(rule, hyper, prep, owner)
         if path == "eager":
             return eager
         from .compiled import compiled_kernel  # imports Inductor: on first use
@@ -400,7 +405,7 @@ class Optimizer(torch.optim.Optimizer):
             self._compile_broken = True
 
         device_type = group["params"][0].device.type
-        return compiled_kernel(rule, hyper, self._prep(group), device_type, eager, broken, fail)
+        return compiled_kernel(rule, hyper, prep, device_type, eager, broken, fail)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """torch's ``load_state_dict``; the multi-tensor buckets are rebuilt from the loaded

@@ -40,8 +40,8 @@ from torch import Tensor
 
 from .landscapes import Landscape
 from .landscapes import get as get_landscape
-from .optim.base import Optimizer
-from .optim.registry import lookup
+from .optim.closures import make_closure
+from .optim.registry import OptimizerInfo, resolve
 
 __all__ = ["OUTCOMES", "RaceResult", "Run", "check_raceable", "race"]
 
@@ -192,15 +192,10 @@ def _short(value: Any) -> str:
 @dataclass
 class _Entry:
     label: str
-    name: str
-    cls: type
+    info: OptimizerInfo
     lrs: list[float]
     fixed: dict[str, Any]
     varying: dict[str, list[Any]]
-
-
-def _is_ravine(cls: type) -> bool:
-    return isinstance(cls, type) and issubclass(cls, Optimizer)
 
 
 def _entries(optimizers: Any, lrs: Any) -> list[_Entry]:
@@ -225,13 +220,13 @@ def _entries(optimizers: Any, lrs: Any) -> list[_Entry]:
             raise TypeError(f"optimizer {label!r}: hyperparameters must be a mapping, got {spec!r}")
         spec = dict(spec)
         which = spec.pop("optimizer", label)
-        if isinstance(which, str):
-            cls, name = lookup(which), which.strip().lower()
-        elif isinstance(which, type) and issubclass(which, torch.optim.Optimizer):
-            cls, name = which, which.__name__
-        else:
+        if not isinstance(which, str) and not (
+            isinstance(which, type) and issubclass(which, torch.optim.Optimizer)
+        ):
             raise TypeError(f"optimizer {label!r}: not an optimizer name or class: {which!r}")
-        takes_lr = "lr" in _defaults(cls)
+        info = resolve(which)
+        cls = info.cls
+        takes_lr = "lr" in info.defaults
         if not takes_lr:  # e.g. Levenberg-Marquardt: its step length comes from its damping
             if "lr" in spec:
                 raise ValueError(f"optimizer {label!r}: {cls.__name__} has no learning rate")
@@ -239,7 +234,7 @@ def _entries(optimizers: Any, lrs: Any) -> list[_Entry]:
         else:
             lr_spec = spec.pop("lr", lrs)
         if lr_spec is None:
-            default = _defaults(cls).get("lr")
+            default = info.defaults.get("lr")
             if default is None:
                 raise ValueError(f"optimizer {label!r}: give a learning rate (lrs=...)")
             lr_spec = default
@@ -260,20 +255,17 @@ def _entries(optimizers: Any, lrs: Any) -> list[_Entry]:
                 varying[key] = values
             else:
                 fixed[key] = value
-        entries.append(_Entry(str(label), name, cls, lr_values, fixed, varying))
+        entries.append(_Entry(str(label), info, lr_values, fixed, varying))
     return entries
-
-
-def _kind(cls: type) -> str:
-    return getattr(cls, "closure_kind", "backward")
 
 
 def check_raceable(landscape: Landscape, optimizer: str | type, label: str | None = None) -> None:
     """Raise ValueError, naming the landscapes that would do, when ``optimizer`` (a name or a
     class) needs a model's outputs or layers that ``landscape`` does not define."""
-    cls = lookup(optimizer) if isinstance(optimizer, str) else optimizer
+    info = resolve(optimizer)
+    cls = info.cls
     label = label or (optimizer if isinstance(optimizer, str) else cls.__name__)
-    kind = _kind(cls)
+    kind = info.closure_kind
     if kind not in ("outputs", "model"):
         return
     model = landscape.model
@@ -321,18 +313,6 @@ def _check_lrs(label: str, values: list[Any]) -> None:
             (v for v in values if isinstance(v, bool) or not isinstance(v, int | float)), values
         )
     raise ValueError(f"optimizer {label!r}: invalid lr={v!r}; allowed: a number >= 0")
-
-
-def _defaults(cls: type) -> dict[str, Any]:
-    if _is_ravine(cls):
-        return cls.hyperparameter_defaults()
-    import inspect
-
-    return {
-        k: p.default
-        for k, p in inspect.signature(cls.__init__).parameters.items()
-        if p.default is not inspect.Parameter.empty
-    }
 
 
 def _as_list(key: str, label: str, value: Any) -> list[Any]:
@@ -425,7 +405,7 @@ def race(
         raise ValueError(f"bound must be a number >= 1, got {bound!r}")
     entries = _entries(optimizers, lrs)
     for entry in entries:
-        check_raceable(landscape, entry.cls, entry.label)
+        check_raceable(landscape, entry.info.cls, entry.label)
     labels = [e.label for e in entries]
     if len(set(labels)) != len(labels):
         raise ValueError(f"optimizer labels must be distinct, got {labels}")
@@ -491,7 +471,7 @@ def _run(
     seed_index = index[:, -1]
     # Per-row hyperparameters: [N, 1] tensors (pairs such as betas: tuples of them).
     per_row: dict[str, Any] = {}
-    takes_lr = "lr" in _defaults(entry.cls)
+    takes_lr = "lr" in entry.info.defaults
     for k, (key, vals) in enumerate(zip(("lr", *entry.varying), values, strict=True)):
         if key == "lr" and not takes_lr:
             continue
@@ -504,7 +484,7 @@ def _run(
             table = torch.tensor(vals, dtype=dtype)
             per_row[key] = table[rows][:, None]
 
-    batched = _is_ravine(entry.cls) and getattr(entry.cls, "elementwise", True)
+    batched = entry.info.elementwise
     # Positions are recorded as [steps + 1, dim, n]: one contiguous row per step. The Run's
     # [*grid, steps + 1, dim] tensor is a view of it, never a copy (on this scale a copy of
     # the record costs as much as the page faults of writing it).
@@ -561,7 +541,7 @@ def _run(
     coords["seed"] = torch.tensor(seeds)
     return Run(
         label=entry.label,
-        optimizer=entry.name,
+        optimizer=entry.info.name,
         hyperparameters=dict(entry.fixed),
         axes=axes,
         coords=coords,
@@ -581,17 +561,17 @@ def _optimizer(
 ) -> tuple[Any, Any]:
     """The optimizer over ``x`` (a tensor, or the layer that holds it for "model" optimizers)
     and its scheduler."""
+    info = entry.info
     kwargs = {**entry.fixed, **hp}
-    if _is_ravine(entry.cls):
+    if info.is_ravine:
         kwargs["check_finite"] = False
     model = landscape.model if landscape is not None else None
-    if model is not None and "likelihood" in _defaults(entry.cls):
+    if model is not None and "likelihood" in info.defaults:
         kwargs.setdefault("likelihood", model.likelihood)  # the Fisher of the landscape's loss
     try:
-        opt = entry.cls(x if isinstance(x, torch.nn.Module) else [x], **kwargs)
-    except TypeError as err:
-        allowed = ", ".join(_defaults(entry.cls))
-        raise ValueError(f"{entry.label}: {err}; its hyperparameters are: {allowed}") from None
+        opt = info.build(x if isinstance(x, torch.nn.Module) else [x], **kwargs)
+    except ValueError as err:
+        raise ValueError(f"{entry.label}: {err}") from None
     scheduler = None
     if schedule:
         from . import schedules as _schedules
@@ -786,7 +766,7 @@ def _advance_one(
 ) -> int:
     """One trajectory as a ``[1, dim]`` parameter, writing ``record`` ([steps + 1, dim]);
     returns the step at which it diverged (it stops there), or -1."""
-    kind = _kind(entry.cls)
+    kind = entry.info.closure_kind
     noise = _Noise(landscape, seed_index, seeds) if landscape.stochastic else None
     model = landscape.model
     if kind == "model":  # a bias-free linear layer whose weight [1, dim] is the trajectory
@@ -805,22 +785,20 @@ def _advance_one(
     def reduce(per_example: Tensor) -> Tensor:
         return per_example.sum() if model.reduction == "sum" else per_example.mean()
 
-    def closure() -> Any:
+    def zero_grad() -> None:
         x.grad = None
-        with torch.enable_grad():
-            if kind == "outputs":  # (per-example losses, outputs), no backward
-                z = model.outputs(x[0], sample())
-                return model.loss(z, sample()), z
-            if kind == "model":  # through the layer, so that its hooks see inputs and outputs
-                z = layer(model.inputs(sample()).to(x.dtype))[:, 0]
-                loss = reduce(model.loss(z, sample()))
-                loss.backward()
-                return loss
-            f = landscape.sample_loss(x, noise.sample) if noise is not None else fn(x)
-            loss = f.sum()
-            if kind == "backward":  # else the optimizer differentiates the loss itself
-                loss.backward()
-        return loss
+
+    def loss() -> Tensor:
+        if kind == "model":  # through the layer, so that its hooks see inputs and outputs
+            z = layer(model.inputs(sample()).to(x.dtype))[:, 0]
+            return reduce(model.loss(z, sample()))
+        return (landscape.sample_loss(x, noise.sample) if noise is not None else fn(x)).sum()
+
+    def outputs() -> tuple[Tensor, Tensor]:  # per-example losses and the model's outputs
+        z = model.outputs(x[0], sample())
+        return model.loss(z, sample()), z
+
+    closure = make_closure(kind, zero_grad=zero_grad, loss=loss, outputs=outputs)
 
     lo, hi = box
     record[0] = x.detach()[0]

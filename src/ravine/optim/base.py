@@ -194,15 +194,17 @@ class Optimizer(torch.optim.Optimizer):
 
     # -- validation ---------------------------------------------------------------------
 
-    def _constraint(self, name: str) -> Constraint | None:
-        return self.constraints.get(name) or self._SHARED.get(name)
+    @classmethod
+    def constraint(cls, name: str) -> Constraint | None:
+        """The declared constraint on hyperparameter ``name``, or None."""
+        return cls.constraints.get(name) or cls._SHARED.get(name)
 
     def validate(self, values: Mapping[str, Any]) -> None:
         """Check each hyperparameter in ``values`` against its constraint; raises
         ``ValueError`` naming the hyperparameter and its allowed values."""
         owner = type(self).__name__
         for name, value in values.items():
-            constraint = self._constraint(name)
+            constraint = self.constraint(name)
             if constraint is not None:
                 constraint.check(name, value, owner)
 

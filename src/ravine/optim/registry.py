@@ -1,12 +1,25 @@
-"""Names of the optimizers, for the command line, study specs and ``ravine.optim.get``."""
+"""The one home of "name to optimizer": classes, hyperparameters, constraints, closures.
+
+Races, study specs, trials and the command line all resolve an optimizer through
+:func:`resolve`, which accepts a registry name (``"adam"``), a ``torch.optim`` name
+(``"torch.optim.Adam"``) or a class, and returns an :class:`OptimizerInfo` that knows the
+class's hyperparameters and their defaults, checks a value against its constraint, and
+builds the optimizer with errors that name the optimizer and what it accepts.
+"""
 
 from __future__ import annotations
 
+import inspect
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
+
+import torch
 
 from .adam import AdaBelief, Adam, AdaMax, AdamW, Nadam
 from .adaptive import AdaDelta, AdaGrad, RMSProp
 from .base import Optimizer
+from .constraints import Constraint
 from .curvature_approx import KFAC, BlockDiagonalNewton, DiagonalNewton
 from .hessian_free import GaussNewton, HessianFree, NaturalGradient
 from .newton import LevenbergMarquardt, Newton
@@ -37,6 +50,8 @@ REGISTRY: dict[str, type[Optimizer]] = {
     "lbfgs": LBFGS,
 }
 
+TORCH_PREFIX = "torch.optim."
+
 
 def register(name: str, cls: type[Optimizer]) -> type[Optimizer]:
     """Add ``cls`` to the registry under ``name`` (lower-cased); returns ``cls``."""
@@ -64,16 +79,108 @@ def lookup(name: str) -> type[Optimizer]:
         ) from None
 
 
+@dataclass(frozen=True)
+class OptimizerInfo:
+    """What the rest of ravine needs to know of one optimizer class, ravine's or torch's.
+
+    ``name`` is how it was asked for: a registry name (lower-cased) or ``torch.optim.X``.
+    """
+
+    name: str
+    cls: type[torch.optim.Optimizer]
+
+    @property
+    def is_ravine(self) -> bool:
+        return issubclass(self.cls, Optimizer)
+
+    @property
+    def closure_kind(self) -> str:
+        """What ``step(closure)`` expects of its closure (see :class:`Optimizer`)."""
+        return getattr(self.cls, "closure_kind", "backward")
+
+    @property
+    def needs_closure(self) -> bool:
+        """Whether ``step`` must be given a closure (ravine's closure-driven methods and
+        torch's L-BFGS); the others take the plain ``backward(); step()`` loop."""
+        return bool(getattr(self.cls, "needs_closure", False)) or issubclass(
+            self.cls, torch.optim.LBFGS
+        )
+
+    @property
+    def elementwise(self) -> bool:
+        """Whether rows of a ``[T, D]`` parameter are independent problems (batchable)."""
+        return self.is_ravine and bool(getattr(self.cls, "elementwise", True))
+
+    @property
+    def description(self) -> str:
+        """The first line of the class docstring."""
+        doc = inspect.getdoc(self.cls) or ""
+        return doc.splitlines()[0] if doc else ""
+
+    @cached_property
+    def defaults(self) -> dict[str, Any]:
+        """The constructor's keyword defaults: the algorithm's published hyperparameters."""
+        if self.is_ravine:
+            return self.cls.hyperparameter_defaults()
+        sig = inspect.signature(self.cls.__init__).parameters
+        return {k: p.default for k, p in sig.items() if p.default is not inspect.Parameter.empty}
+
+    @cached_property
+    def hyperparameters(self) -> frozenset[str] | None:
+        """The names the constructor accepts; None when it takes any keyword."""
+        if self.is_ravine:
+            return frozenset(self.defaults)
+        params = inspect.signature(self.cls.__init__).parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            return None
+        return frozenset(k for k in params if k not in {"self", "params"})
+
+    def constraint(self, hyperparameter: str) -> Constraint | None:
+        """The declared constraint on ``hyperparameter`` (None for torch's classes)."""
+        return self.cls.constraint(hyperparameter) if self.is_ravine else None
+
+    def check(self, hyperparameter: str, value: Any) -> None:
+        """Raise ValueError naming ``hyperparameter`` when ``value`` breaks its constraint;
+        lists stand for tuples, as TOML and JSON write them."""
+        constraint = self.constraint(hyperparameter)
+        if constraint is not None:
+            value = tuple(value) if isinstance(value, list) else value
+            constraint.check(hyperparameter, value, self.cls.__name__)
+
+    def build(self, params: Any, **hyperparameters: Any) -> torch.optim.Optimizer:
+        """The optimizer over ``params``: parameters, param groups, or a module (whose
+        parameters are used, except by optimizers that read the module's layers,
+        ``closure_kind == "model"``, which get the module itself)."""
+        if isinstance(params, torch.nn.Module) and self.closure_kind != "model":
+            params = params.parameters()
+        try:
+            return self.cls(params, **hyperparameters)
+        except TypeError as err:
+            if "unexpected keyword argument" not in str(err):
+                raise
+            allowed = ", ".join(self.defaults)
+            raise ValueError(
+                f"{self.cls.__name__}: {err}; its hyperparameters are: {allowed}"
+            ) from None
+
+
+def resolve(which: str | type) -> OptimizerInfo:
+    """The :class:`OptimizerInfo` of a registry name, a ``torch.optim.X`` name or a class."""
+    if isinstance(which, type) and issubclass(which, torch.optim.Optimizer):
+        return OptimizerInfo(which.__name__, which)
+    if not isinstance(which, str):
+        raise ValueError(f"optimizer must be a name or an optimizer class, got {which!r}")
+    if which.startswith(TORCH_PREFIX):
+        cls = getattr(torch.optim, which.removeprefix(TORCH_PREFIX), None)
+        if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
+            raise ValueError(f"torch.optim has no optimizer {which.removeprefix(TORCH_PREFIX)!r}")
+        return OptimizerInfo(which, cls)
+    return OptimizerInfo(which.strip().lower(), lookup(which))
+
+
 def get(name: str, params: Any, **hyperparameters: Any) -> Optimizer:
     """Build the optimizer registered as ``name`` over ``params``.
 
     >>> get("adam", model.parameters(), lr=3e-4)  # doctest: +SKIP
     """
-    cls = lookup(name)
-    try:
-        return cls(params, **hyperparameters)
-    except TypeError as err:
-        if "unexpected keyword argument" not in str(err):
-            raise
-        allowed = ", ".join(cls.hyperparameter_defaults())
-        raise ValueError(f"{cls.__name__}: {err}; its hyperparameters are: {allowed}") from None
+    return resolve(lookup(name)).build(params, **hyperparameters)

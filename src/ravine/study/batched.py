@@ -43,6 +43,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..optim.registry import resolve
 from .trial import (
     _hyperparameters,
     apply_schedules,
@@ -70,17 +71,15 @@ def unbatchable(config: dict[str, Any]) -> str | None:
     name = config["optimizer"]["name"]
     if name.startswith("torch.optim."):
         return f"{name} takes scalar hyperparameters only"
-    from .. import optim
-
     try:
-        cls = optim.lookup(name)
+        info = resolve(name)
     except (KeyError, ValueError) as err:
         return str(err)
-    if not cls.elementwise:
+    if not info.elementwise:
         return f"{name} mixes coordinates (not elementwise)"
-    if cls.needs_closure or cls.closure_kind != "backward":
+    if info.needs_closure or info.closure_kind != "backward":
         return f"{name} is closure-driven"
-    if "seed" in cls.hyperparameter_defaults():
+    if "seed" in info.defaults:
         return f"{name} draws random numbers of its own"
     if config.get("device", "cpu") != "cpu" and not str(config.get("device")).startswith("cuda"):
         return f"device {config.get('device')!r}"

@@ -47,6 +47,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..optim.registry import OptimizerInfo, resolve
+
 __all__ = ["Spec", "SpecError", "expand_values", "load_spec"]
 
 PROTOCOLS = ("grid", "two_stage", "random")
@@ -351,10 +353,10 @@ class Spec:
                 raise SpecError(f"{key}.name", "missing")
             oname = o["name"]
             try:
-                opt_cls = _optimizer_class(oname)
-            except ValueError as err:
+                info = resolve(oname)
+            except (ValueError, TypeError) as err:
                 raise SpecError(f"{key}.name", str(err)) from None
-            known = _hyperparameter_names(opt_cls)
+            known = info.hyperparameters
             grid: dict[str, Any] = {}
             for hp, value in o.items():
                 if hp in _OPT_RESERVED:
@@ -369,11 +371,11 @@ class Spec:
                 if isinstance(values, list):
                     for j, v in enumerate(values):
                         _check_constraint(
-                            opt_cls, f"{key}.{hp}" + (f"[{j}]" if len(values) > 1 else ""), hp, v
+                            info, f"{key}.{hp}" + (f"[{j}]" if len(values) > 1 else ""), hp, v
                         )
                 else:
                     for end in (values.low, values.high):
-                        _check_constraint(opt_cls, f"{key}.{hp}", hp, end)
+                        _check_constraint(info, f"{key}.{hp}", hp, end)
                 grid[hp] = value
             schedules = o.get("schedules", {})
             if not isinstance(schedules, dict):
@@ -458,40 +460,9 @@ class Spec:
         }
 
 
-def _optimizer_class(name: Any):
-    """The class for a ravine registry name or a ``torch.optim.X`` name."""
-    if not isinstance(name, str):
-        raise ValueError(f"optimizer name must be a string, got {name!r}")
-    if name.startswith("torch.optim."):
-        import torch.optim
-
-        cls = getattr(torch.optim, name.removeprefix("torch.optim."), None)
-        if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
-            raise ValueError(f"torch.optim has no optimizer {name.removeprefix('torch.optim.')!r}")
-        return cls
-    from .. import optim
-
-    return optim.lookup(name)
-
-
-def _hyperparameter_names(cls) -> set[str] | None:
-    import inspect
-
-    if hasattr(cls, "hyperparameter_defaults"):
-        return set(cls.hyperparameter_defaults())
-    params = inspect.signature(cls.__init__).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return None
-    return {k for k in params if k not in {"self", "params"}}
-
-
-def _check_constraint(cls, key: str, hp: str, value: Any) -> None:
-    constraint = getattr(cls, "constraints", {}).get(hp) or getattr(cls, "_SHARED", {}).get(hp)
-    if constraint is None:
-        return
-    v = tuple(value) if isinstance(value, list) else value
+def _check_constraint(info: OptimizerInfo, key: str, hp: str, value: Any) -> None:
     try:
-        constraint.check(hp, v, cls.__name__)
+        info.check(hp, value)
     except (ValueError, TypeError) as err:
         raise SpecError(key, str(err)) from None
 

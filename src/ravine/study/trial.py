@@ -36,6 +36,8 @@ from typing import Any
 
 import torch
 
+from ..optim.registry import resolve
+
 __all__ = ["METRIC_COLUMNS", "batch_key", "build_optimizer", "environment", "run_trial"]
 
 METRIC_COLUMNS = (
@@ -95,38 +97,9 @@ def _hyperparameters(config: dict[str, Any]) -> dict[str, Any]:
 def build_optimizer(
     name: str, params: Any, hyperparameters: dict[str, Any]
 ) -> torch.optim.Optimizer:
-    """``ravine.optim.get(name, ...)``, or ``torch.optim.X(...)`` for a ``torch.optim.X`` name.
-
-    ``params`` is what the optimizer is built on: parameters or param groups, or a
-    ``torch.nn.Module``, whose parameters are used, except by optimizers that read the model's
-    layers (``closure_kind == "model"``: K-FAC), which get the module itself."""
-    if name.startswith("torch.optim."):
-        cls = getattr(torch.optim, name.removeprefix("torch.optim."))
-        if isinstance(params, torch.nn.Module):
-            params = params.parameters()
-        return cls(params, **hyperparameters)
-    from .. import optim
-
-    if isinstance(params, torch.nn.Module) and optim.lookup(name).closure_kind != "model":
-        params = params.parameters()
-    return optim.get(name, params, **hyperparameters)
-
-
-def _defaults(name: str) -> dict[str, Any]:
-    """The keyword defaults of a ravine optimizer's constructor ({} for torch.optim names)."""
-    if name.startswith("torch.optim."):
-        return {}
-    from .. import optim
-
-    return optim.lookup(name).hyperparameter_defaults()
-
-
-def _needs_closure(optimizer: torch.optim.Optimizer) -> bool:
-    """Whether ``step`` must be given a closure (ravine's closure-driven methods, torch's
-    L-BFGS); the others take the plain ``backward(); step()`` loop."""
-    return bool(getattr(optimizer, "needs_closure", False)) or isinstance(
-        optimizer, torch.optim.LBFGS
-    )
+    """The optimizer ``name`` (a ravine registry name or ``torch.optim.X``) over ``params``:
+    parameters, param groups or a module (see :meth:`OptimizerInfo.build`)."""
+    return resolve(name).build(params, **hyperparameters)
 
 
 def _per_example_losses(loss_fn: Callable, outputs: torch.Tensor, targets: torch.Tensor):
@@ -141,32 +114,23 @@ def _per_example_losses(loss_fn: Callable, outputs: torch.Tensor, targets: torch
 
 
 def _closure(optimizer, model, loss_fn, x, y) -> Callable[[], Any]:
-    """The closure ``optimizer.step`` asks for (``closure_kind``, see
-    :class:`ravine.optim.base.Optimizer`) on the batch ``(x, y)``:
+    """The closure ``optimizer.step`` asks for (see :mod:`ravine.optim.closures`) on the
+    batch ``(x, y)``; the ``"outputs"`` kind gets the vector of per-example losses where the
+    optimizer asks for them (``per_example_losses``, the empirical Fisher)."""
+    from ..optim.closures import make_closure
 
-    * ``"backward"`` (and ``"model"``, and torch's L-BFGS): zero the gradients, compute the
-      loss, call ``backward()``, return the loss;
-    * ``"loss"``: return the loss with its graph, no ``backward()``;
-    * ``"outputs"``: return ``(loss, outputs)`` with the model outputs; the loss is the
-      vector of per-example losses for optimizers that ask for them (``per_example_losses``,
-      the empirical Fisher)."""
-    kind = getattr(optimizer, "closure_kind", "backward")
     per_example = bool(getattr(optimizer, "per_example_losses", False))
 
-    def closure():
-        optimizer.zero_grad(set_to_none=True)
-        outputs = model(x)
-        if kind == "outputs":
-            losses = _per_example_losses(loss_fn, outputs, y) if per_example else None
-            return (loss_fn(outputs, y) if losses is None else losses), outputs
-        loss = loss_fn(outputs, y)
-        if kind == "loss":
-            return loss
-        if torch.is_grad_enabled():
-            loss.backward()
-        return loss
+    def outputs():
+        z = model(x)
+        return (_per_example_losses(loss_fn, z, y) if per_example else loss_fn(z, y)), z
 
-    return closure
+    return make_closure(
+        getattr(optimizer, "closure_kind", "backward"),
+        zero_grad=lambda: optimizer.zero_grad(set_to_none=True),
+        loss=lambda: loss_fn(model(x), y),
+        outputs=outputs,
+    )
 
 
 def _scalar_loss(value: Any) -> float:
@@ -238,10 +202,11 @@ def run_trial(
         xs, ys = problem.x_train.to(device), problem.y_train.to(device)
         xv, yv = problem.x_val.to(device), problem.y_val.to(device)
         hyperparameters = _hyperparameters(config)
-        if "seed" in _defaults(config["optimizer"]["name"]):  # e.g. DiagonalNewton's probes
+        info = resolve(config["optimizer"]["name"])
+        if info.is_ravine and "seed" in info.defaults:  # e.g. DiagonalNewton's probes
             hyperparameters.setdefault("seed", seed)
-        optimizer = build_optimizer(config["optimizer"]["name"], model, hyperparameters)
-        closure_driven = _needs_closure(optimizer)
+        optimizer = info.build(model, **hyperparameters)
+        closure_driven = info.needs_closure
         scheduler = apply_schedules(optimizer, config.get("schedules") or {})
         batch_size = config["batch_size"]
         per_epoch = problem.steps_per_epoch(batch_size)

@@ -88,7 +88,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .optim.base import NONNEGATIVE, POSITIVE, Range
+from ..optim.base import NONNEGATIVE, POSITIVE, Range
 
 __all__ = [
     "NAMES",
@@ -1045,7 +1045,7 @@ class Scheduler:
     # -- applying ----------------------------------------------------------------------
 
     def _apply(self) -> None:
-        from .optim.base import Optimizer as RavineOptimizer
+        from ..optim.base import Optimizer as RavineOptimizer
 
         check = self.validate and isinstance(self.optimizer, RavineOptimizer)
         for name, key, index in self.names:

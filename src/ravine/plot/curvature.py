@@ -21,7 +21,19 @@ __all__ = [
 ]
 
 
-def _save(fig, path: str | Path) -> Path:
+def _axes(size: tuple[float, float]):
+    return pyplot().subplots(figsize=size)
+
+
+def _finish(fig, ax, path, xlabel: str | None, ylabel: str, title: str, legend=True) -> Path:
+    """Label the axes, title and legend (if asked), lay out and write the figure."""
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if legend:
+        ax.legend()
     fig.tight_layout()
     return save(fig, path)
 
@@ -35,16 +47,11 @@ def eigenvalue_spectrum(
 ) -> Path:
     """One curve per label: ``densities[label] = (t, phi)`` (from
     :func:`ravine.curvature.eigenvalue_density`), on a log density axis."""
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4))
+    fig, ax = _axes((6.4, 4))
     for label, (t, phi) in densities.items():
         ax.semilogy(list(t), [max(float(v), 1e-12) for v in phi], label=label)
-    ax.set_xlabel("eigenvalue")
-    ax.set_ylabel("density (log scale)")
     ax.set_ylim(bottom=1e-6)
-    ax.set_title(title)
-    ax.legend()
-    return _save(fig, path)
+    return _finish(fig, ax, path, "eigenvalue", "density (log scale)", title)
 
 
 @styled
@@ -56,18 +63,15 @@ def sharpness_by_optimizer(
     title: str = "Sharpness of the minima reached",
 ) -> Path:
     """One column of points (one per seed) and its mean per optimizer, in its colour."""
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig, ax = _axes((5, 4))
     colors = colors_for((label, label) for label in values)
     for i, (label, vs) in enumerate(values.items()):
         vs = [float(v) for v in vs]
         ax.scatter([i] * len(vs), vs, alpha=0.7, color=colors[label])
         ax.hlines(sum(vs) / len(vs), i - 0.25, i + 0.25, color="k")
     ax.set_xticks(range(len(values)), list(values))
-    ax.set_ylabel(ylabel)
     ax.set_yscale("log")
-    ax.set_title(title)
-    return _save(fig, path)
+    return _finish(fig, ax, path, None, ylabel, title, legend=False)
 
 
 @styled
@@ -79,15 +83,10 @@ def iterations_vs_condition(
     title: str = "Iterations to converge against condition number",
 ) -> Path:
     """Log-log plot of iterations against the condition number, one line per method."""
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = _axes((6, 4))
     for label, its in iterations.items():
         ax.loglog(list(kappas), list(its), "o-", label=label)
-    ax.set_xlabel("condition number")
-    ax.set_ylabel("iterations")
-    ax.set_title(title)
-    ax.legend()
-    return _save(fig, path)
+    return _finish(fig, ax, path, "condition number", "iterations", title)
 
 
 @styled
@@ -102,8 +101,7 @@ def cost_vs_parameters(
 ) -> Path:
     """Log-log cost against parameter count; ``reference_slopes`` draws N^k guide lines
     through each series' last point (label -> k)."""
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = _axes((6, 4))
     for label, ys in series.items():
         ax.loglog(list(ns), list(ys), "o-", label=label)
         if reference_slopes and label in reference_slopes:
@@ -112,11 +110,7 @@ def cost_vs_parameters(
             ax.loglog(list(ns), [y1 * (n / n1) ** k for n in ns], "k:", lw=1)
     ax.set_xticks(list(ns), [str(n) for n in ns])
     ax.minorticks_off()
-    ax.set_xlabel("parameters N")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend()
-    return _save(fig, path)
+    return _finish(fig, ax, path, "parameters N", ylabel, title)
 
 
 @styled
@@ -129,13 +123,7 @@ def training_curves(
     title: str = "",
 ) -> Path:
     """``curves[label] = (x, y)`` on a log y axis."""
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = _axes((6, 4))
     for label, (x, y) in curves.items():
         ax.semilogy(list(x), list(y), label=label)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.legend()
-    return _save(fig, path)
+    return _finish(fig, ax, path, xlabel, ylabel, title)

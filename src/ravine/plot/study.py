@@ -32,6 +32,14 @@ def _colors(results, labels: list[str]) -> dict[str, str]:
     return colors_for((label, names.get(label, label)) for label in labels)
 
 
+def _finish(fig, path: str | Path | None):
+    """Lay out ``fig``, write it to ``path`` if given, and return it (still open)."""
+    fig.tight_layout()
+    if path is not None:
+        save(fig, path, close=False)
+    return fig
+
+
 @styled
 def curves_figure(results, problem: str, metric: str = "accuracy", path: str | Path | None = None):
     """Loss, training metric and validation metric against epoch, one line per optimizer at
@@ -70,10 +78,7 @@ def curves_figure(results, problem: str, metric: str = "accuracy", path: str | P
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7, loc="best")
     fig.suptitle(f"{problem}: each optimizer at its best setting (band: min-max over seeds)")
-    fig.tight_layout()
-    if path is not None:
-        save(fig, path, close=False)
-    return fig
+    return _finish(fig, path)
 
 
 @styled
@@ -118,10 +123,7 @@ def sensitivity_figure(
     ax.set_title(f"{problem}: learning-rate sensitivity (x: diverged)")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    if path is not None:
-        save(fig, path, close=False)
-    return fig
+    return _finish(fig, path)
 
 
 @styled
@@ -150,10 +152,7 @@ def heatmap_figure(results, problem: str, metric: str = "accuracy", path: str | 
     ax.set_xlabel("learning rate")
     fig.colorbar(im, ax=ax, label=f"final validation {metric}")
     ax.set_title(f"{problem}: optimizer x learning rate")
-    fig.tight_layout()
-    if path is not None:
-        save(fig, path, close=False)
-    return fig
+    return _finish(fig, path)
 
 
 @styled
@@ -172,7 +171,4 @@ def profile_figure(profile: dict[str, Any], path: str | Path | None = None):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title(f"performance profile over {len(profile['ratios'])} problems")
-    fig.tight_layout()
-    if path is not None:
-        save(fig, path, close=False)
-    return fig
+    return _finish(fig, path)

@@ -106,6 +106,9 @@ class Landscape:
 
     # Deterministic landscapes see the same loss every step.
     stochastic = False
+    #: Data examples the loss reads at every evaluation (0 for an analytic function): what a
+    #: batched evaluation of many positions holds in memory per position.
+    n_examples = 0
 
     def __post_init__(self) -> None:
         if len(self.domain) != self.dim:

@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .analytic import refine
 from .base import Landscape, OutputModel, Point
+from .common import refine
 
 __all__ = ["Moons", "moons"]
 
@@ -34,40 +34,10 @@ class Moons(Landscape):
         self, n_samples: int = 200, noise: float = 0.2, batch_size: int = 16, data_seed: int = 0
     ) -> None:
         name = "moons"
-        for key, value, low in (("n_samples", n_samples, 2), ("batch_size", batch_size, 1)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name}: {key} must be an integer >= {low}, got {value!r}")
-        if batch_size > n_samples:
-            raise ValueError(f"{name}: batch_size={batch_size} exceeds n_samples={n_samples}")
-        if isinstance(noise, bool) or not isinstance(noise, int | float) or not 0 <= noise < 10:
-            raise ValueError(f"{name}: noise must be a number in [0, 10), got {noise!r}")
-        if isinstance(data_seed, bool) or not isinstance(data_seed, int) or data_seed < 0:
-            raise ValueError(f"{name}: data_seed must be an integer >= 0, got {data_seed!r}")
-        from sklearn.datasets import make_moons
-
-        features, labels = make_moons(n_samples=n_samples, noise=noise, random_state=data_seed)
-        X = torch.tensor(features, dtype=torch.float64)
-        X = (X - X.mean(0)) / X.std(0)
-        y = torch.tensor(labels, dtype=torch.float64) * 2 - 1
+        _check_options(n_samples, noise, batch_size, data_seed)
+        X, y = _data(n_samples, noise, data_seed)
         yx = y[:, None] * X  # margins are w . (y_i x_i)
-
-        def margins(w: Tensor, sample: Tensor | None = None) -> Tensor:
-            """Outputs: the margins y_i w . x_i of all examples [..., n] or of a mini-batch."""
-            if sample is None:
-                return w @ yx.to(w.dtype).T
-            return (yx.to(w.dtype)[sample] * w[..., None, :]).sum(-1)
-
-        def inputs(sample: Tensor | None = None) -> Tensor:
-            """The linear layer's inputs y_i x_i: margins = inputs @ w."""
-            return yx if sample is None else yx[sample]
-
-        model = OutputModel(
-            outputs=margins,
-            loss=lambda z, sample=None: F.softplus(-z),
-            likelihood="bernoulli",
-            reduction="mean",
-            inputs=inputs,
-        )
+        model = _margin_model(yx)
 
         def fn(w: Tensor) -> Tensor:
             return model.value(w)
@@ -100,6 +70,7 @@ class Moons(Landscape):
         object.__setattr__(self, "labels", y)
         object.__setattr__(self, "_yx", yx)
         object.__setattr__(self, "batch_size", batch_size)
+        object.__setattr__(self, "n_examples", n_samples)
 
     def generator(self, seed: int) -> torch.Generator:
         """The mini-batch generator of race seed ``seed``."""
@@ -107,8 +78,7 @@ class Moons(Landscape):
 
     def draw(self, generator: torch.Generator, dtype: torch.dtype) -> Tensor:
         """One step's mini-batch: indices of shape ``[batch_size]``, without replacement."""
-        n = self._yx.shape[0]
-        return torch.randperm(n, generator=generator)[: self.batch_size]
+        return torch.randperm(self.n_examples, generator=generator)[: self.batch_size]
 
     def sample_loss(self, w: Tensor, sample: Tensor) -> Tensor:
         """Mini-batch loss of each row of ``w`` ([..., 2]) on its batch ``sample`` ([..., B])."""
@@ -120,3 +90,48 @@ def moons(
 ) -> Moons:
     """The two-moons logistic-regression landscape; see :class:`Moons`."""
     return Moons(n_samples=n_samples, noise=noise, batch_size=batch_size, data_seed=data_seed)
+
+
+def _check_options(n_samples: int, noise: float, batch_size: int, data_seed: int) -> None:
+    name = "moons"
+    for key, value, low in (("n_samples", n_samples, 2), ("batch_size", batch_size, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name}: {key} must be an integer >= {low}, got {value!r}")
+    if batch_size > n_samples:
+        raise ValueError(f"{name}: batch_size={batch_size} exceeds n_samples={n_samples}")
+    if isinstance(noise, bool) or not isinstance(noise, int | float) or not 0 <= noise < 10:
+        raise ValueError(f"{name}: noise must be a number in [0, 10), got {noise!r}")
+    if isinstance(data_seed, bool) or not isinstance(data_seed, int) or data_seed < 0:
+        raise ValueError(f"{name}: data_seed must be an integer >= 0, got {data_seed!r}")
+
+
+def _data(n_samples: int, noise: float, data_seed: int) -> tuple[Tensor, Tensor]:
+    """Standardized features [n, 2] and labels in {-1, +1} [n] of the two moons."""
+    from sklearn.datasets import make_moons
+
+    features, labels = make_moons(n_samples=n_samples, noise=noise, random_state=data_seed)
+    X = torch.tensor(features, dtype=torch.float64)
+    X = (X - X.mean(0)) / X.std(0)
+    return X, torch.tensor(labels, dtype=torch.float64) * 2 - 1
+
+
+def _margin_model(yx: Tensor) -> OutputModel:
+    """Logistic regression as outputs (the margins y_i w . x_i) and per-example losses."""
+
+    def margins(w: Tensor, sample: Tensor | None = None) -> Tensor:
+        """Outputs: the margins y_i w . x_i of all examples [..., n] or of a mini-batch."""
+        if sample is None:
+            return w @ yx.to(w.dtype).T
+        return (yx.to(w.dtype)[sample] * w[..., None, :]).sum(-1)
+
+    def inputs(sample: Tensor | None = None) -> Tensor:
+        """The linear layer's inputs y_i x_i: margins = inputs @ w."""
+        return yx if sample is None else yx[sample]
+
+    return OutputModel(
+        outputs=margins,
+        loss=lambda z, sample=None: F.softplus(-z),
+        likelihood="bernoulli",
+        reduction="mean",
+        inputs=inputs,
+    )

@@ -1,6 +1,6 @@
 """The animated race: every optimizer's path growing on the contour plot, as GIF or MP4.
 
-Frames are drawn once with Agg and written with imageio (GIF, through Pillow) or with the
+Frames are drawn with Agg and written with imageio (GIF, through Pillow) or with the
 ffmpeg binary bundled in the ``imageio-ffmpeg`` wheel (MP4); no system ffmpeg is used.
 """
 
@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..race import RaceResult
-from .figures import _alpha, _caption, _colors, _plt, draw_landscape
+from .layers import alpha_for, caption, draw_landscape, draw_starts, race_colors
+from .style import atomic_path, quantize_exact, styled
 
-__all__ = ["animate", "bundled_ffmpeg", "race_frames"]
+__all__ = ["SUFFIXES", "animate", "bundled_ffmpeg", "race_frames"]
+
+#: The animation formats :func:`animate` writes, by suffix.
+SUFFIXES = (".gif", ".mp4")
 
 
 def bundled_ffmpeg() -> str:
@@ -38,6 +43,7 @@ def frame_steps(steps: int, frames: int) -> list[int]:
     return sorted(set(np.linspace(0, steps, min(frames, steps + 1)).round().astype(int).tolist()))
 
 
+@styled
 def race_frames(
     result: RaceResult,
     *,
@@ -46,21 +52,40 @@ def race_frames(
     dpi: int = 80,
     title: str | None = None,
 ) -> list[np.ndarray]:
-    """RGB frames (``uint8 [H, W, 3]``) of the race, paths growing step by step."""
-    plt = _plt()
+    """RGB frames (``uint8 [H, W, 3]``) of the race, paths growing step by step.
+
+    The frames are rendered by Agg whatever matplotlib backend is in use."""
     landscape = result.landscape
     if landscape.dim != 2:
         raise ValueError(
             f"an animated race needs a 2-D landscape; {landscape.name} has dim={landscape.dim}"
         )
-    fig, ax = plt.subplots(figsize=size, dpi=dpi)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
     fig.subplots_adjust(left=0.1, right=0.97, top=0.92, bottom=0.2)
     draw_landscape(ax, landscape)
-    colors = _colors(result)
-    artists = []
+    paths = _paths(ax, result)
+    draw_starts(ax, result, legend=False)
+    ax.legend(loc="upper left", ncol=2)
+    ax.set_title(title or f"{landscape.name}", loc="left")
+    counter = ax.text(
+        0.99, 0.01, "", transform=ax.transAxes, ha="right", va="bottom", fontsize=9, color="black"
+    )
+    caption(fig, result)
+    return _blit(fig, ax, paths, counter, frame_steps(result.steps, frames))
+
+
+def _paths(ax, result: RaceResult) -> list[tuple[np.ndarray, Any, Any]]:
+    """An empty line and head marker per trajectory, with the positions they will show."""
+    colors = race_colors(result)
+    paths = []
     for label, run in result.runs.items():
         trajs = [pos for _, pos in run.trajectories()]
-        alpha = _alpha(len(trajs))
+        alpha = alpha_for(len(trajs))
         for k, pos in enumerate(trajs):
             (line,) = ax.plot(
                 [],
@@ -74,36 +99,24 @@ def race_frames(
             (head,) = ax.plot(
                 [], [], marker="o", ms=6, color=colors[label], mec="black", mew=0.6, zorder=4
             )
-            artists.append((pos.numpy(), line, head))
-    for s in result.starts:
-        ax.plot(
-            float(s[0]),
-            float(s[1]),
-            marker="o",
-            ms=8,
-            color="white",
-            mec="black",
-            mew=1.2,
-            zorder=6,
-        )
-    ax.legend(loc="upper left", ncol=2)
-    ax.set_title(title or f"{landscape.name}", loc="left")
-    counter = ax.text(
-        0.99, 0.01, "", transform=ax.transAxes, ha="right", va="bottom", fontsize=9, color="black"
-    )
-    _caption(fig, result)
-    # Blitting: the contours, legend and captions are rendered once as a background; each
-    # frame restores it and draws only the moving artists (paths, heads, step counter).
-    moving = [a for _, line, head in artists for a in (line, head)] + [counter]
+            paths.append((pos.numpy(), line, head))
+    return paths
+
+
+def _blit(fig, ax, paths, counter, steps: list[int]) -> list[np.ndarray]:
+    """One RGB frame per step in ``steps``. Blitting: the contours, legend and captions are
+    rendered once as a background; each frame restores it and draws only the moving artists
+    (paths, heads, step counter)."""
+    moving = [a for _, line, head in paths for a in (line, head)] + [counter]
     for a in moving:
         a.set_animated(True)
     canvas = fig.canvas
     canvas.draw()
     background = canvas.copy_from_bbox(fig.bbox)
     out = []
-    for k in frame_steps(result.steps, frames):
+    for k in steps:
         canvas.restore_region(background)
-        for pos, line, head in artists:
+        for pos, line, head in paths:
             line.set_data(pos[: k + 1, 0], pos[: k + 1, 1])
             good = pos[: k + 1][~np.isnan(pos[: k + 1, 0])]
             head.set_data(good[-1:, 0], good[-1:, 1]) if len(good) else head.set_data([], [])
@@ -111,7 +124,6 @@ def race_frames(
         for a in moving:
             ax.draw_artist(a)
         out.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
-    plt.close(fig)
     return out
 
 
@@ -128,21 +140,37 @@ def animate(
     """Write the animated race to ``path``: ``.gif`` (Pillow) or ``.mp4`` (bundled ffmpeg)."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in {".gif", ".mp4"}:
+    if suffix not in SUFFIXES:
         raise ValueError(f"animation path must end in .gif or .mp4, got {path.name!r}")
     exe = bundled_ffmpeg() if suffix == ".mp4" else None
     images = race_frames(result, frames=frames, size=size, dpi=dpi, title=title)
-    if suffix == ".gif":
-        from PIL import Image
+    with atomic_path(path) as tmp:
+        if exe is None:
+            _write_gif(images, tmp, fps)
+        else:
+            _write_mp4(images, tmp, fps, exe)
+    return path
 
-        from .style import quantize_exact
 
-        pics = [quantize_exact(Image.fromarray(a), 128) for a in images]
-        hold = [int(1000 / fps)] * (len(pics) - 1) + [2000]
-        pics[0].save(
-            path, save_all=True, append_images=pics[1:], duration=hold, loop=0, optimize=True
-        )
-        return path
+def _write_gif(images: list[np.ndarray], path: Path, fps: int) -> None:
+    """A looping GIF, the optimizer colours kept exactly, the last frame held two seconds."""
+    from PIL import Image
+
+    pics = [quantize_exact(Image.fromarray(a), 128) for a in images]
+    hold = [int(1000 / fps)] * (len(pics) - 1) + [2000]
+    pics[0].save(
+        path,
+        format="GIF",
+        save_all=True,
+        append_images=pics[1:],
+        duration=hold,
+        loop=0,
+        optimize=True,
+    )
+
+
+def _write_mp4(images: list[np.ndarray], path: Path, fps: int, exe: str) -> None:
+    """An H.264 MP4 through the bundled ffmpeg ``exe``, the last frame held one second."""
     import imageio_ffmpeg
 
     h, w = images[0].shape[:2]
@@ -170,4 +198,3 @@ def animate(
             del os.environ["IMAGEIO_FFMPEG_EXE"]
         else:
             os.environ["IMAGEIO_FFMPEG_EXE"] = saved
-    return path

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import tempfile
 from pathlib import Path
 
 from ..race import RaceResult
-from .style import NOTE
+from .style import NOTE, atomic_path, data_uri
 
 __all__ = ["write_html"]
-
-
-def _png(fig) -> str:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode()
 
 
 def write_html(result: RaceResult, path: str | Path, *, frames: int = 50) -> Path:
@@ -34,15 +23,11 @@ def write_html(result: RaceResult, path: str | Path, *, frames: int = 50) -> Pat
     if result.landscape.dim == 2:
         with tempfile.TemporaryDirectory() as tmp:
             gif = animate(result, Path(tmp) / "race.gif", frames=frames)
-            data = base64.b64encode(gif.read_bytes()).decode()
-        parts.append(f'<img alt="animated race" src="data:image/gif;base64,{data}">')
-        parts.append(
-            f'<img alt="contour" src="data:image/png;base64,{_png(contour_figure(result))}">'
-        )
-    parts.append(f'<img alt="loss" src="data:image/png;base64,{_png(loss_figure(result))}">')
+            parts.append(_img("animated race", data_uri(gif.read_bytes(), "image/gif")))
+        parts.append(_img("contour", data_uri(contour_figure(result))))
+    parts.append(_img("loss", data_uri(loss_figure(result))))
     if any(len(run.lrs) > 1 for run in result.runs.values()):
-        fig = sensitivity_figure(result)
-        parts.append(f'<img alt="lr sensitivity" src="data:image/png;base64,{_png(fig)}">')
+        parts.append(_img("lr sensitivity", data_uri(sensitivity_figure(result))))
     rows = result.summary()
     table = "<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in rows[0]) + "</tr>"
     for row in rows[1:]:
@@ -60,5 +45,10 @@ th{{border-bottom:1px solid #999}}.note{{color:#555;font-size:90%}}</style></hea
 <h2>Outcomes</h2>{table}
 </body></html>
 """
-    path.write_text(page, encoding="utf-8")
+    with atomic_path(path) as tmp:
+        tmp.write_text(page, encoding="utf-8")
     return path
+
+
+def _img(alt: str, src: str) -> str:
+    return f'<img alt="{html.escape(alt)}" src="{src}">'

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from ..schedules import Schedule, parse
+from .style import pyplot, save, styled
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -26,6 +27,7 @@ def schedule_values(schedule: Schedule, steps: int, initial: Any = 1.0) -> list[
     return [[r[i] if len(r) == width else r[0] for r in rows] for i in range(width)]
 
 
+@styled
 def plot_schedule(
     schedules: Mapping[str, Schedule | str],
     steps: int,
@@ -42,11 +44,7 @@ def plot_schedule(
     ``log`` puts the values on a log scale. Saves to ``out`` (PNG, SVG, PDF by suffix) when
     given; returns the matplotlib Figure.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     if not isinstance(schedules, Mapping) or not schedules:
         raise ValueError("plot_schedule: schedules must be a non-empty mapping name -> schedule")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps <= 0:
@@ -76,5 +74,5 @@ def plot_schedule(
     axes[-1, 0].set_xlabel("step")
     fig.tight_layout()
     if out is not None:
-        fig.savefig(out, dpi=120)
+        save(fig, out, close=False)
     return fig

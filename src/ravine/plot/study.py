@@ -1,7 +1,8 @@
 """Figures of a study: training curves at each optimizer's best setting with seed bands,
 final validation metric against learning rate, an optimizer-by-lr heat map, and the
-performance profile. Each function returns a matplotlib Figure (Agg backend, imported here
-only) and, given ``path``, also writes it there (format from the suffix: .png, .svg, .pdf).
+performance profile. Each function returns a matplotlib Figure in ravine's look, each
+optimizer in the colour it has in race figures, and, given ``path``, also writes it there
+(format from the suffix: .png, .svg, .pdf; see :func:`ravine.plot.style.save`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-__all__ = ["curves_figure", "heatmap_figure", "profile_figure", "save", "sensitivity_figure"]
+from .style import colors_for, pyplot, save, styled
+
+__all__ = ["curves_figure", "heatmap_figure", "profile_figure", "sensitivity_figure"]
 
 CURVE_PANELS = (
     ("train_loss", "training loss", True),
@@ -19,39 +22,34 @@ CURVE_PANELS = (
 )
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save(fig, path: str | Path | None) -> None:
-    """Write ``fig`` to ``path`` (if given), creating the folder."""
-    if path is None:
-        return
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(p, dpi=120, bbox_inches="tight")
+def _colors(results, labels: list[str]) -> dict[str, str]:
+    """Each optimizer label's colour, the one it has in race figures: its own if the label
+    is a registered optimizer name, else its optimizer's (see :func:`.style.colors_for`)."""
+    names: dict[str, str] = {}
+    for t in results.trials:
+        optimizer = (t.get("config") or {}).get("optimizer") or {}
+        names.setdefault(t["optimizer"], optimizer.get("name", t["optimizer"]))
+    return colors_for((label, names.get(label, label)) for label in labels)
 
 
-def _colors(names: list[str]) -> dict[str, Any]:
-    plt = _plt()
-    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    return {n: cycle[i % len(cycle)] for i, n in enumerate(names)}
+def _finish(fig, path: str | Path | None):
+    """Lay out ``fig``, write it to ``path`` if given, and return it (still open)."""
+    fig.tight_layout()
+    if path is not None:
+        save(fig, path, close=False)
+    return fig
 
 
+@styled
 def curves_figure(results, problem: str, metric: str = "accuracy", path: str | Path | None = None):
     """Loss, training metric and validation metric against epoch, one line per optimizer at
     its best setting: the mean over seeds, with a band from the lowest to the highest seed."""
     from ..study.summary import curves
 
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     optimizers = results.optimizers(problem)
-    colors = _colors(optimizers)
+    colors = _colors(results, optimizers)
     for ax, (column, title, logy) in zip(axes, CURVE_PANELS, strict=True):
         for opt in optimizers:
             c = curves(results, problem, opt, column)
@@ -80,11 +78,10 @@ def curves_figure(results, problem: str, metric: str = "accuracy", path: str | P
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7, loc="best")
     fig.suptitle(f"{problem}: each optimizer at its best setting (band: min-max over seeds)")
-    fig.tight_layout()
-    save(fig, path)
-    return fig
+    return _finish(fig, path)
 
 
+@styled
 def sensitivity_figure(
     results, problem: str, metric: str = "accuracy", path: str | Path | None = None
 ):
@@ -92,11 +89,11 @@ def sensitivity_figure(
     bars one standard deviation); a learning rate at which a seed diverged is marked x."""
     from ..study.summary import sensitivity
 
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
     rows = sensitivity(results, problem, "lr")
     optimizers = list(dict.fromkeys(r["optimizer"] for r in rows))
-    colors = _colors(optimizers)
+    colors = _colors(results, optimizers)
     for opt in optimizers:
         rs = [r for r in rows if r["optimizer"] == opt and isinstance(r["lr"], int | float)]
         ok = [r for r in rs if not math.isnan(r["val_metric_mean"])]
@@ -126,17 +123,16 @@ def sensitivity_figure(
     ax.set_title(f"{problem}: learning-rate sensitivity (x: diverged)")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    save(fig, path)
-    return fig
+    return _finish(fig, path)
 
 
+@styled
 def heatmap_figure(results, problem: str, metric: str = "accuracy", path: str | Path | None = None):
     """Optimizer by learning rate: final validation metric (mean over seeds, best over the
     other hyperparameters); blank where an optimizer was not run at that lr or diverged."""
     from ..study.summary import sensitivity
 
-    plt = _plt()
+    plt = pyplot()
     import numpy as np
 
     rows = [r for r in sensitivity(results, problem, "lr") if isinstance(r["lr"], int | float)]
@@ -156,18 +152,18 @@ def heatmap_figure(results, problem: str, metric: str = "accuracy", path: str | 
     ax.set_xlabel("learning rate")
     fig.colorbar(im, ax=ax, label=f"final validation {metric}")
     ax.set_title(f"{problem}: optimizer x learning rate")
-    fig.tight_layout()
-    save(fig, path)
-    return fig
+    return _finish(fig, path)
 
 
+@styled
 def profile_figure(profile: dict[str, Any], path: str | Path | None = None):
     """Performance profiles rho_o(tau) against tau (see
     :func:`ravine.study.summary.performance_profile`)."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
+    colors = colors_for((opt, opt) for opt in profile["profiles"])
     for opt, rho in profile["profiles"].items():
-        ax.step(profile["taus"], rho, where="post", label=opt, lw=1.6)
+        ax.step(profile["taus"], rho, where="post", label=opt, lw=1.6, color=colors[opt])
     ax.set_xlabel("tau (steps to target / best steps to target)")
     ax.set_ylabel("fraction of problems within tau")
     ax.set_ylim(-0.02, 1.02)
@@ -175,6 +171,4 @@ def profile_figure(profile: dict[str, Any], path: str | Path | None = None):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title(f"performance profile over {len(profile['ratios'])} problems")
-    fig.tight_layout()
-    save(fig, path)
-    return fig
+    return _finish(fig, path)

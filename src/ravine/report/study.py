@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 import math
 import time
@@ -63,15 +61,11 @@ def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]], cls: str)
 
 
 def _figure(fig, caption: str, name: str) -> str:
-    import matplotlib.pyplot as plt
+    from ..plot.style import data_uri
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    data = base64.b64encode(buf.getvalue()).decode()
     return (
         f'<figure class="ravine-figure" data-name="{html.escape(name)}">'
-        f'<img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+        f'<img alt="{html.escape(caption)}" src="{data_uri(fig)}">'
         f"<figcaption>{html.escape(caption)}</figcaption></figure>"
     )
 

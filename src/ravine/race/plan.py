@@ -1,0 +1,399 @@
+"""The race plan: the arguments of a race checked and resolved once, before any work.
+
+:meth:`RacePlan.build` turns the arguments of :func:`ravine.race` into a frozen plan: the
+landscape, one :class:`Entry` per optimizer (its
+:class:`~ravine.optim.registry.OptimizerInfo`, learning rates, fixed and varying
+hyperparameters, schedules parsed), the start points, seeds and steps, the divergence box
+and the arrival tolerance. Every check happens here, and each refusal is a
+:class:`PlanError` naming the argument at fault, so a race never fails once its work has
+begun and the command line can point at the flag that set the argument.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from .. import landscapes
+from ..landscapes import Landscape
+from ..optim.registry import OptimizerInfo, resolve
+
+__all__ = ["Entry", "PlanError", "RacePlan", "check_raceable"]
+
+
+class PlanError(ValueError):
+    """A race argument refused before any work; ``argument`` names it: ``"landscape"``,
+    ``"optimizers"``, ``"lrs"``, ``"starts"``, ``"steps"``, ``"seeds"``, ``"schedules"``,
+    ``"tol"`` or ``"bound"``."""
+
+    def __init__(self, argument: str, message: str) -> None:
+        super().__init__(message)
+        self.argument = argument
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One optimizer of a race: its label, its resolved class, its learning rates (``[nan]``
+    for an optimizer without one), its hyperparameters fixed and varying (each varying one
+    a grid axis) and the schedules that drive them (None: none given)."""
+
+    label: str
+    info: OptimizerInfo
+    lrs: list[float]
+    fixed: dict[str, Any]
+    varying: dict[str, list[Any]]
+    schedule: dict[str, Any] | None = None
+
+    @property
+    def takes_lr(self) -> bool:
+        return "lr" in self.info.defaults
+
+    @property
+    def axes(self) -> tuple[str, ...]:
+        return ("lr", *self.varying, "start", "seed")
+
+
+@dataclass(frozen=True)
+class RacePlan:
+    """A race ready to run (:func:`ravine.race.run`); build it with :meth:`build`."""
+
+    landscape: Landscape
+    entries: tuple[Entry, ...]
+    starts: Tensor
+    seeds: tuple[int, ...]
+    steps: int
+    tol: float
+    box: tuple[Tensor, Tensor]
+    dtype: torch.dtype
+
+    @classmethod
+    def build(
+        cls,
+        landscape: Landscape | str,
+        optimizers: Any,
+        *,
+        lrs: float | Sequence[float] | Tensor | None = None,
+        starts: Any = None,
+        steps: int = 100,
+        seeds: int | Sequence[int] = (0,),
+        schedules: Mapping[str, Mapping[str, Any]] | None = None,
+        tol: float | None = None,
+        bound: float = 10.0,
+        dtype: torch.dtype = torch.float64,
+    ) -> RacePlan:
+        """The plan of :func:`ravine.race` with these arguments (see there for each).
+
+        Raises :class:`PlanError` (a ValueError) naming the argument whose value cannot be
+        raced, TypeError for an argument of the wrong kind."""
+        land = _landscape(landscape)
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise PlanError("steps", f"steps must be an integer >= 0, got {steps!r}")
+        seed_list = [seeds] if isinstance(seeds, int) else list(seeds)
+        if not seed_list or any(
+            isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seed_list
+        ):
+            raise PlanError("seeds", f"seeds must be integers >= 0 (at least one), got {seeds!r}")
+        if not (isinstance(bound, int | float) and bound >= 1):
+            raise PlanError("bound", f"bound must be a number >= 1, got {bound!r}")
+        entries = [_entry(label, spec, lrs) for label, spec in _items(optimizers)]
+        for entry in entries:
+            _check_model(land, entry.info, entry.label)
+        labels = [e.label for e in entries]
+        if len(set(labels)) != len(labels):
+            raise PlanError("optimizers", f"optimizer labels must be distinct, got {labels}")
+        entries = _with_schedules(entries, schedules)
+        start_pts = _starts(land, starts, dtype)
+        lo, hi = land.box(dtype)
+        centre, half = (lo + hi) / 2, (hi - lo) / 2
+        if tol is None:
+            tol = 1e-3 * float((hi - lo).norm())
+        if not (isinstance(tol, int | float) and tol > 0):
+            raise PlanError("tol", f"tol must be a number > 0, got {tol!r}")
+        box = (centre - bound * half, centre + bound * half)
+        return cls(land, tuple(entries), start_pts, tuple(seed_list), steps, float(tol), box, dtype)
+
+    @property
+    def labels(self) -> list[str]:
+        return [e.label for e in self.entries]
+
+    @property
+    def schedules(self) -> dict[str, dict[str, Any]]:
+        """``label -> {hyperparameter: schedule}`` of the optimizers given schedules."""
+        return {e.label: e.schedule for e in self.entries if e.schedule is not None}
+
+    def grid(self, entry: Entry) -> tuple[int, ...]:
+        """The shape of ``entry``'s trajectories, one length per axis of ``entry.axes``."""
+        varying = (len(v) for v in entry.varying.values())
+        return (len(entry.lrs), *varying, len(self.starts), len(self.seeds))
+
+    @property
+    def work(self) -> int:
+        """Trajectory-steps in all: what the race's ``progress`` callback counts up to."""
+        return self.steps * sum(math.prod(self.grid(e)) for e in self.entries)
+
+    def scheduled(self, hyperparameter: str, schedule: Any) -> RacePlan:
+        """This plan with ``schedule`` (a schedule, or a string for ``ravine.schedules.parse``)
+        driving ``hyperparameter`` of every optimizer that has it, replacing an earlier
+        schedule of it; PlanError when none has it."""
+        base = hyperparameter.split("[", 1)[0]
+        parsed = _parse(schedule, "")
+        having = {e.label for e in self.entries if _has(e.info, base)}
+        if not having:
+            raise PlanError(
+                "schedules",
+                f"none of {', '.join(self.labels)} has a hyperparameter {base!r}",
+            )
+        entries = tuple(
+            replace(e, schedule={**(e.schedule or {}), hyperparameter: parsed})
+            if e.label in having
+            else e
+            for e in self.entries
+        )
+        return replace(self, entries=entries)
+
+
+def check_raceable(landscape: Landscape, optimizer: str | type, label: str | None = None) -> None:
+    """Raise ValueError, naming the landscapes that would do, when ``optimizer`` (a name or a
+    class) needs a model's outputs or layers that ``landscape`` does not define."""
+    info = resolve(optimizer)
+    _check_model(landscape, info, label or (optimizer if isinstance(optimizer, str) else info.name))
+
+
+def _check_model(landscape: Landscape, info: OptimizerInfo, label: str) -> None:
+    kind, model, name = info.closure_kind, landscape.model, info.cls.__name__
+    if kind == "outputs" and model is None:
+        raise PlanError(
+            "optimizers",
+            f"optimizer {label!r}: {name} needs a model's outputs and per-example losses, "
+            f"which {landscape.name} does not define; race it on {_have('outputs')}",
+        )
+    if kind == "model" and (model is None or model.inputs is None):
+        raise PlanError(
+            "optimizers",
+            f"optimizer {label!r}: {name} needs the layers of a model, and "
+            f"{landscape.name} is not a linear model; race it on {_have('layers')}",
+        )
+
+
+def _have(what: str) -> str:
+    names = []
+    for name in landscapes.names():
+        try:
+            model = landscapes.get(name).model
+        except Exception:  # a landscape that cannot be built with its defaults
+            continue
+        if model is not None and (what == "outputs" or model.inputs is not None):
+            names.append(name)
+    return "one of " + ", ".join(names) + (" (without added noise)" if what == "outputs" else "")
+
+
+def _landscape(landscape: Landscape | str) -> Landscape:
+    if isinstance(landscape, str):
+        try:
+            return landscapes.get(landscape)
+        except ValueError as err:
+            raise PlanError("landscape", str(err)) from None
+    if not isinstance(landscape, Landscape):
+        raise TypeError(f"landscape must be a Landscape or a name, got {type(landscape).__name__}")
+    return landscape
+
+
+def _items(optimizers: Any) -> list[tuple[Any, Any]]:
+    """``(label, hyperparameters)`` pairs from the forms ``optimizers`` may take."""
+    if isinstance(optimizers, str | type):
+        optimizers = [optimizers]
+    if isinstance(optimizers, Mapping):
+        items = list(optimizers.items())
+    elif isinstance(optimizers, Sequence):
+        items = [(o if isinstance(o, str) else o.__name__, {"optimizer": o}) for o in optimizers]
+    else:
+        raise TypeError(
+            "optimizers must be a name, a class, a list of them, or a mapping label -> "
+            f"hyperparameters; got {type(optimizers).__name__}"
+        )
+    if not items:
+        raise PlanError("optimizers", "optimizers: give at least one optimizer")
+    return items
+
+
+def _entry(label: Any, spec: Any, lrs: Any) -> Entry:
+    """One optimizer's entry: its class resolved, its learning rates and hyperparameters
+    checked against the class's constraints."""
+    if spec is None:
+        spec = {}
+    if not isinstance(spec, Mapping):
+        raise TypeError(f"optimizer {label!r}: hyperparameters must be a mapping, got {spec!r}")
+    spec = dict(spec)
+    which = spec.pop("optimizer", label)
+    if not isinstance(which, str) and not (
+        isinstance(which, type) and issubclass(which, torch.optim.Optimizer)
+    ):
+        raise TypeError(f"optimizer {label!r}: not an optimizer name or class: {which!r}")
+    try:
+        info = resolve(which)
+    except ValueError as err:
+        raise PlanError("optimizers", str(err)) from None
+    argument = "optimizers" if "lr" in spec else "lrs"
+    if "lr" not in info.defaults:  # Levenberg-Marquardt: its damping sets its step length
+        if "lr" in spec:
+            raise PlanError(
+                "optimizers", f"optimizer {label!r}: {info.cls.__name__} has no learning rate"
+            )
+        lr_values = [math.nan]
+    else:
+        lr_spec = spec.pop("lr", lrs)
+        if lr_spec is None:
+            lr_spec = info.defaults["lr"]
+            if lr_spec is None:
+                raise PlanError("lrs", f"optimizer {label!r}: give a learning rate (lrs=...)")
+        lr_values = _as_list(argument, "lr", label, lr_spec)
+        _check_lrs(argument, label, lr_values)
+    fixed, varying = _hyperparameters(str(label), info, spec)
+    return Entry(str(label), info, lr_values, fixed, varying)
+
+
+def _hyperparameters(
+    label: str, info: OptimizerInfo, spec: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """The fixed and the varying (given as a list or 1-D tensor) hyperparameters, each name
+    and value checked against the optimizer's declared ones."""
+    fixed, varying = {}, {}
+    for key, value in spec.items():
+        if info.hyperparameters is not None and key not in info.hyperparameters:
+            raise PlanError(
+                "optimizers",
+                f"optimizer {label!r}: {info.cls.__name__} has no hyperparameter {key!r}; "
+                f"its hyperparameters are: {', '.join(info.defaults)}",
+            )
+        if isinstance(value, list) or (isinstance(value, Tensor) and value.ndim == 1):
+            values = value.tolist() if isinstance(value, Tensor) else list(value)
+            if not values:
+                raise PlanError("optimizers", f"optimizer {label!r}: {key} lists no values")
+            if any(isinstance(v, bool) for v in values):
+                raise PlanError(
+                    "optimizers",
+                    f"optimizer {label!r}: {key} is a switch and cannot vary within a race; "
+                    "race two entries instead",
+                )
+            varying[key] = values
+        else:
+            fixed[key] = value
+            values = [value]
+        for v in values:
+            try:
+                info.check(key, v)
+            except ValueError as err:
+                raise PlanError("optimizers", f"optimizer {label!r}: {err}") from None
+    return fixed, varying
+
+
+def _check_lrs(argument: str, label: Any, values: list[Any]) -> None:
+    """Every lr a finite number >= 0, checked as one array (grids hold thousands); the
+    values become plain floats."""
+    try:
+        arr = torch.as_tensor(values, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        arr = None
+    if arr is not None and arr.ndim == 1:
+        bad = ~(torch.isfinite(arr) & (arr >= 0))
+        if not bool(bad.any()):
+            values[:] = arr.tolist()
+            return
+        v = values[int(bad.nonzero()[0])]
+    else:
+        v = next(
+            (v for v in values if isinstance(v, bool) or not isinstance(v, int | float)), values
+        )
+    raise PlanError(argument, f"optimizer {label!r}: invalid lr={v!r}; allowed: a number >= 0")
+
+
+def _as_list(argument: str, key: str, label: Any, value: Any) -> list[Any]:
+    if isinstance(value, Tensor):
+        return value.flatten().tolist()
+    if isinstance(value, list | tuple):
+        if not value:
+            raise PlanError(argument, f"optimizer {label!r}: {key} lists no values")
+        return list(value)
+    return [value]
+
+
+def _with_schedules(entries: list[Entry], schedules: Any) -> list[Entry]:
+    """The entries with their schedules (``label -> {hyperparameter: schedule}``), strings
+    parsed once and every hyperparameter checked against its optimizer."""
+    if not schedules:
+        return entries
+    if not isinstance(schedules, Mapping):
+        raise TypeError(
+            "schedules must be a mapping label -> {hyperparameter: schedule}, "
+            f"got {type(schedules).__name__}"
+        )
+    labels = [e.label for e in entries]
+    unknown = set(schedules) - set(labels)
+    if unknown:
+        raise PlanError(
+            "schedules", f"schedules name unknown optimizers {sorted(unknown)}; racing {labels}"
+        )
+    out = []
+    for e in entries:
+        given = schedules.get(e.label)
+        if given is None:
+            out.append(e)
+            continue
+        if not isinstance(given, Mapping):
+            raise PlanError(
+                "schedules",
+                f"schedules[{e.label!r}] must be a mapping hyperparameter -> schedule, "
+                f"got {given!r}",
+            )
+        for hp in given:
+            base = hp.split("[", 1)[0] if isinstance(hp, str) else hp
+            if not _has(e.info, base):
+                raise PlanError(
+                    "schedules",
+                    f"optimizer {e.label!r}: {e.info.cls.__name__} has no hyperparameter "
+                    f"{base!r} to schedule; its hyperparameters are: {', '.join(e.info.defaults)}",
+                )
+        parsed = {hp: _parse(s, f"optimizer {e.label!r}, {hp}: ") for hp, s in given.items()}
+        out.append(replace(e, schedule=parsed))
+    return out
+
+
+def _has(info: OptimizerInfo, hyperparameter: Any) -> bool:
+    names = info.hyperparameters
+    return names is None or hyperparameter in names
+
+
+def _parse(schedule: Any, where: str) -> Any:
+    """A schedule given as a string, parsed (once, here); any other value as it is."""
+    if not isinstance(schedule, str):
+        return schedule
+    from .. import schedules
+
+    try:
+        return schedules.parse(schedule)
+    except ValueError as err:
+        raise PlanError("schedules", f"{where}{err}") from None
+
+
+def _starts(landscape: Landscape, starts: Any, dtype: torch.dtype) -> Tensor:
+    if starts is None:
+        if not landscape.default_start:
+            raise PlanError("starts", f"{landscape.name} has no default start; pass starts=")
+        return landscape.start(dtype)[None]
+    s = torch.as_tensor(starts, dtype=dtype)
+    if s.ndim == 1:
+        s = s[None]
+    if s.ndim != 2 or s.shape[-1] != landscape.dim or s.shape[0] == 0:
+        raise PlanError(
+            "starts",
+            f"starts must be one point or a list of points with {landscape.dim} coordinates "
+            f"each, got shape {tuple(s.shape)}",
+        )
+    if not torch.isfinite(s).all():
+        raise PlanError("starts", "starts must be finite")
+    return s

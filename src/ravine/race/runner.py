@@ -1,0 +1,126 @@
+"""A race from its plan to its result: advance each optimizer's trajectories, measure them,
+and gather the measurements into a :class:`~ravine.race.result.RaceResult`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ..landscapes import Landscape
+from .engine import advance
+from .measures import blank_after_divergence, evaluate, finish_captured, outcomes
+from .plan import Entry, RacePlan
+from .result import RaceResult, Run
+
+__all__ = ["race", "run"]
+
+
+def race(
+    landscape: Landscape | str,
+    optimizers: Any,
+    *,
+    lrs: float | Sequence[float] | Tensor | None = None,
+    starts: Any = None,
+    steps: int = 100,
+    seeds: int | Sequence[int] = (0,),
+    schedules: Mapping[str, Mapping[str, Any]] | None = None,
+    tol: float | None = None,
+    bound: float = 10.0,
+    dtype: torch.dtype = torch.float64,
+    progress: Callable[[int], None] | None = None,
+) -> RaceResult:
+    """Race ``optimizers`` on ``landscape`` over every combination of lr, start and seed.
+
+    Args:
+        landscape: a :class:`~ravine.landscapes.Landscape` or a name for
+            :func:`ravine.landscapes.get`.
+        optimizers: a name (``"adam"``), a class, a list of them, or a mapping
+            ``label -> {"optimizer": name_or_class, **hyperparameters}`` (``optimizer``
+            defaults to the label). A hyperparameter given as a list (or 1-D tensor) varies
+            across the batch and becomes a grid axis; ``lr`` there overrides ``lrs``.
+        lrs: learning rate(s) for every optimizer without its own; default: each optimizer's
+            default lr.
+        starts: one point ``[dim]`` or points ``[S, dim]``; default the landscape's.
+        steps: optimizer steps per trajectory.
+        seeds: noise seeds (stochastic landscapes): every trajectory with seed s sees the
+            same noise sequence, so optimizers and learning rates meet the same noise.
+        schedules: ``label -> {hyperparameter: schedule}`` (a schedule or its string form),
+            applied with ``ravine.schedules.Scheduler`` after every step.
+        tol: distance within which a final position counts as at a known minimum or saddle;
+            default 1e-3 times the diagonal of the landscape's domain.
+        bound: a trajectory diverges when it leaves the domain enlarged ``bound`` times about
+            its centre (or becomes non-finite).
+        dtype: float64 by default (exact comparisons), float32 for speed.
+        progress: called with the number of trajectory-steps done after each step.
+
+    Returns:
+        A :class:`RaceResult`; see :class:`Run` for the axes of its tensors.
+
+    Every argument is checked before any work (:meth:`RacePlan.build`); a
+    :class:`~ravine.race.plan.PlanError` names the one at fault.
+    """
+    plan = RacePlan.build(
+        landscape,
+        optimizers,
+        lrs=lrs,
+        starts=starts,
+        steps=steps,
+        seeds=seeds,
+        schedules=schedules,
+        tol=tol,
+        bound=bound,
+        dtype=dtype,
+    )
+    return run(plan, progress=progress)
+
+
+def run(plan: RacePlan, progress: Callable[[int], None] | None = None) -> RaceResult:
+    """Run a checked race plan; ``progress`` is called with the number of trajectory-steps
+    done after each step (``plan.work`` in all)."""
+    return RaceResult(
+        landscape=plan.landscape,
+        runs={entry.label: _run(plan, entry, progress) for entry in plan.entries},
+        steps=plan.steps,
+        starts=plan.starts,
+        seeds=plan.seeds,
+        tol=plan.tol,
+        bound=plan.box,
+        schedules=plan.schedules,
+    )
+
+
+def _run(plan: RacePlan, entry: Entry, progress: Callable[[int], None] | None) -> Run:
+    """One optimizer's trajectories, measured, as tensors with the axes of its grid."""
+    landscape, steps = plan.landscape, plan.steps
+    record, diverged, captured = advance(plan, entry, progress)
+    after = blank_after_divergence(record, diverged)
+    if captured is not None:
+        losses, grad_norms = captured
+        finish_captured(landscape, record, losses, grad_norms, after)
+    else:
+        losses, grad_norms = evaluate(landscape, record)
+    outcome, minimum, arrival = outcomes(landscape, record, diverged, plan.tol)
+    coords: dict[str, Any] = {"lr": torch.tensor(entry.lrs, dtype=torch.float64)}
+    for key, vals in entry.varying.items():
+        coords[key] = torch.tensor(vals, dtype=torch.float64)
+    coords["start"] = plan.starts.clone()
+    coords["seed"] = torch.tensor(plan.seeds)
+    grid = plan.grid(entry)
+    return Run(
+        label=entry.label,
+        optimizer=entry.info.name,
+        hyperparameters=dict(entry.fixed),
+        axes=entry.axes,
+        coords=coords,
+        positions=record.permute(2, 0, 1).reshape(*grid, steps + 1, landscape.dim),
+        losses=losses.T.reshape(*grid, steps + 1),
+        grad_norms=grad_norms.T.reshape(*grid, steps + 1),
+        outcome=outcome.reshape(grid),
+        minimum=minimum.reshape(grid),
+        diverged_step=diverged.reshape(grid),
+        arrival_step=arrival.reshape(grid),
+        batched=entry.info.elementwise,
+    )

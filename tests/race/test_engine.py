@@ -1,19 +1,19 @@
-"""The race engine: batched trajectories equal per-trajectory runs; outcomes worked by hand."""
+"""The race engine: batched trajectories equal per-trajectory runs, for every closure kind
+(outputs and layers on the landscapes that are a model's loss)."""
 
 from __future__ import annotations
-
-import math
-import sys
 
 import pytest
 import torch
 
-import ravine
 from ravine import landscapes, optim
-from ravine.race import OUTCOMES, race
+from ravine.optim import KFAC, lookup, names
+from ravine.race import race
 
 STEPS = 25
+
 LRS = [1e-4, 3e-4, 1e-3]
+
 STARTS = [[-1.5, 2.0], [0.5, -0.5]]
 
 
@@ -39,7 +39,6 @@ def _manual(landscape, make_opt, start, steps, noise_gen=None):
 
 
 RACEABLE = [n for n in optim.names() if optim.lookup(n).closure_kind in ("backward", "loss")]
-MODEL_ONLY = [n for n in optim.names() if n not in RACEABLE]
 
 
 @pytest.mark.parametrize("name", RACEABLE)
@@ -61,13 +60,6 @@ def test_batched_equals_one_ravine_optimizer_per_trajectory(name):
             ref = _manual(f, lambda p, hp=hp: optim.get(name, p, **hp), start, STEPS)
             got = run.positions[i, j, 0]
             torch.testing.assert_close(got, ref, rtol=1e-12, atol=1e-12, equal_nan=True)
-
-
-@pytest.mark.parametrize("name", MODEL_ONLY)
-def test_optimizers_that_need_a_model_say_which_landscapes_have_one(name):
-    # the saddle x^2 - y^2 is no model's loss (tests/test_race_models.py races them on those)
-    with pytest.raises(ValueError, match=r"saddle .* race it on one of .*moons"):
-        race(landscapes.get("saddle"), [name], steps=2)
 
 
 TORCH_PEERS = {
@@ -183,78 +175,6 @@ def test_non_elementwise_optimizers_run_one_per_trajectory():
             torch.testing.assert_close(run.positions[i, j, 0, -1], x)
 
 
-# ------------------------------------------------------------------------- outcomes by hand
-
-
-def test_sgd_on_a_quadratic_diverges_above_2_over_L_and_converges_below():
-    L = 4.0
-    f = landscapes.get("quadratic", dim=1, curvature=L)  # f = L/2 x^2
-    lrs = [1.9 / L, 2.1 / L, 0.5 / L]
-    result = race(f, ["sgd"], lrs=lrs, starts=[[1.0]], steps=300, bound=10.0)
-    run = result["sgd"]
-    names = [OUTCOMES[int(c)] for c in run.outcome.flatten()]
-    assert names == ["converged", "diverged", "converged"]
-    # x_k = (1 - lr L)^k x_0, written out
-    for i, lr in enumerate(lrs):
-        xs = run.positions[i, 0, 0, :, 0]
-        k = torch.arange(301, dtype=torch.float64)
-        expect = (1 - lr * L) ** k
-        if i == 1:
-            # leaves the box [-20, 20] (domain [-2, 2] enlarged 10x) at the first k with
-            # |1.1^k| > 20, i.e. k = 32; NaN afterwards
-            first = next(j for j in range(301) if abs((1 - lr * L) ** j) > 20)
-            assert int(run.diverged_step[i, 0, 0]) == first
-            torch.testing.assert_close(xs[: first + 1], expect[: first + 1])
-            assert torch.isnan(xs[first + 1 :]).all()
-            assert math.isinf(float(run.final_losses()[i, 0, 0]))
-        else:
-            torch.testing.assert_close(xs, expect)
-            assert int(run.minimum[i, 0, 0]) == 0
-            # arrival: first k with |x_k| <= tol and staying there
-            tol = result.tol
-            arrival = next(j for j in range(301) if abs(expect[j]) <= tol)
-            assert int(run.arrival_step[i, 0, 0]) == arrival
-    # losses and gradient norms are recorded along the way: L/2 x^2 and L |x|
-    ok = run.positions[0, 0, 0, :, 0]
-    torch.testing.assert_close(run.losses[0, 0, 0], L / 2 * ok**2)
-    torch.testing.assert_close(run.grad_norms[0, 0, 0], L * ok.abs())
-
-
-def test_divergent_rows_do_not_disturb_the_others():
-    f = landscapes.get("rosenbrock")
-    both = race(f, ["adam", "sgd"], lrs=[1e-3, 0.05], steps=60)
-    alone = race(f, ["sgd"], lrs=[1e-3], steps=60)
-    assert OUTCOMES[int(both["sgd"].outcome[1, 0, 0])] == "diverged"
-    torch.testing.assert_close(both["sgd"].positions[0], alone["sgd"].positions[0])
-
-
-def test_saddle_from_y0_zero_stays_on_the_line_and_is_caught_by_the_saddle():
-    f = landscapes.get("saddle")
-    result = race(
-        f, ["sgd", "momentum", "adam"], lrs=0.05, starts=[[1.0, 0.0], [1.0, 1e-3]], steps=400
-    )
-    for label in ("sgd", "momentum", "adam"):
-        run = result[label]
-        assert torch.equal(run.positions[0, 0, 0, :, 1], torch.zeros(401, dtype=torch.float64))
-        assert OUTCOMES[int(run.outcome[0, 0, 0])] == "saddle"
-        assert OUTCOMES[int(run.outcome[0, 1, 0])] == "diverged"  # escapes along y
-    # SGD on the saddle, written out: x_k = (1 - 2 lr)^k, y_k = (1 + 2 lr)^k y0
-    xs = result["sgd"].positions[0, 1, 0]
-    k = int(result["sgd"].diverged_step[0, 1, 0])
-    steps = torch.arange(k + 1, dtype=torch.float64)
-    torch.testing.assert_close(xs[: k + 1, 0], 0.9**steps)
-    torch.testing.assert_close(xs[: k + 1, 1], 1e-3 * 1.1**steps)
-
-
-def test_outcome_names_the_minimum_reached():
-    f = landscapes.get("himmelblau")
-    starts = [[p.location[0] + 0.2, p.location[1] - 0.2] for p in f.minima]
-    result = race(f, ["sgd"], lrs=0.005, starts=starts, steps=500)
-    run = result["sgd"]
-    assert run.outcome_names() == ["converged"] * 4
-    assert run.minimum[0, :, 0].tolist() == [0, 1, 2, 3]
-
-
 def test_noisy_race_is_reproducible_and_shares_noise_per_seed():
     f = landscapes.get("booth", noise=2.0)
     kw = {"lrs": [0.01, 0.02], "seeds": [0, 5], "steps": 15}
@@ -316,78 +236,101 @@ def test_schedules_vary_across_the_batch_as_their_formula_says():
         race(f, ["sgd"], steps=1, schedules={"adam": {}})
 
 
-def test_race_errors_are_clear():
-    with pytest.raises(ValueError, match="unknown optimizer 'adamz'"):
-        race("beale", ["adamz"])
-    with pytest.raises(ValueError, match="unknown landscape"):
-        race("bael", ["adam"])
-    with pytest.raises(ValueError, match="invalid lr=-1"):
-        race("beale", ["adam"], lrs=[-1.0])
-    with pytest.raises(ValueError, match="2 coordinates"):
-        race("beale", ["adam"], starts=[1.0, 2.0, 3.0])
-    with pytest.raises(ValueError, match="steps must be"):
-        race("beale", ["adam"], steps=-3)
-    with pytest.raises(ValueError, match="seeds must be"):
-        race("beale", ["adam"], seeds=[-1])
-    with pytest.raises(ValueError, match="invalid momentum"):
-        race("beale", {"momentum": {"momentum": [0.5, 1.5]}})
-    with pytest.raises(ValueError, match="switch and cannot vary"):
-        race("beale", {"nesterov": {"lookahead": [True, False]}})
-    with pytest.raises(ValueError, match="hyperparameters are"):
-        race("beale", {"adam": {"nope": 1.0}}, steps=1)
+# ------------------------------------------------ optimizers that need a model's outputs or layers
+
+LEAST_SQUARES = [
+    ("rosenbrock", {}),
+    ("rosenbrock", {"dim": 4, "a": 0.5, "b": 20.0}),
+    ("quadratic", {"condition": 30.0, "angle": 20.0}),
+    ("beale", {}),
+    ("booth", {}),
+    ("himmelblau", {}),
+]
 
 
-def test_float32_race_and_summary():
-    result = race("rosenbrock", ["adam", "sgd"], lrs=[1e-3, 1e-2], steps=20, dtype=torch.float32)
-    assert result["adam"].positions.dtype == torch.float32
-    rows = result.summary()
-    assert rows[0][:2] == ("optimizer", "lr") and len(rows) == 5
-    assert "rosenbrock" in result.settings() and "20 steps" in result.settings()
+def _random(f, n=200, seed=0):
+    lo, hi = f.box()
+    u = torch.rand(n, f.dim, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    return lo + u * (hi - lo)
 
 
-def test_ravine_race_is_callable_and_import_stays_light():
-    import subprocess
+@pytest.mark.parametrize(("name", "options"), LEAST_SQUARES, ids=str)
+def test_least_squares_model_reproduces_the_loss(name, options):
+    f = landscapes.get(name, **options)
+    x = _random(f)
+    assert f.model.likelihood == "gaussian"
+    torch.testing.assert_close(f.model.value(x), f.fn(x), rtol=1e-12, atol=1e-12)
+    # and 1/2 |r|^2 written out
+    r = f.model.outputs(x, None)
+    torch.testing.assert_close(0.5 * (r * r).sum(-1), f.fn(x), rtol=1e-12, atol=1e-12)
 
-    assert ravine.race("booth", ["sgd"], steps=3)["sgd"].positions.shape == (1, 1, 1, 4, 2)
-    from ravine import race as module
 
-    assert callable(module) and module.race is race
-    code = "import sys, ravine; print('matplotlib' in sys.modules, 'sklearn' in sys.modules)"
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONPATH": str(__import__("pathlib").Path(ravine.__file__).parent.parent)},
+def test_moons_model_is_the_logistic_regression_it_draws():
+    f = landscapes.get("moons")
+    w = _random(f, 50)
+    torch.testing.assert_close(f.model.value(w), f.fn(w), rtol=1e-12, atol=1e-12)
+    batch = f.draw(f.generator(3), torch.float64)
+    torch.testing.assert_close(
+        f.model.value(w, batch.expand(50, -1)), f.sample_loss(w, batch.expand(50, -1))
     )
-    assert out.stdout.split() == ["False", "False"]
+    # a linear model: margins = inputs @ w, margins y_i (w . x_i) from the raw data
+    torch.testing.assert_close(f.model.outputs(w[0], batch), f.model.inputs(batch) @ w[0])
+    margins = f.labels[batch] * (f.features[batch] @ w[0])
+    torch.testing.assert_close(f.model.outputs(w[0], batch), margins)
 
 
-@pytest.mark.parametrize("written", [True, False], ids=["written-gradient", "autograd"])
-def test_recorded_losses_and_gradient_norms_are_those_of_the_recorded_positions(written):
-    # Losses and gradient norms are taken from the step's own closure where it is evaluated
-    # at the current point, and computed afterwards where it is not (look-ahead, line
-    # search): either way they must be f and |grad f| at the recorded positions.
-    import dataclasses
+def test_gauss_newton_solves_a_linear_least_squares_problem_in_one_step():
+    # Booth's residuals are linear, so the Gauss-Newton step is the Newton step: it lands on
+    # the minimum (1, 3) at once.
+    result = race("booth", {"gn": {"optimizer": "gauss_newton", "damping": 0.0}}, steps=1)
+    torch.testing.assert_close(
+        result["gn"].positions[0, 0, 0, 1], torch.tensor([1.0, 3.0], dtype=torch.float64)
+    )
 
-    f = landscapes.get("himmelblau")
-    if not written:
-        f = dataclasses.replace(f, value_and_grad=None)
+
+@pytest.mark.parametrize("name", ["rosenbrock", "himmelblau", "moons"])
+def test_natural_gradient_with_the_true_fisher_equals_gauss_newton(name):
+    # For a negative log-likelihood loss of the outputs (Gaussian for residuals, Bernoulli for
+    # logistic regression) the Fisher equals the generalized Gauss-Newton matrix
+    # (Martens 2014), so the two optimizers take the same steps on the same mini-batches.
     optimizers = {
-        "sgd": {},
-        "adam": {},
-        "nag": {"optimizer": "nesterov", "lookahead": True},
-        "nag-pytorch": {"optimizer": "nesterov", "lookahead": False},
-        "lbfgs": {"lr": 1.0},
+        "gn": {"optimizer": "gauss_newton", "damping": 0.5},
+        "ng": {"optimizer": "natural_gradient", "damping": 0.5},
     }
-    result = race(f, optimizers, lrs=[1e-3, 0.02, 0.2], steps=40)
-    for run in result.runs.values():
-        pos = run.positions
-        finite = torch.isfinite(pos).all(-1)
-        x = pos[finite].clone().requires_grad_(True)
-        value = f.fn(x)
-        (g,) = torch.autograd.grad(value.sum(), x)
-        torch.testing.assert_close(run.losses[finite], value.detach(), rtol=1e-12, atol=1e-12)
-        torch.testing.assert_close(run.grad_norms[finite], g.norm(dim=-1), rtol=1e-12, atol=1e-12)
-        assert torch.isnan(run.losses[~finite]).all() and torch.isnan(run.grad_norms[~finite]).all()
-    assert (result["sgd"].outcome == 2).any()  # lr 0.2 diverges: NaN rows are checked too
+    result = race(name, optimizers, lrs=[0.5], steps=15, seeds=[0, 1])
+    torch.testing.assert_close(result["ng"].positions, result["gn"].positions, rtol=1e-7, atol=1e-9)
+    assert not torch.equal(result["gn"].positions[..., 0, :], result["gn"].positions[..., -1, :])
+
+
+def test_kfac_race_on_moons_equals_kfac_on_a_linear_layer_by_hand():
+    f = landscapes.get("moons")
+    steps, lr = 12, 0.3
+    result = race(f, {"kfac": {"damping": 1e-2}}, lrs=[lr], steps=steps, seeds=[2])
+    # the same K-FAC on a bias-free nn.Linear fed the same mini-batches
+    layer = torch.nn.Linear(2, 1, bias=False, dtype=torch.float64)
+    with torch.no_grad():
+        layer.weight.copy_(f.start()[None])
+    opt = KFAC(layer, lr=lr, damping=1e-2)
+    gen = f.generator(2)
+    path = [layer.weight.detach()[0].clone()]
+    for _ in range(steps):
+        batch = f.draw(gen, torch.float64)
+        opt.zero_grad()
+        margins = layer(f.labels[batch, None] * f.features[batch])[:, 0]
+        torch.nn.functional.softplus(-margins).mean().backward()
+        opt.step()
+        path.append(layer.weight.detach()[0].clone())
+    torch.testing.assert_close(result["kfac"].positions[0, 0, 0], torch.stack(path))
+    losses = result["kfac"].losses[0, 0, 0]
+    assert losses[-1] < losses[0]
+
+
+def test_every_registered_optimizer_races():
+    for name in names():
+        kind = lookup(name).closure_kind
+        where = "moons" if kind == "model" else "rosenbrock"
+        result = race(where, [name], steps=3)
+        run = result[name]
+        assert run.positions.shape[-2:] == (4, 2)
+        assert torch.isfinite(run.positions[..., 1, :]).all(), name
+        assert not torch.equal(run.positions[..., 0, :], run.positions[..., 1, :]), name

@@ -45,8 +45,8 @@ def bench_command(what, sets, algorithms, trial_counts, epochs, rounds, threads,
     rounds in this process; see docs/performance.md for the full runs."""
     import torch
 
-    from .bench import steps
-    from .bench.timing import machine
+    from ..bench import steps
+    from ..bench.timing import machine
 
     torch.set_num_threads(threads)
     dev = torch.device(device)
@@ -75,7 +75,7 @@ def bench_command(what, sets, algorithms, trial_counts, epochs, rounds, threads,
             click.echo("\nsummary (ratios of step times; below 1: ravine faster)")
             click.echo("\n".join(steps.format_summary(rows)))
     if what in ("trials", "all"):
-        from .bench import trials
+        from ..bench import trials
 
         try:
             counts = tuple(int(t) for t in trial_counts.split(","))

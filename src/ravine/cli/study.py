@@ -7,12 +7,14 @@ from pathlib import Path
 
 import click
 
+from .output import table_lines
+
 __all__ = ["study"]
 
 
 def _load(spec_path: str | None, example_name: str | None):
-    from .study import example, load_spec
-    from .study.spec import SpecError
+    from ..study import example, load_spec
+    from ..study.spec import SpecError
 
     if (spec_path is None) == (example_name is None):
         raise click.UsageError("give a SPEC file or --example NAME (one of them)")
@@ -42,7 +44,7 @@ def _steps(v: object) -> str:
 
 def summary_lines(store) -> list[str]:
     """The summary table as printable lines."""
-    from .study import Results, summarize
+    from ..study import Results, summarize
 
     rows = summarize(Results.from_store(store))
     table = [
@@ -70,17 +72,11 @@ def summary_lines(store) -> list[str]:
                 f"{r['diverged']}/{r['trials']}",
             )
         )
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    lines = []
-    for k, row in enumerate(table):
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-        if k == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return lines
+    return table_lines(table)
 
 
 def _store_for(store: str | None, spec) -> Path:
-    from .study.runner import default_store_path
+    from ..study.runner import default_store_path
 
     return Path(store) if store else default_store_path(spec)
 
@@ -123,7 +119,7 @@ def study() -> None:
 @click.option("--out", type=click.Path(dir_okay=False), help="Report file [NAME.report.html].")
 def run(spec, example_name, store, workers, executor, address, batch, report, out) -> None:
     """Run every unfinished trial of SPEC (a TOML file); rerun to resume after a stop."""
-    from .study import Store, run_study
+    from ..study import Store, run_study
 
     s = _load(spec, example_name)
     kind = executor or ("pool" if workers > 1 else "inprocess")
@@ -141,7 +137,7 @@ def run(spec, example_name, store, workers, executor, address, batch, report, ou
         for line in summary_lines(db):
             click.echo(line)
         if report:
-            from .report import write_report
+            from ..report import write_report
 
             target = Path(out) if out else Path(f"{s.name}.report.html")
             write_report(db, target)
@@ -153,7 +149,7 @@ def run(spec, example_name, store, workers, executor, address, batch, report, ou
 @click.argument("store", type=click.Path(exists=True, dir_okay=False))
 def status(store) -> None:
     """Trials pending, running and finished in STORE, and the summary so far."""
-    from .study import Store
+    from ..study import Store
 
     with Store(store) as db:
         spec = db.get_meta("spec") or {}
@@ -181,8 +177,8 @@ def status(store) -> None:
 )
 def report(store, out) -> None:
     """Write the self-contained HTML report (figures and tables) of STORE."""
-    from .report import write_report
-    from .study import Store
+    from ..report import write_report
+    from ..study import Store
 
     with Store(store) as db:
         name = (db.get_meta("spec") or {}).get("name", "study")
@@ -205,63 +201,9 @@ def report(store, out) -> None:
 )
 def export_(store, fmt, out) -> None:
     """Write STORE's trials and metrics as CSV or Parquet tables."""
-    from .study import Store
-    from .study.export import export
+    from ..study import Store
+    from ..study.export import export
 
     with Store(store) as db:
         for p in export(db, out, fmt):
             click.echo(str(p))
-
-
-def _first_line(fn: object) -> str:
-    from functools import partial
-
-    if isinstance(fn, partial):
-        fn = fn.func
-    doc = " ".join((getattr(fn, "__doc__", None) or "").split())
-    return doc[:77] + "..." if len(doc) > 80 else doc
-
-
-_PROBLEM_LINES = {
-    "moons": "noisy two moons (scikit-learn), MLP",
-    "digits_mlp": "scikit-learn 8x8 digits, MLP 64-64-10",
-    "digits_cnn": "scikit-learn 8x8 digits, two-convolution CNN",
-    "logreg": "logistic regression on breast_cancer (default) or wine",
-    "mnist1d": "MNIST-1D from the mnist1d generator (local), MLP",
-    "mnist": "MNIST IDX files from path=..., MLP or CNN",
-    "fashion_mnist": "Fashion-MNIST IDX files from path=..., MLP or CNN",
-    "cifar10": "CIFAR-10 python batches from path=..., CNN or MLP",
-}
-
-
-def _register_listers() -> None:
-    from .cli import lister
-
-    @lister("problems")
-    def _problems() -> list[tuple[str, ...]]:
-        from .problems import PROBLEMS
-
-        return [("name", "description")] + [
-            (k, _PROBLEM_LINES.get(k) or _first_line(v)) for k, v in PROBLEMS.items()
-        ]
-
-    @lister("examples")
-    def _examples() -> list[tuple[str, ...]]:
-        from .study.examples import EXAMPLES
-
-        rows = [("name", "problems", "optimizers", "protocol", "seeds")]
-        for k, e in EXAMPLES.items():
-            proto = e.get("protocol", "grid")
-            rows.append(
-                (
-                    k,
-                    ", ".join(p.get("label", p["name"]) for p in e["problems"]),
-                    ", ".join(o["name"] for o in e["optimizers"]),
-                    proto if isinstance(proto, str) else proto["kind"],
-                    str(len(e["seeds"])),
-                )
-            )
-        return rows
-
-
-_register_listers()

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
-__all__ = ["landscape_rows", "parse_lr_grid", "parse_point", "race_command"]
+from .output import print_table
+
+__all__ = ["parse_lr_grid", "parse_point", "race_command"]
 
 SUFFIXES = (".png", ".svg", ".pdf", ".gif", ".mp4", ".html")
 FIGURES = ("auto", "contour", "surface", "coordinates", "loss", "sensitivity")
@@ -211,29 +215,83 @@ def race_command(
     """
     import torch
 
-    from . import landscapes
-    from .optim import lookup
+    from .. import race as races
 
     # -- everything is checked before any work starts ---------------------------------
+    names = _names(optimizers)
+    lrs = _lrs(lr, lr_grid)
+    land = _landscape(landscape, noise, options)
+    points = [parse_point(s, land.dim) for s in starts] or None
+    seed_list = list(range(seeds)) if land.stochastic else [0]
+    dtype = torch.float32 if float32 else torch.float64
+    with _refusals():
+        plan = races.RacePlan.build(
+            land, names, lrs=lrs, starts=points, steps=steps, seeds=seed_list, dtype=dtype
+        )
+    for hp, spec, flag in _schedule_flags(lr_schedule, momentum_schedule, schedule_items):
+        with _refusals(flag):
+            plan = plan.scheduled(hp, spec)
+    path = _check_output(out, figure)
+    _check_drawable(path, figure, land)
+
+    # -- the race ------------------------------------------------------------------------
+    with click.progressbar(
+        length=plan.work, label=f"racing on {land.name}", file=None, show_pos=True
+    ) as bar:
+        result = races.run(plan, progress=bar.update)
+    _draw(result, path, figure, frames, several_lrs=isinstance(lrs, list) and len(lrs) > 1)
+    print_table(result.summary())
+    click.echo(f"wrote {os.fspath(path)}")
+
+
+#: The flag that sets each argument of a race plan, for its refusals.
+_HINTS = {
+    "landscape": "LANDSCAPE",
+    "optimizers": "'--optimizers'",
+    "lrs": "'--lr'",
+    "starts": "'--start'",
+    "steps": "'--steps'",
+    "seeds": "'--seeds'",
+}
+
+
+@contextmanager
+def _refusals(flag: str | None = None) -> Iterator[None]:
+    """A race plan's refusal as a usage error pointing at ``flag`` (default: the flag that
+    sets the refused argument)."""
+    from ..race import PlanError
+
+    try:
+        yield
+    except PlanError as err:
+        hint = f"'{flag}'" if flag else _HINTS.get(err.argument)
+        raise click.BadParameter(str(err), param_hint=hint) from None
+
+
+def _names(optimizers: str) -> list[str]:
     names = [n.strip() for n in optimizers.split(",") if n.strip()]
     if not names:
         raise click.BadParameter("give at least one optimizer", param_hint="'--optimizers'")
-    for n in names:
-        try:
-            lookup(n)
-        except ValueError as err:
-            raise click.BadParameter(str(err), param_hint="'--optimizers'") from None
     if len(set(names)) != len(names):
         raise click.BadParameter(
             f"{optimizers!r} names an optimizer twice", param_hint="'--optimizers'"
         )
+    return names
+
+
+def _lrs(lr: float | None, lr_grid: str | None) -> float | list[float] | None:
     if lr is not None and lr_grid is not None:
         raise click.UsageError("give --lr or --lr-grid, not both")
     if lr is not None and not (lr >= 0 and math.isfinite(lr)):
         raise click.BadParameter(
             f"{lr!r}: a learning rate is a finite number >= 0", param_hint="'--lr'"
         )
-    lrs = parse_lr_grid(lr_grid) if lr_grid is not None else lr
+    return parse_lr_grid(lr_grid) if lr_grid is not None else lr
+
+
+def _landscape(name: str, noise: float | None, options: tuple[str, ...]) -> Any:
+    from .. import landscapes
+
     opts = {}
     for item in options:
         key, sep, value = item.partition("=")
@@ -241,93 +299,17 @@ def race_command(
             raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="'--option'")
         opts[key.strip()] = _parse_value(value)
     try:
-        land = landscapes.get(landscape, noise=noise, **opts)
+        return landscapes.get(name, noise=noise, **opts)
     except (ValueError, TypeError) as err:
         raise click.BadParameter(str(err), param_hint="LANDSCAPE") from None
-    from .race import check_raceable
-
-    for n in names:
-        try:
-            check_raceable(land, n)
-        except ValueError as err:
-            raise click.BadParameter(str(err), param_hint="'--optimizers'") from None
-    points = [parse_point(s, land.dim) for s in starts] or None
-    path = _check_output(out, figure)
-    suffix = path.suffix.lower()
-    if suffix in {".gif", ".mp4"} and land.dim != 2:
-        raise click.BadParameter(
-            f"an animation needs a 2-D landscape; {land.name} has dim={land.dim}",
-            param_hint="'--out'",
-        )
-    if suffix == ".mp4":
-        from .plot import bundled_ffmpeg
-
-        try:
-            bundled_ffmpeg()
-        except RuntimeError as err:
-            raise click.ClickException(str(err)) from None
-    if figure in {"contour", "surface"} and land.dim < 2:
-        raise click.BadParameter(f"{figure} needs dim >= 2", param_hint="'--figure'")
-    seed_list = list(range(seeds)) if land.stochastic else [0]
-    schedules = parse_schedules(names, lr_schedule, momentum_schedule, schedule_items)
-
-    # -- the race ------------------------------------------------------------------------
-    from .race import race
-
-    n_lrs = len(lrs) if isinstance(lrs, list) else 1
-    total = len(names) * n_lrs * max(1, len(points or [0])) * len(seed_list) * steps
-    with click.progressbar(
-        length=total, label=f"racing on {land.name}", file=None, show_pos=True
-    ) as bar:
-        result = race(
-            land,
-            names,
-            lrs=lrs,
-            starts=points,
-            steps=steps,
-            seeds=seed_list,
-            schedules=schedules,
-            dtype=torch.float32 if float32 else torch.float64,
-            progress=bar.update,
-        )
-
-    # -- drawing -------------------------------------------------------------------------
-    from . import plot
-
-    if suffix in {".gif", ".mp4"}:
-        plot.animate(result, path, frames=frames)
-    elif suffix == ".html":
-        plot.write_html(result, path, frames=min(frames, 60))
-    else:
-        choice = figure
-        if choice == "auto":
-            choice = "sensitivity" if n_lrs > 1 else "contour" if land.dim == 2 else "loss"
-        draw = {
-            "contour": plot.contour_figure,
-            "surface": plot.surface_figure,
-            "coordinates": plot.coordinates_figure,
-            "loss": plot.loss_figure,
-            "sensitivity": plot.sensitivity_figure,
-        }[choice]
-        plot.save(draw(result), path)
-    from .cli import _print_table
-
-    _print_table(result.summary())
-    click.echo(f"wrote {os.fspath(path)}")
 
 
-def parse_schedules(
-    names: list[str],
-    lr_schedule: str | None,
-    momentum_schedule: str | None,
-    items: tuple[str, ...],
-) -> dict[str, dict[str, Any]]:
-    """``optimizer -> {hyperparameter: schedule}`` from the schedule flags, every string
-    parsed and every hyperparameter checked against the optimizers before any work."""
-    from . import schedules as _schedules
-    from .optim import lookup
-
-    wanted: list[tuple[str, str, str]] = []  # (hyperparameter, spec, flag)
+def _schedule_flags(
+    lr_schedule: str | None, momentum_schedule: str | None, items: tuple[str, ...]
+) -> list[tuple[str, str, str]]:
+    """``(hyperparameter, schedule string, flag)`` of every schedule flag, in the order they
+    apply: a later one replaces an earlier schedule of the same hyperparameter."""
+    wanted = []
     if lr_schedule is not None:
         wanted.append(("lr", lr_schedule, "--lr-schedule"))
     if momentum_schedule is not None:
@@ -337,49 +319,49 @@ def parse_schedules(
         if not sep or not hp.strip() or not spec.strip():
             raise click.BadParameter(f"{item!r} is not HP=SPEC", param_hint="'--schedule'")
         wanted.append((hp.strip(), spec.strip(), "--schedule"))
-    out: dict[str, dict[str, Any]] = {}
-    for hp, spec, flag in wanted:
-        try:
-            schedule = _schedules.parse(spec)
-        except ValueError as err:
-            raise click.BadParameter(str(err), param_hint=f"'{flag}'") from None
-        base = hp.split("[", 1)[0]
-        having = [n for n in names if base in lookup(n).hyperparameter_defaults()]
-        if not having:
-            raise click.BadParameter(
-                f"none of {', '.join(names)} has a hyperparameter {base!r}",
-                param_hint=f"'{flag}'",
-            )
-        for n in having:
-            out.setdefault(n, {})[hp] = schedule
-    return out
+    return wanted
 
 
-def _model_kind(land: Any) -> str:
-    """What the landscape offers the optimizers that need a model (see `ravine.race`)."""
-    model = land.model
-    if model is None:
-        return "-"
-    kind = {"gaussian": "least squares", "bernoulli": "logistic"}.get(
-        model.likelihood, model.likelihood
-    )
-    return kind + (", linear layer" if model.inputs is not None else "")
-
-
-def landscape_rows() -> list[tuple[str, ...]]:
-    """Rows of ``ravine list landscapes``."""
-    from . import landscapes
-
-    rows = [("name", "dim", "global minimum", "model", "options", "description")]
-    for name in landscapes.names():
-        opts = landscapes.options(name)
-        land = landscapes.get(name)
-        best = land.global_minimum
-        where = (
-            "none (saddle)"
-            if best is None
-            else f"{best.value:.6g} at ({', '.join(f'{c:.4g}' for c in best.location)})"
+def _check_drawable(path: Path, figure: str, land: Any) -> None:
+    """Refuse an animation of a landscape that is not 2-D, an MP4 without ffmpeg, and a
+    contour or surface of a 1-D landscape."""
+    suffix = path.suffix.lower()
+    if suffix in {".gif", ".mp4"} and land.dim != 2:
+        raise click.BadParameter(
+            f"an animation needs a 2-D landscape; {land.name} has dim={land.dim}",
+            param_hint="'--out'",
         )
-        shown = ", ".join(f"{k}={v}" for k, v in opts.items() if not isinstance(v, tuple))
-        rows.append((name, str(land.dim), where, _model_kind(land), shown or "-", land.description))
-    return rows
+    if suffix == ".mp4":
+        from ..plot import bundled_ffmpeg
+
+        try:
+            bundled_ffmpeg()
+        except RuntimeError as err:
+            raise click.ClickException(str(err)) from None
+    if figure in {"contour", "surface"} and land.dim < 2:
+        raise click.BadParameter(f"{figure} needs dim >= 2", param_hint="'--figure'")
+
+
+def _draw(result: Any, path: Path, figure: str, frames: int, several_lrs: bool) -> None:
+    """Write the animation (.gif, .mp4), the page (.html) or the still ``figure``."""
+    from .. import plot
+
+    suffix = path.suffix.lower()
+    if suffix in {".gif", ".mp4"}:
+        plot.animate(result, path, frames=frames)
+        return
+    if suffix == ".html":
+        plot.write_html(result, path, frames=min(frames, 60))
+        return
+    choice = figure
+    if choice == "auto":
+        dim = result.landscape.dim
+        choice = "sensitivity" if several_lrs else "contour" if dim == 2 else "loss"
+    draw = {
+        "contour": plot.contour_figure,
+        "surface": plot.surface_figure,
+        "coordinates": plot.coordinates_figure,
+        "loss": plot.loss_figure,
+        "sensitivity": plot.sensitivity_figure,
+    }[choice]
+    plot.save(draw(result), path)

@@ -1,4 +1,4 @@
-"""``ravine race`` and ``ravine list landscapes`` end to end, errors before any work."""
+"""``ravine race`` end to end, errors before any work."""
 
 from __future__ import annotations
 
@@ -6,24 +6,12 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from ravine import race_cli
 from ravine.cli import main
+from ravine.cli import race as race_cli
 
 
 def run(*args):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
-def test_list_landscapes():
-    res = run("list", "landscapes")
-    assert res.exit_code == 0
-    for name in ("saddle", "rosenbrock", "beale", "plateau", "moons", "styblinski_tang"):
-        assert name in res.output
-    assert "3 at (0, -1)" in res.output
-    rows = {line.split()[0]: line for line in res.output.splitlines()[2:] if line.strip()}
-    assert "least squares" in rows["rosenbrock"] and "least squares" in rows["booth"]
-    assert "logistic, linear layer" in rows["moons"]
-    assert "least squares" not in rows["saddle"] and "logistic" not in rows["saddle"]
 
 
 def test_race_png_gif_and_grid(tmp_path):
@@ -146,7 +134,7 @@ def test_race_noise_and_html(tmp_path):
 def test_errors_before_any_work(tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
     called = []
-    monkeypatch.setattr("ravine.race.race", lambda *a, **k: called.append(1))
+    monkeypatch.setattr("ravine.race.run", lambda *a, **k: called.append(1))
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 2, res.output
     assert message in res.output
@@ -169,13 +157,13 @@ def test_schedule_flags_reach_the_race(tmp_path, monkeypatch):
     seen = {}
     import ravine.race as race_module
 
-    real = race_module.race
+    real = race_module.run
 
-    def spy(*args, **kwargs):
-        seen.update(kwargs["schedules"])
-        return real(*args, **kwargs)
+    def spy(plan, **kwargs):
+        seen.update(plan.schedules)
+        return real(plan, **kwargs)
 
-    monkeypatch.setattr("ravine.race.race", spy)
+    monkeypatch.setattr("ravine.race.run", spy)
     res = run(
         "race", "quadratic", "-o", "sgd,momentum", "--steps", "20",
         "--lr-schedule", "step:5:0.5", "--momentum-schedule", "linear:0.5:0.99:10",
@@ -214,3 +202,27 @@ def test_second_order_optimizers_race_from_the_command_line(tmp_path):
     assert res.exit_code == 0, res.output
     with Image.open(gif) as img:
         assert img.n_frames == 3
+
+
+def test_the_command_builds_one_plan_and_looks_each_name_up_once(tmp_path, monkeypatch):
+    import ravine.optim.registry as registry
+    import ravine.race.plan as plan_module
+
+    looked_up = []
+    real_lookup = registry.lookup
+    monkeypatch.setattr(registry, "lookup", lambda n: looked_up.append(n) or real_lookup(n))
+    plans = []
+    real_build = plan_module.RacePlan.build.__func__
+
+    def build(cls, *args, **kwargs):
+        plans.append(1)
+        return real_build(cls, *args, **kwargs)
+
+    monkeypatch.setattr(plan_module.RacePlan, "build", classmethod(build))
+    res = run(
+        "race", "booth", "-o", "sgd,momentum,lbfgs", "--steps", "3",
+        "--momentum-schedule", "linear:0.5:0.9:3", "--out", str(tmp_path / "b.png"),
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert plans == [1]
+    assert looked_up == ["sgd", "momentum", "lbfgs"]

@@ -1,0 +1,5 @@
+"""``python -m ravine.cli``: the ``ravine`` command."""
+
+from .main import main
+
+main()

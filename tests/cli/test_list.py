@@ -82,7 +82,7 @@ def test_problem_descriptions_come_from_the_problem_registry(monkeypatch):
     assert rows["digits_mlp"].endswith("[model=mlp]")
     assert rows["digits_cnn"].endswith("[model=cnn]")
     for name in problems.PROBLEMS:
-        description = listing.problem_description(name)
+        description = problems.describe(name)
         assert description and len(description) <= 80 and "``" not in description
         assert rows[name].split(None, 1)[1] == description
 

@@ -10,14 +10,13 @@ function decorated with :func:`lister`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import click
 
 from .output import print_table
 
-__all__ = ["LISTERS", "list_command", "lister", "problem_description"]
+__all__ = ["LISTERS", "list_command", "lister"]
 
 Rows = list[tuple[str, ...]]
 
@@ -80,28 +79,9 @@ def schedule_rows() -> Rows:
 @lister("problems")
 def problem_rows() -> Rows:
     """Every registered training problem and the first sentence of its factory's doc."""
-    from ..problems import PROBLEMS
+    from ..problems import PROBLEMS, describe
 
-    return [("name", "description")] + [(k, problem_description(k)) for k in PROBLEMS]
-
-
-def problem_description(name: str, width: int = 80) -> str:
-    """The first sentence of the docstring of problem ``name``'s factory (cut at a word to
-    at most ``width`` characters), with the options a registered partial fixes
-    (``[model=cnn]``)."""
-    from ..problems import PROBLEMS
-
-    factory: Any = PROBLEMS[name]
-    fixed = ""
-    if isinstance(factory, partial):
-        fixed = " [" + ", ".join(f"{k}={v}" for k, v in factory.keywords.items()) + "]"
-        factory = factory.func
-    doc = " ".join((factory.__doc__ or "").replace("``", "").split())
-    first = doc.split(". ", 1)[0].rstrip(".")
-    room = width - len(fixed)
-    if len(first) > room:
-        first = first[: room - 3].rsplit(" ", 1)[0].rstrip(",;:") + "..."
-    return first + fixed
+    return [("name", "description")] + [(k, describe(k)) for k in PROBLEMS]
 
 
 @lister("examples")

@@ -23,7 +23,17 @@ from typing import Any
 from . import builtin
 from .base import Problem, accuracy, batches
 
-__all__ = ["PROBLEMS", "Problem", "accuracy", "batches", "get", "names", "register", "resolve"]
+__all__ = [
+    "PROBLEMS",
+    "Problem",
+    "accuracy",
+    "batches",
+    "describe",
+    "get",
+    "names",
+    "register",
+    "resolve",
+]
 
 PROBLEMS: dict[str, Callable[..., Problem]] = {
     "moons": builtin.moons,
@@ -98,6 +108,23 @@ def check_options(name: str, options: dict[str, Any]) -> None:
     ]
     if missing:
         raise ValueError(f"problem {name!r} needs option {missing[0]!r}")
+
+
+def describe(name: str, width: int = 80) -> str:
+    """One line on problem ``name``: the first sentence of its factory's docstring (cut at a
+    word to at most ``width`` characters), with the options a registered partial fixes
+    (``[model=cnn]``)."""
+    factory: Any = resolve(name)
+    fixed = ""
+    if isinstance(factory, partial):
+        fixed = " [" + ", ".join(f"{k}={v}" for k, v in factory.keywords.items()) + "]"
+        factory = factory.func
+    doc = " ".join((factory.__doc__ or "").replace("``", "").split())
+    first = doc.split(". ", 1)[0].rstrip(".")
+    room = width - len(fixed)
+    if len(first) > room:
+        first = first[: room - 3].rsplit(" ", 1)[0].rstrip(",;:") + "..."
+    return first + fixed
 
 
 _CACHE: dict[str, Problem] = {}

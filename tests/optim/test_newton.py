@@ -12,15 +12,6 @@ from torch import nn
 import ravine.optim as ro
 
 
-@pytest.fixture(autouse=True)
-def _float64():
-    """These tests compare against closed forms in double precision; restore the default."""
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
-
-
 def _quadratic(n=5, seed=0):
     g = torch.Generator().manual_seed(seed)
     m = torch.randn(n, n, generator=g)

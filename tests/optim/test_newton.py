@@ -143,6 +143,15 @@ def test_block_newton_is_saddle_free():
     torch.testing.assert_close(q.detach(), torch.zeros(2))
 
 
+def test_block_newton_validates_its_blocks_by_name():
+    p = torch.zeros(3, requires_grad=True)
+    with pytest.raises(ValueError, match=r"invalid blocks='layer'; allowed: one of 'tensor'"):
+        ro.BlockDiagonalNewton([p], blocks="layer")
+    with pytest.raises(ValueError, match=r"a block of 3 parameters exceeds max_block=2"):
+        ro.BlockDiagonalNewton([p], blocks="group", max_block=2)
+    ro.BlockDiagonalNewton([p], blocks="tensor", max_block=3)
+
+
 def test_diagonal_newton_first_step_on_a_diagonal_quadratic():
     """For a diagonal H, z * Hz = diag(H) exactly (z_i^2 = 1), so the bias-corrected first
     AdaHessian step is p - lr g / (|diag H| + eps)."""

@@ -9,15 +9,6 @@ from torch import nn
 import ravine.optim as ro
 
 
-@pytest.fixture(autouse=True)
-def _float64():
-    """These tests compare against closed forms in double precision; restore the default."""
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
-
-
 def _logistic_data(n=30, d=3, seed=0):
     g = torch.Generator().manual_seed(seed)
     X = torch.randn(n, d, generator=g)

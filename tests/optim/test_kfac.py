@@ -10,15 +10,6 @@ from torch import nn
 import ravine.optim as ro
 
 
-@pytest.fixture(autouse=True)
-def _float64():
-    """These tests compare against closed forms in double precision; restore the default."""
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
-
-
 def _per_example_output_grads(model, layer, X, y, loss_fn):
     """d loss_n / d s_n for every example n, one backward per example (the definition)."""
     out = []

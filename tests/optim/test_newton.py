@@ -12,15 +12,6 @@ from torch import nn
 import ravine.optim as ro
 
 
-@pytest.fixture(autouse=True)
-def _float64():
-    """These tests compare against closed forms in double precision; restore the default."""
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
-
-
 def _quadratic(n=5, seed=0):
     g = torch.Generator().manual_seed(seed)
     m = torch.randn(n, n, generator=g)
@@ -150,6 +141,15 @@ def test_block_newton_is_saddle_free():
     q = torch.tensor([1.0, 0.5], requires_grad=True)
     ro.Newton([q]).step(lambda: q[0] ** 2 - q[1] ** 2)
     torch.testing.assert_close(q.detach(), torch.zeros(2))
+
+
+def test_block_newton_validates_its_blocks_by_name():
+    p = torch.zeros(3, requires_grad=True)
+    with pytest.raises(ValueError, match=r"invalid blocks='layer'; allowed: one of 'tensor'"):
+        ro.BlockDiagonalNewton([p], blocks="layer")
+    with pytest.raises(ValueError, match=r"a block of 3 parameters exceeds max_block=2"):
+        ro.BlockDiagonalNewton([p], blocks="group", max_block=2)
+    ro.BlockDiagonalNewton([p], blocks="tensor", max_block=3)
 
 
 def test_diagonal_newton_first_step_on_a_diagonal_quadratic():

@@ -12,15 +12,6 @@ from torch import nn
 import ravine.optim as ro
 
 
-@pytest.fixture(autouse=True)
-def _float64():
-    """These tests compare against closed forms in double precision; restore the default."""
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
-
-
 def rosenbrock(x):
     return (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
 

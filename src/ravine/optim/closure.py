@@ -1,9 +1,21 @@
-"""Shared machinery of the methods that mix coordinates: second-order and quasi-Newton.
+"""The loop shared by the methods that mix coordinates: second-order and quasi-Newton.
 
 Their update is not a per-tensor elementwise rule: each param group's parameters are
-flattened into one vector ``x`` and the algorithm's math (one function per algorithm, in its
-own module) acts on that vector. They subclass :class:`ravine.optim.base.Optimizer` for
-validation, registry metadata, error style and ``state_dict``, and override ``step``.
+flattened into one vector ``x`` and the algorithm acts on that vector. One iteration is the
+same for all of them, and is written here once (:meth:`ClosureOptimizer.step`):
+
+1. **evaluate** the closure at ``x``: the loss, its flat gradient ``g`` (checked finite) and,
+   for the methods that use curvature, the graph to take curvature products on (a
+   :class:`Point`);
+2. **direction**: ``d`` from the algorithm's one pure function (a Newton solve, conjugate
+   gradients, the two-loop recursion, ...), called by its :meth:`~ClosureOptimizer.direction`;
+3. **step length** and **accept**: the class's damping policy (:mod:`ravine.optim.damping`)
+   chooses the damping ``lambda`` and ``t``: a fixed step or a line search, or a trust-region
+   test that may reject the step; then ``x <- x + t d``;
+4. **count**: the group's ``step``.
+
+Every look at a trial point ``x + t d`` goes through :meth:`ClosureOptimizer.along`, which
+puts the parameters back afterwards.
 
 ``elementwise = False`` tells the race engine to run one optimizer instance per trajectory.
 
@@ -17,25 +29,230 @@ Newton), or the pair ``(loss, outputs)`` (GaussNewton, NaturalGradient, HessianF
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
 
-from ..curvature import flatten, unflatten
-from .base import Optimizer, all_finite
+from ..curvature import flatten, hessian_graph, hvp_graph, unflatten
+from .base import Optimizer, Range, all_finite
+from .damping import Damping, LineSearch
 
-__all__ = ["ClosureOptimizer"]
+__all__ = ["COUNT", "ClosureOptimizer", "Point"]
+
+COUNT = Range(1.0)  # iteration counts and sizes: at least 1
+
+
+@dataclass
+class Point:
+    """The closure evaluated at the current parameters of one param group.
+
+    ``loss`` is what ``step`` returns, ``f`` the loss as a number and ``g`` the flat gradient
+    (both of the negated loss under ``maximize``). For the closures that return the loss with
+    its graph, ``grads`` is the gradient with its own graph and ``out`` the closure's return
+    value: curvature products are taken on them until :meth:`release`."""
+
+    params: list[Tensor]
+    loss: Any
+    f: float
+    g: Tensor
+    grads: list[Tensor] | None = None
+    out: Any = None
+    _hessians: dict[tuple[int, ...] | None, Tensor] = field(default_factory=dict, repr=False)
+
+    def hessian(self, block: Sequence[int] | None = None) -> Tensor:
+        """The dense Hessian (of the parameters numbered ``block`` only), computed once."""
+        key = None if block is None else tuple(block)
+        if key not in self._hessians:
+            grads, params = self.grads, self.params
+            if key is not None:
+                grads, params = [grads[i] for i in key], [params[i] for i in key]
+            with torch.enable_grad():
+                self._hessians[key] = hessian_graph(grads, params).detach()
+        return self._hessians[key]
+
+    def hvp(self, v: Tensor) -> Tensor:
+        """The Hessian-vector product ``H v`` of flat vectors, on the graph."""
+        with torch.enable_grad():
+            return flatten(hvp_graph(self.grads, self.params, unflatten(v, self.params)))
+
+    def release(self) -> None:
+        """Drop the graph: the step length's evaluations do not need it."""
+        self.grads = self.out = None
 
 
 class ClosureOptimizer(Optimizer):
-    """Base of the optimizers whose step needs a closure and acts on flat vectors."""
+    """Base of the optimizers whose step needs a closure and acts on flat vectors.
+
+    A subclass writes :meth:`direction` (its math, one pure function) and picks a
+    ``damping_policy`` (default: :class:`~ravine.optim.damping.LineSearch`, the damping fixed
+    at the group's ``damping`` and ``t`` from ``lr`` or a line search)."""
 
     elementwise: ClassVar[bool] = False
     needs_closure: ClassVar[bool] = True
+    damping_policy: ClassVar[Damping] = LineSearch()
 
-    def __init__(self, params: Any, **defaults: Any) -> None:
-        super().__init__(params, **defaults)
+    # -- what an algorithm supplies ----------------------------------------------------
+
+    def direction(
+        self, at: Point, group: dict[str, Any], state: dict[str, Any], damping: float
+    ) -> Tensor:
+        """The search direction ``d`` at ``at`` (may read and update the group's state)."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def curvature(self, at: Point, group: dict[str, Any]) -> Callable[[Tensor], Tensor]:
+        """``v -> C v`` for the curvature ``C`` of the algorithm's quadratic model (read by
+        the trust-region policy); the Hessian by default."""
+        return at.hvp
+
+    def initial_step(self, at: Point, group: dict[str, Any], state: dict[str, Any]) -> Any:
+        """The step length a line search starts from: ``lr`` (1 for methods without one)."""
+        return float(group.get("lr", 1.0))
+
+    def converged(self, at: Point, group: dict[str, Any]) -> bool:
+        """Whether to stop before moving (quasi-Newton methods: a tiny gradient)."""
+        return False
+
+    # -- the loop ----------------------------------------------------------------------
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
+        """One iteration per param group; returns the loss before it (of the first group)."""
+        closure = self._require_closure(closure)
+        losses = [self._iterate(closure, group) for group in self.param_groups]
+        return losses[0]
+
+    def _iterate(self, closure: Callable[[], Any], group: dict[str, Any]) -> Any:
+        """Evaluate, direction, step length, accept, count; returns the loss before."""
+        params = self._params(group)
+        state = self._group_state(group)
+        at = self._evaluate(closure, params, group)
+        if self.converged(at, group):
+            return at.loss
+        policy = self.damping_policy
+        damping = policy.damping(group, state)
+        t = self.initial_step(at, group, state)
+        d = self.direction(at, group, state, damping)
+        state["step"] += 1
+        t = policy.step_length(self, closure, at, d, t, group, state, damping)
+        self._accept(at, d, t, state)
+        return at.loss
+
+    def _accept(self, at: Point, d: Tensor, t: Any, state: dict[str, Any]) -> None:
+        """``x <- x + t d``, unless the policy rejected the step (``t`` None)."""
+        if t is not None:
+            self._add(at.params, t, d)
+
+    def along(
+        self, params: Sequence[Tensor], d: Tensor, measure: Callable[[], Any]
+    ) -> Callable[[Any], Any]:
+        """``phi(t)``: ``measure()`` evaluated at ``x + t d``, the parameters put back to ``x``
+        afterwards (even when ``measure`` raises). Every trial point is visited through it."""
+        x = self._flat(params)
+
+        def phi(t: Any) -> Any:
+            self._add(params, t, d)
+            try:
+                return measure()
+            finally:
+                self._set(params, x)
+
+        return phi
+
+    # -- evaluating the closure ---------------------------------------------------------
+
+    def _evaluate(
+        self, closure: Callable[[], Any], params: list[Tensor], group: dict[str, Any]
+    ) -> Point:
+        """The closure at the current parameters, as its ``closure_kind`` asks."""
+        if self.closure_kind == "backward":
+            with torch.enable_grad():
+                loss = closure()
+            g = self._flat_grad(params)
+            maximize = bool(group.get("maximize", False))
+            if maximize:
+                g = -g
+            self._check(g)
+            value = float(loss)
+            return Point(params, loss, -value if maximize else value, g)
+        out, loss, grads = self._loss_and_grad(closure, params)
+        if self.closure_kind == "outputs" and not (isinstance(out, tuple | list) and len(out) == 2):
+            raise RuntimeError(
+                f"{type(self).__name__}: the closure must return the pair (loss, outputs), the "
+                "network outputs the loss is computed from, without calling backward()"
+            )
+        g = flatten(grads).detach()
+        self._check(g)
+        return Point(params, loss.detach(), float(loss), g, grads, out)
+
+    def _loss_and_grad(self, closure: Callable[[], Any], params: Sequence[Tensor]):
+        """Evaluate the closure with the graph kept; returns (out, loss, grads with graph)."""
+        with torch.enable_grad():
+            out = closure()
+            loss = out[0] if isinstance(out, tuple | list) else out
+            if not isinstance(loss, Tensor) or loss.grad_fn is None:
+                raise RuntimeError(
+                    f"{type(self).__name__}: the closure must return the loss (a tensor with "
+                    "its autograd graph) without calling backward()"
+                )
+            scalar = loss.mean() if loss.dim() > 0 else loss
+            try:
+                grads = torch.autograd.grad(scalar, params, create_graph=True, allow_unused=True)
+            except RuntimeError as err:
+                raise RuntimeError(
+                    f"{type(self).__name__} differentiates the loss itself: the closure must "
+                    f"return the loss without calling backward() ({err})"
+                ) from err
+        return out, scalar, _zeros_for_none(grads, params)
+
+    def value_of(self, closure: Callable[[], Any]) -> Callable[[], float]:
+        """The loss alone (no gradient), for line searches and reduction ratios."""
+
+        def value() -> float:
+            with torch.no_grad():
+                out = closure()
+            loss = out[0] if isinstance(out, tuple | list) else out
+            return float(loss.mean() if isinstance(loss, Tensor) and loss.dim() > 0 else loss)
+
+        return value
+
+    def value_and_grad_of(
+        self, closure: Callable[[], Any], params: list[Tensor], group: dict[str, Any]
+    ) -> Callable[[], tuple[float, Tensor]]:
+        """The loss and flat gradient, for the strong Wolfe search: as at the start of the
+        step for ``backward()`` closures; without a graph (and unchecked) for the others."""
+        if self.closure_kind == "backward":
+
+            def evaluated() -> tuple[float, Tensor]:
+                at = self._evaluate(closure, params, group)
+                return at.f, at.g
+
+            return evaluated
+
+        def plain() -> tuple[float, Tensor]:
+            with torch.enable_grad():
+                out = closure()
+                loss = out[0] if isinstance(out, tuple | list) else out
+                loss = loss.mean() if loss.dim() > 0 else loss
+                grads = torch.autograd.grad(loss, params, allow_unused=True)
+            return float(loss), flatten(_zeros_for_none(grads, params))
+
+        return plain
+
+    def _require_closure(self, closure: Callable[[], Any] | None) -> Callable[[], Any]:
+        if closure is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.step needs a closure that re-evaluates the loss"
+            )
+        return closure
+
+    def _check(self, g: Tensor) -> None:
+        if self.check_finite and not bool(all_finite(g)):
+            raise FloatingPointError(
+                f"{type(self).__name__}: non-finite gradient; pass check_finite=False to let "
+                "non-finite values through"
+            )
 
     # -- flat views of a param group -------------------------------------------------
 
@@ -69,48 +286,7 @@ class ClosureOptimizer(Optimizer):
             state["step"] = torch.tensor(0.0)
         return state
 
-    def _require_closure(self, closure: Callable[[], Any] | None) -> Callable[[], Any]:
-        if closure is None:
-            raise RuntimeError(
-                f"{type(self).__name__}.step needs a closure that re-evaluates the loss"
-            )
-        return closure
 
-    def _check(self, g: Tensor) -> None:
-        if self.check_finite and not bool(all_finite(g)):
-            raise FloatingPointError(
-                f"{type(self).__name__}: non-finite gradient; pass check_finite=False to let "
-                "non-finite values through"
-            )
-
-    # -- losses with graphs, for the methods that use curvature ------------------------
-
-    def _loss_and_grad(self, closure: Callable[[], Any], params: Sequence[Tensor]):
-        """Evaluate the closure with the graph kept; returns (out, loss, grads with graph)."""
-        with torch.enable_grad():
-            out = closure()
-            loss = out[0] if isinstance(out, tuple | list) else out
-            if not isinstance(loss, Tensor) or loss.grad_fn is None:
-                raise RuntimeError(
-                    f"{type(self).__name__}: the closure must return the loss (a tensor with "
-                    "its autograd graph) without calling backward()"
-                )
-            scalar = loss.mean() if loss.dim() > 0 else loss
-            try:
-                grads = torch.autograd.grad(scalar, params, create_graph=True, allow_unused=True)
-            except RuntimeError as err:
-                raise RuntimeError(
-                    f"{type(self).__name__} differentiates the loss itself: the closure must "
-                    f"return the loss without calling backward() ({err})"
-                ) from err
-        grads = [
-            torch.zeros_like(p) if g is None else g for g, p in zip(grads, params, strict=True)
-        ]
-        return out, scalar, grads
-
-    def _value(self, closure: Callable[[], Any]) -> float:
-        """The loss alone (no gradient), for line searches and reduction ratios."""
-        with torch.no_grad():
-            out = closure()
-        loss = out[0] if isinstance(out, tuple | list) else out
-        return float(loss.mean() if isinstance(loss, Tensor) and loss.dim() > 0 else loss)
+def _zeros_for_none(grads: Sequence[Tensor | None], params: Sequence[Tensor]) -> list[Tensor]:
+    """Gradients with zeros for the parameters the loss does not use."""
+    return [torch.zeros_like(p) if g is None else g for g, p in zip(grads, params, strict=True)]

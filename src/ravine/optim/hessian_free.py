@@ -3,7 +3,7 @@ gradient, and Hessian-free optimization.
 
 Each step solves :math:`(C + \lambda I) d = -g` for a curvature matrix :math:`C` known only
 through products :math:`v \mapsto Cv` (:func:`ravine.curvature.ggn_graph`,
-:func:`ravine.curvature.fisher_graph`), with :func:`ravine.optim.line_search.conjugate_gradient`.
+:func:`ravine.curvature.fisher_graph`), with :func:`ravine.optim.directions.solve_damped`.
 
 The closure returns the pair ``(loss, outputs)`` without calling ``backward()``: ``outputs``
 are the network outputs :math:`z` (logits for a categorical likelihood) on which the loss
@@ -22,76 +22,14 @@ from torch import Tensor
 
 from ..curvature import LIKELIHOODS, fisher_graph, flatten, ggn_graph, unflatten
 from .base import NONNEGATIVE, POSITIVE, Choice, Range, arguments
-from .line_search import backtracking, conjugate_gradient
-from .newton import _Curvature, adapt_damping
+from .closure import COUNT, ClosureOptimizer, Point
+from .damping import TrustRegion
+from .directions import solve_damped
 
 __all__ = ["GaussNewton", "HessianFree", "NaturalGradient", "solve_damped"]
 
-COUNT = Range(1.0)
 
-
-def solve_damped(
-    matvec: Callable[[Tensor], Tensor],
-    g: Tensor,
-    damping: float,
-    *,
-    x0: Tensor | None = None,
-    max_iter: int = 50,
-    tol: float = 1e-5,
-) -> Tensor:
-    r"""The preconditioned direction :math:`d = -(C + \lambda I)^{-1} g` by conjugate gradients
-    on :math:`v \mapsto Cv + \lambda v` (warm-started at ``x0``)."""
-    d, _ = conjugate_gradient(
-        lambda v: matvec(v) + damping * v, -g, x0=x0, max_iter=max_iter, tol=tol
-    )
-    return d
-
-
-class _MatrixFree(_Curvature):
-    """Evaluates the closure's (loss, outputs) graph and builds the curvature product."""
-
-    closure_kind = "outputs"
-
-    @property
-    def per_example_losses(self) -> bool:
-        """Whether the closure's loss must be the vector [N] of per-example losses (the
-        empirical Fisher needs them); otherwise a scalar mean loss will do."""
-        return any(group.get("fisher") == "empirical" for group in self.param_groups)
-
-    def _graph(self, closure: Callable[[], Any], params: list[Tensor]):
-        out, loss, grads = self._loss_and_grad(closure, params)
-        if not (isinstance(out, tuple | list) and len(out) == 2):
-            raise RuntimeError(
-                f"{type(self).__name__}: the closure must return the pair (loss, outputs), the "
-                "network outputs the loss is computed from, without calling backward()"
-            )
-        raw_loss, outputs = out
-        g = flatten(grads).detach()
-        self._check(g)
-        return raw_loss, loss, outputs, g
-
-    def _product(self, kind: str, raw_loss, outputs, params, group) -> Callable[[Tensor], Tensor]:
-        def matvec(v: Tensor) -> Tensor:
-            vs = unflatten(v, params)
-            with torch.enable_grad():
-                if kind == "ggn":
-                    scalar = raw_loss.mean() if raw_loss.dim() > 0 else raw_loss
-                    cv = ggn_graph(scalar, outputs, params, vs)
-                else:
-                    cv = fisher_graph(
-                        raw_loss,
-                        outputs,
-                        params,
-                        vs,
-                        kind=group["fisher"],
-                        likelihood=group["likelihood"],
-                    )
-            return flatten(cv).detach()
-
-        return matvec
-
-
-class GaussNewton(_MatrixFree):
+class GaussNewton(ClosureOptimizer):
     r"""Gauss-Newton with the generalized Gauss-Newton matrix :math:`G = J^\top (\nabla^2_z L) J`
     (Schraudolph 2002): :math:`x \leftarrow x + \eta d`, :math:`(G + \lambda I) d = -g` by CG.
 
@@ -101,6 +39,7 @@ class GaussNewton(_MatrixFree):
     ``cg_tol`` 1e-5 (relative residual). Closure: returns ``(loss, outputs)``.
     """
 
+    closure_kind = "outputs"
     rule = staticmethod(solve_damped)
     family = "second-order"
     paper = "Schraudolph 2002"
@@ -118,28 +57,28 @@ class GaussNewton(_MatrixFree):
     ) -> None:
         super().__init__(**arguments(locals()))
 
-    _kind = "ggn"
+    @property
+    def per_example_losses(self) -> bool:
+        """Whether the closure's loss must be the vector [N] of per-example losses (the
+        empirical Fisher needs them); otherwise a scalar mean loss will do."""
+        return any(group.get("fisher") == "empirical" for group in self.param_groups)
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
-        """One preconditioned step per param group; returns the loss before it."""
-        closure = self._require_closure(closure)
-        first = None
-        for group in self.param_groups:
-            params = self._params(group)
-            raw, loss, outputs, g = self._graph(closure, params)
-            first = loss.detach() if first is None else first
-            matvec = self._product(self._kind, raw, outputs, params, group)
-            d = solve_damped(
-                matvec,
-                g,
-                float(group["damping"]),
-                max_iter=int(group["cg_max_iter"]),
-                tol=float(group["cg_tol"]),
-            )
-            self._group_state(group)["step"] += 1
-            self._add(params, float(group["lr"]), d)
-        return first
+    def direction(
+        self, at: Point, group: dict[str, Any], state: dict[str, Any], damping: float
+    ) -> Tensor:
+        return self._solve(at, group, damping)
+
+    def _solve(
+        self, at: Point, group: dict[str, Any], damping: float, x0: Tensor | None = None
+    ) -> Tensor:
+        matvec = self.curvature(at, group)
+        max_iter, tol = int(group["cg_max_iter"]), float(group["cg_tol"])
+        return solve_damped(matvec, at.g, damping, x0=x0, max_iter=max_iter, tol=tol)
+
+    def curvature(self, at: Point, group: dict[str, Any]) -> Callable[[Tensor], Tensor]:
+        """``v -> G v``, the generalized Gauss-Newton product on the closure's graph."""
+        loss, outputs = at.out
+        return _product(lambda vs: ggn_graph(_mean(loss), outputs, at.params, vs), at.params)
 
 
 class NaturalGradient(GaussNewton):
@@ -162,7 +101,6 @@ class NaturalGradient(GaussNewton):
         "fisher": Choice(("true", "empirical")),
         "likelihood": Choice(LIKELIHOODS),
     }
-    _kind = "fisher"
 
     def __init__(
         self,
@@ -176,20 +114,19 @@ class NaturalGradient(GaussNewton):
         cg_tol: float = 1e-5,
         check_finite: bool = True,
     ) -> None:
-        _MatrixFree.__init__(
-            self,
-            params,
-            lr=lr,
-            damping=damping,
-            fisher=fisher,
-            likelihood=likelihood,
-            cg_max_iter=cg_max_iter,
-            cg_tol=cg_tol,
-            check_finite=check_finite,
+        ClosureOptimizer.__init__(self, **arguments(locals()))
+
+    def curvature(self, at: Point, group: dict[str, Any]) -> Callable[[Tensor], Tensor]:
+        """``v -> F v``, the true or empirical Fisher product on the closure's graph."""
+        loss, outputs = at.out
+        kind, likelihood = group["fisher"], group["likelihood"]
+        return _product(
+            lambda vs: fisher_graph(loss, outputs, at.params, vs, kind=kind, likelihood=likelihood),
+            at.params,
         )
 
 
-class HessianFree(_MatrixFree):
+class HessianFree(GaussNewton):
     r"""Hessian-free optimization (Martens 2010): truncated CG on the damped Gauss-Newton system
     :math:`(G + \lambda I) d = -g`, with
 
@@ -204,8 +141,7 @@ class HessianFree(_MatrixFree):
     ``cg_tol`` 5e-4, ``cg_decay`` 0.95. Closure: returns ``(loss, outputs)``.
     """
 
-    rule = staticmethod(adapt_damping)
-    family = "second-order"
+    damping_policy = TrustRegion(backtrack=True)
     paper = "Martens 2010"
     constraints = {
         "damping": POSITIVE,
@@ -225,55 +161,35 @@ class HessianFree(_MatrixFree):
         cg_decay: float = 0.95,
         check_finite: bool = True,
     ) -> None:
-        super().__init__(**arguments(locals()))
+        ClosureOptimizer.__init__(self, **arguments(locals()))
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
-        """One Hessian-free iteration per param group; returns the loss before it."""
-        closure = self._require_closure(closure)
-        first = None
-        for group in self.param_groups:
-            params = self._params(group)
-            st = self._group_state(group)
-            lam = float(st.get("damping", group["damping"]))
-            raw, loss, outputs, g = self._graph(closure, params)
-            first = loss.detach() if first is None else first
-            matvec = self._product("ggn", raw, outputs, params, group)
-            x0 = st["d"] * group["cg_decay"] if "d" in st else None
-            d = solve_damped(
-                matvec,
-                g,
-                lam,
-                x0=x0,
-                max_iter=int(group["cg_max_iter"]),
-                tol=float(group["cg_tol"]),
-            )
-            if float(g @ d) >= 0:  # a warm start can leave an ascent direction: restart CG
-                d = solve_damped(
-                    matvec, g, lam, max_iter=int(group["cg_max_iter"]), tol=float(group["cg_tol"])
-                )
-            predicted = float(g @ d + 0.5 * d @ matvec(d))
-            del raw, outputs
-            f0 = float(loss)
-            x = self._flat(params)
-            self._add(params, 1.0, d)
-            f1 = self._value(closure)
-            rho = (f1 - f0) / predicted if predicted < 0 else -1.0
-            t = float(group["lr"])
-            if f1 > f0 or t != 1.0:
-                self._set(params, x)
+    def direction(
+        self, at: Point, group: dict[str, Any], state: dict[str, Any], damping: float
+    ) -> Tensor:
+        """CG warm-started from the last direction; restarted cold when that start leaves an
+        ascent direction."""
+        x0 = state["d"] * group["cg_decay"] if "d" in state else None
+        d = self._solve(at, group, damping, x0)
+        if float(at.g @ d) >= 0:
+            d = self._solve(at, group, damping)
+        state["d"] = d
+        return d
 
-                def value(step: float, params=params, x=x, d=d) -> float:
-                    self._add(params, step, d)
-                    try:
-                        return self._value(closure)
-                    finally:
-                        self._set(params, x)
 
-                t = backtracking(value, t, f0, float(g @ d), shrink=0.8, max_evals=20)[0]
-                self._add(params, t, d)
-            st["d"] = d
-            st["damping"] = torch.tensor(adapt_damping(lam, rho))
-            st["rho"] = torch.tensor(rho)
-            st["step"] += 1
-        return first
+def _mean(loss: Tensor) -> Tensor:
+    """The mean loss, from a scalar or a vector of per-example losses."""
+    return loss.mean() if loss.dim() > 0 else loss
+
+
+def _product(
+    product: Callable[[list[Tensor]], list[Tensor]], params: list[Tensor]
+) -> Callable[[Tensor], Tensor]:
+    """A curvature product on a graph, ``product(vs)`` over per-parameter tensors (run with
+    gradients enabled), as a map of flat vectors."""
+
+    def matvec(v: Tensor) -> Tensor:
+        with torch.enable_grad():
+            cv = product(unflatten(v, params))
+        return flatten(cv).detach()
+
+    return matvec

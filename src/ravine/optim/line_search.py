@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
@@ -70,86 +71,107 @@ def strong_wolfe(
     points at the same ``t`` would divide by zero."""
     if t == 0:
         return f0, g0, t, 0
-    d_scale = d.abs().max()
-    f_new, g_new = phi(t)
-    evals = 1
-    slope_new = g_new @ d
-    t_prev, f_prev, g_prev, slope_prev = 0, f0, g0, slope0
-    done = False
-    bracket: list = []
-    bf: list[float] = []
-    bg: list[Tensor] = []
-    bs: list = []
-    # Phase 1: grow the step until an interval is known to contain an acceptable point.
-    it = 0
-    while it < max_evals:
-        if f_new > f0 + c1 * t * slope0 or (it > 1 and f_new >= f_prev):
-            bracket, bf, bg, bs = (
-                [t_prev, t],
-                [f_prev, f_new],
-                [g_prev, g_new],
-                [slope_prev, slope_new],
-            )
-            break
-        if abs(slope_new) <= -c2 * slope0:
-            bracket, bf, bg, done = [t], [f_new], [g_new], True
-            break
-        if slope_new >= 0:
-            bracket, bf, bg, bs = (
-                [t_prev, t],
-                [f_prev, f_new],
-                [g_prev, g_new],
-                [slope_prev, slope_new],
-            )
-            break
-        # extrapolate: cubic step, kept in [t + 0.01 (t - t_prev), 10 t]
-        t_next = cubic_minimizer(
-            t_prev,
-            f_prev,
-            slope_prev,
-            t,
-            f_new,
-            slope_new,
-            bounds=(t + 0.01 * (t - t_prev), 10 * t),
-        )
-        t_prev, f_prev, g_prev, slope_prev = t, f_new, g_new, slope_new
-        t = t_next
-        f_new, g_new = phi(t)
-        evals += 1
-        slope_new = g_new @ d
-        it += 1
-    if it == max_evals:
-        bracket, bf, bg = [0, t], [f0, f_new], [g0, g_new]
+    wolfe = _Wolfe(phi, d, f0, slope0, c1, c2, max_evals)
+    points, done, it = wolfe.bracket(t, g0)
+    low = wolfe.zoom(points, it, tolerance_change, done)
+    return points.f[low], points.g[low], points.t[low], wolfe.evals
 
-    # Phase 2 (zoom): shrink the bracket by safeguarded cubic interpolation.
-    low, high = (0, 1) if bf[0] <= bf[-1] else (1, 0)
-    stalled = False
-    while not done and it < max_evals:
-        if abs(bracket[1] - bracket[0]) * d_scale < tolerance_change:
-            break
-        t = cubic_minimizer(bracket[0], bf[0], bs[0], bracket[1], bf[1], bs[1])
-        lo, hi = min(bracket), max(bracket)
-        margin = 0.1 * (hi - lo)
-        if min(hi - t, t - lo) < margin:
-            # too close to an end: move inside, unless the last step already made progress
-            if stalled or t >= hi or t <= lo:
-                t = hi - margin if abs(t - hi) < abs(t - lo) else lo + margin
-                stalled = False
+
+@dataclass
+class _Points:
+    r"""The points a strong Wolfe search keeps: steps ``t``, values ``f``, gradients ``g``
+    and slopes ``s`` (:math:`g^\top d`)."""
+
+    t: list
+    f: list
+    g: list
+    s: list
+
+
+@dataclass
+class _Wolfe:
+    """The two phases of :func:`strong_wolfe` along ``d``, counting the evaluations."""
+
+    phi: Directional
+    d: Tensor
+    f0: float
+    slope0: float | Tensor
+    c1: float
+    c2: float
+    max_evals: int
+    evals: int = 0
+
+    def at(self, t: float | Tensor) -> tuple[float, Tensor, float | Tensor]:
+        f, g = self.phi(t)
+        self.evals += 1
+        return f, g, g @ self.d
+
+    def armijo_fails(self, t: float | Tensor, f: float) -> bool:
+        return f > self.f0 + self.c1 * t * self.slope0
+
+    def curvature_holds(self, slope: float | Tensor) -> bool:
+        return abs(slope) <= -self.c2 * self.slope0
+
+    def bracket(self, t: float | Tensor, g0: Tensor) -> tuple[_Points, bool, int]:
+        """Phase 1: grow the step until an interval is known to contain an acceptable point
+        (or one is found: then ``done``). Returns the points, ``done`` and the iterations."""
+        f_new, g_new, slope_new = self.at(t)
+        t_prev, f_prev, g_prev, slope_prev = 0, self.f0, g0, self.slope0
+        it = 0
+        while it < self.max_evals:
+            between = _Points(
+                [t_prev, t], [f_prev, f_new], [g_prev, g_new], [slope_prev, slope_new]
+            )
+            if self.armijo_fails(t, f_new) or (it > 1 and f_new >= f_prev):
+                return between, False, it
+            if self.curvature_holds(slope_new):
+                return _Points([t], [f_new], [g_new], []), True, it
+            if slope_new >= 0:
+                return between, False, it
+            # extrapolate: cubic step, kept in [t + 0.01 (t - t_prev), 10 t]
+            bounds = (t + 0.01 * (t - t_prev), 10 * t)
+            t_next = cubic_minimizer(t_prev, f_prev, slope_prev, t, f_new, slope_new, bounds)
+            t_prev, f_prev, g_prev, slope_prev = t, f_new, g_new, slope_new
+            t = t_next
+            f_new, g_new, slope_new = self.at(t)
+            it += 1
+        return _Points([0, t], [self.f0, f_new], [g0, g_new], []), False, it
+
+    def zoom(self, points: _Points, it: int, tolerance_change: float, done: bool) -> int:
+        """Phase 2 (unless phase 1 is ``done``): shrink the bracket by safeguarded cubic
+        interpolation, in place, until a point satisfies the strong Wolfe conditions, the
+        bracket is too small, or the evaluations run out. Returns the index of the point with
+        the lowest value (kept through the iterations, as torch does, even where a NaN
+        breaks the comparisons)."""
+        bracket, bf, bg, bs = points.t, points.f, points.g, points.s
+        d_scale = self.d.abs().max()
+        low, high = (0, 1) if bf[0] <= bf[-1] else (1, 0)
+        stalled = False
+        while not done and it < self.max_evals:
+            if abs(bracket[1] - bracket[0]) * d_scale < tolerance_change:
+                break
+            t = cubic_minimizer(bracket[0], bf[0], bs[0], bracket[1], bf[1], bs[1])
+            lo, hi = min(bracket), max(bracket)
+            margin = 0.1 * (hi - lo)
+            if min(hi - t, t - lo) < margin:
+                # too close to an end: move inside, unless the last step already made progress
+                if stalled or t >= hi or t <= lo:
+                    t = hi - margin if abs(t - hi) < abs(t - lo) else lo + margin
+                    stalled = False
+                else:
+                    stalled = True
             else:
-                stalled = True
-        else:
-            stalled = False
-        f_new, g_new = phi(t)
-        evals += 1
-        slope_new = g_new @ d
-        it += 1
-        if f_new > f0 + c1 * t * slope0 or f_new >= bf[low]:
-            bracket[high], bf[high], bg[high], bs[high] = t, f_new, g_new, slope_new
-            low, high = (0, 1) if bf[0] <= bf[1] else (1, 0)
-        else:
-            if abs(slope_new) <= -c2 * slope0:
-                done = True
-            elif slope_new * (bracket[high] - bracket[low]) >= 0:
+                stalled = False
+            f_new, g_new, slope_new = self.at(t)
+            it += 1
+            if self.armijo_fails(t, f_new) or f_new >= bf[low]:
+                bracket[high], bf[high], bg[high], bs[high] = t, f_new, g_new, slope_new
+                low, high = (0, 1) if bf[0] <= bf[1] else (1, 0)
+                continue
+            if self.curvature_holds(slope_new):
+                bracket[low], bf[low], bg[low], bs[low] = t, f_new, g_new, slope_new
+                break
+            if slope_new * (bracket[high] - bracket[low]) >= 0:
                 bracket[high], bf[high], bg[high], bs[high] = (
                     bracket[low],
                     bf[low],
@@ -157,7 +179,7 @@ def strong_wolfe(
                     bs[low],
                 )
             bracket[low], bf[low], bg[low], bs[low] = t, f_new, g_new, slope_new
-    return bf[low], bg[low], bracket[low], evals
+        return low
 
 
 def backtracking(

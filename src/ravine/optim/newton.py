@@ -9,102 +9,34 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import torch
 from torch import Tensor
 
-from ..curvature import flatten, hessian_graph, hvp_graph, unflatten
 from .base import NONNEGATIVE, POSITIVE, Choice, Range, arguments
-from .closure import ClosureOptimizer
-from .line_search import backtracking, conjugate_gradient, strong_wolfe
+from .closure import COUNT, ClosureOptimizer, Point
+from .damping import TrustRegion, adapt_damping
+from .directions import newton_direction, solve_damped
 
 __all__ = ["LevenbergMarquardt", "Newton", "adapt_damping", "newton_direction"]
 
-COUNT = Range(1.0)
 ALTERNATIVES = (
     "Newton(solver='cg') (matrix-free Newton-CG), HessianFree, LBFGS, KFAC or DiagonalNewton"
 )
 
 
-# ----------------------------------------------------------------------------- the rules
+def check_dense(opt: ClosureOptimizer, groups: list[dict[str, Any]]) -> None:
+    """Refuse param groups of more than ``max_params`` parameters for an exact dense Hessian,
+    naming the cost and the matrix-free alternatives."""
+    for group in groups:
+        n = sum(p.numel() for p in opt._params(group))
+        if n > group["max_params"]:
+            raise ValueError(
+                f"{type(opt).__name__}: {n} parameters exceed max_params={group['max_params']}; "
+                f"the exact Hessian needs N^2 = {n * n:.3g} entries and its solve N^3 time. "
+                f"Raise max_params if that fits, or use {ALTERNATIVES}"
+            )
 
 
-def newton_direction(h: Tensor, g: Tensor, damping: float | Tensor = 0.0) -> Tensor:
-    r"""The (damped) Newton direction :math:`d = -(H + \lambda I)^{-1} g` (Newton 1669;
-    Levenberg 1944 and Marquardt 1963 for :math:`\lambda > 0`), by a dense solve:
-    :math:`O(N^2)` memory, :math:`O(N^3)` time."""
-    a = h + damping * torch.eye(h.shape[0], dtype=h.dtype, device=h.device)
-    return -torch.linalg.solve(a, g)
-
-
-def adapt_damping(
-    damping: float, rho: float, *, decrease: float = 2 / 3, increase: float = 3 / 2
-) -> float:
-    r"""Levenberg-Marquardt rule for :math:`\lambda` from the reduction ratio
-    :math:`\rho = (f(x) - f(x + d)) / (m(0) - m(d))`, actual over predicted decrease of the
-    quadratic model: :math:`\rho > 3/4 \Rightarrow \lambda \leftarrow` ``decrease`` :math:`\lambda`;
-    :math:`\rho < 1/4 \Rightarrow \lambda \leftarrow` ``increase`` :math:`\lambda`
-    (Nocedal and Wright, Algorithm 4.1; Martens 2010, section 4.1, factors 2/3 and 3/2)."""
-    if rho > 0.75:
-        return damping * decrease
-    if rho < 0.25:
-        return damping * increase
-    return damping
-
-
-# ---------------------------------------------------------------------- shared helpers
-
-
-class _Curvature(ClosureOptimizer):
-    """Helpers of the methods whose closure returns the loss with its graph."""
-
-    closure_kind = "loss"
-
-    def _plain(self, closure: Callable[[], Any], params: list[Tensor]) -> tuple[float, Tensor]:
-        """Loss and flat gradient at the current parameters (no graph kept)."""
-        with torch.enable_grad():
-            out = closure()
-            loss = out[0] if isinstance(out, tuple | list) else out
-            loss = loss.mean() if loss.dim() > 0 else loss
-            grads = torch.autograd.grad(loss, params, allow_unused=True)
-        return float(loss), flatten(
-            [torch.zeros_like(p) if g is None else g for g, p in zip(grads, params, strict=True)]
-        )
-
-    def _search(
-        self,
-        kind: str | None,
-        closure: Callable[[], Any],
-        params: list[Tensor],
-        t: float,
-        d: Tensor,
-        f0: float,
-        g: Tensor,
-    ) -> float:
-        """Step length along d from t: fixed, Armijo backtracking, or strong Wolfe."""
-        slope = float(g @ d)
-        if kind is None:
-            return t
-        x0 = self._flat(params)
-
-        def at(step: float):
-            self._add(params, step, d)
-            try:
-                return (
-                    self._plain(closure, params) if kind == "strong_wolfe" else self._value(closure)
-                )
-            finally:
-                self._set(params, x0)
-
-        if kind == "backtracking":
-            return backtracking(at, t, f0, slope)[0]
-        return strong_wolfe(at, t, d, f0, g, slope)[2]
-
-
-_SOLVERS = Choice(("direct", "cg"))
-_SEARCHES = Choice((None, "backtracking", "strong_wolfe"))
-
-
-class Newton(_Curvature):
+class Newton(ClosureOptimizer):
     r"""Newton's method: :math:`x \leftarrow x + t\, d`, :math:`d = -(H + \lambda I)^{-1} g`.
 
     ================  =====================  =========================================
@@ -131,13 +63,14 @@ class Newton(_Curvature):
     parameters: the Hessian needs :math:`N^2` memory and the solve :math:`N^3` time.
     """
 
+    closure_kind = "loss"
     rule = staticmethod(newton_direction)
     family = "second-order"
     paper = "Newton 1669; Nocedal and Wright 2006, ch. 3 and 7"
     constraints = {
         "damping": NONNEGATIVE,
-        "solver": _SOLVERS,
-        "line_search_fn": _SEARCHES,
+        "solver": Choice(("direct", "cg")),
+        "line_search_fn": Choice((None, "backtracking", "strong_wolfe")),
         "max_params": COUNT,
         "cg_max_iter": COUNT,
     }
@@ -155,53 +88,22 @@ class Newton(_Curvature):
         check_finite: bool = True,
     ) -> None:
         super().__init__(**arguments(locals()))
-        for group in self.param_groups:
-            n = sum(p.numel() for p in self._params(group))
-            if group["solver"] == "direct" and n > group["max_params"]:
-                raise ValueError(
-                    f"Newton: {n} parameters exceed max_params={group['max_params']}; the exact "
-                    f"Hessian needs N^2 = {n * n:.3g} entries and its solve N^3 time. Raise "
-                    f"max_params if that fits, or use {ALTERNATIVES}"
-                )
+        check_dense(self, [g for g in self.param_groups if g["solver"] == "direct"])
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
-        """One Newton iteration per param group; returns the loss before it."""
-        closure = self._require_closure(closure)
-        first = None
-        for group in self.param_groups:
-            params = self._params(group)
-            out, loss, grads = self._loss_and_grad(closure, params)
-            first = loss.detach() if first is None else first
-            g = flatten(grads).detach()
-            self._check(g)
-            with torch.enable_grad():
-                if group["solver"] == "direct":
-                    h = hessian_graph(grads, params)
-                    d = newton_direction(h, g, group["damping"])
-                else:
-
-                    def matvec(v: Tensor, grads=grads, params=params, lam=group["damping"]):
-                        with torch.enable_grad():
-                            hv = hvp_graph(grads, params, unflatten(v, params))
-                        return flatten(hv) + lam * v
-
-                    gnorm = float(g.norm())
-                    d, _ = conjugate_gradient(
-                        matvec, -g, max_iter=int(group["cg_max_iter"]), tol=min(0.5, gnorm**0.5)
-                    )
-            if group["line_search_fn"] is not None and float(g @ d) >= 0:
-                d = -g
-            del grads, out
-            self._group_state(group)["step"] += 1
-            t = self._search(
-                group["line_search_fn"], closure, params, float(group["lr"]), d, float(loss), g
-            )
-            self._add(params, t, d)
-        return first
+    def direction(
+        self, at: Point, group: dict[str, Any], state: dict[str, Any], damping: float
+    ) -> Tensor:
+        if group["solver"] == "direct":
+            d = newton_direction(at.hessian(), at.g, damping)
+        else:
+            tol = min(0.5, float(at.g.norm()) ** 0.5)  # forcing term of Newton-CG
+            d = solve_damped(at.hvp, at.g, damping, max_iter=int(group["cg_max_iter"]), tol=tol)
+        if group["line_search_fn"] is not None and float(at.g @ d) >= 0:
+            return -at.g
+        return d
 
 
-class LevenbergMarquardt(_Curvature):
+class LevenbergMarquardt(ClosureOptimizer):
     r"""Levenberg-Marquardt / trust-region Newton: :math:`d = -(H + \lambda I)^{-1} g` with
     :math:`\lambda` adapted from the reduction ratio (:func:`adapt_damping`)
 
@@ -214,7 +116,9 @@ class LevenbergMarquardt(_Curvature):
     Nocedal and Wright, ch. 4). Exact dense Hessian: same ``max_params`` limit as Newton.
     """
 
-    rule = staticmethod(adapt_damping)
+    closure_kind = "loss"
+    damping_policy = TrustRegion(backtrack=False)
+    rule = staticmethod(newton_direction)
     family = "second-order"
     paper = "Levenberg 1944; Marquardt 1963"
     constraints = {
@@ -235,41 +139,13 @@ class LevenbergMarquardt(_Curvature):
         check_finite: bool = True,
     ) -> None:
         super().__init__(**arguments(locals()))
-        for group in self.param_groups:
-            n = sum(p.numel() for p in self._params(group))
-            if n > group["max_params"]:
-                raise ValueError(
-                    f"LevenbergMarquardt: {n} parameters exceed max_params="
-                    f"{group['max_params']} (dense N x N Hessian); use {ALTERNATIVES}"
-                )
+        check_dense(self, self.param_groups)
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
-        """One trust-region iteration per param group; returns the loss before it."""
-        closure = self._require_closure(closure)
-        first = None
-        for group in self.param_groups:
-            params = self._params(group)
-            st = self._group_state(group)
-            lam = float(st.get("damping", group["damping"]))
-            _, loss, grads = self._loss_and_grad(closure, params)
-            first = loss.detach() if first is None else first
-            g = flatten(grads).detach()
-            self._check(g)
-            with torch.enable_grad():
-                h = hessian_graph(grads, params).detach()
-            del grads
-            d = newton_direction(h, g, lam)
-            predicted = -float(g @ d + 0.5 * d @ (h @ d))
-            x0 = self._flat(params)
-            self._add(params, 1.0, d)
-            actual = float(loss) - self._value(closure)
-            rho = actual / predicted if predicted > 0 else -1.0
-            if rho <= 0:
-                self._set(params, x0)
-            st["damping"] = torch.tensor(
-                adapt_damping(lam, rho, decrease=group["decrease"], increase=group["increase"])
-            )
-            st["rho"] = torch.tensor(rho)
-            st["step"] += 1
-        return first
+    def direction(
+        self, at: Point, group: dict[str, Any], state: dict[str, Any], damping: float
+    ) -> Tensor:
+        return newton_direction(at.hessian(), at.g, damping)
+
+    def curvature(self, at: Point, group: dict[str, Any]) -> Callable[[Tensor], Tensor]:
+        """Products with the dense Hessian the direction used."""
+        return lambda v: at.hessian() @ v

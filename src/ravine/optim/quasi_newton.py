@@ -18,14 +18,13 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .base import NONNEGATIVE, Choice, Range, arguments
-from .closure import ClosureOptimizer
+from .base import NONNEGATIVE, Choice, arguments
+from .closure import COUNT, ClosureOptimizer, Point
 from .line_search import strong_wolfe
 
 __all__ = ["BFGS", "LBFGS", "bfgs_update", "two_loop"]
 
 CURVATURE_EPS = 1e-10  # pairs with y^T s below this are skipped (as torch.optim.LBFGS does)
-COUNT = Range(1.0)
 
 
 # ----------------------------------------------------------------------------- the rules
@@ -71,11 +70,12 @@ def bfgs_update(h: Tensor, s: Tensor, y: Tensor) -> Tensor:
     )
 
 
-# ------------------------------------------------------------------------ shared driver
+# ------------------------------------------------------------------------------ the methods
 
 
 class _QuasiNewton(ClosureOptimizer):
-    """Shared closure evaluation and line search of BFGS and LBFGS (one param group)."""
+    """What BFGS and LBFGS share: one param group (the line search acts on all parameters at
+    once), torch's closures, and the stop on a tiny gradient."""
 
     def __init__(self, params: Any, **defaults: Any) -> None:
         super().__init__(params, **defaults)
@@ -85,30 +85,9 @@ class _QuasiNewton(ClosureOptimizer):
                 f"all parameters at once), got {len(self.param_groups)}"
             )
 
-    def _evaluate_closure(self, closure: Callable[[], Any], params: list[Tensor]):
-        with torch.enable_grad():
-            loss = closure()
-        g = self._flat_grad(params)
-        if group_maximize(self):
-            g = -g
-        self._check(g)
-        value = float(loss)
-        return loss, (-value if group_maximize(self) else value), g
-
-    def _line_search(self, closure, params, t, d, f, g, slope, max_evals):
-        x0 = self._flat(params)
-
-        def phi(step: float) -> tuple[float, Tensor]:
-            self._add(params, step, d)
-            _, value, grad = self._evaluate_closure(closure, params)
-            self._set(params, x0)
-            return value, grad
-
-        return strong_wolfe(phi, t, d, f, g, slope, max_evals=max_evals)
-
-
-def group_maximize(opt: ClosureOptimizer) -> bool:
-    return bool(opt.param_groups[0].get("maximize", False))
+    def converged(self, at: Point, group: dict[str, Any]) -> bool:
+        """:math:`\\max_i |g_i| \\le` ``tolerance_grad``."""
+        return bool(at.g.abs().max() <= group["tolerance_grad"])
 
 
 class LBFGS(_QuasiNewton):
@@ -164,86 +143,80 @@ class LBFGS(_QuasiNewton):
     ) -> None:
         if max_eval is None:
             max_eval = max(int(max_iter) * 5 // 4, 25)
-        super().__init__(
-            params,
-            lr=lr,
-            max_iter=max_iter,
-            max_eval=max_eval,
-            tolerance_grad=tolerance_grad,
-            tolerance_change=tolerance_change,
-            history_size=history_size,
-            line_search_fn=line_search_fn,
-            maximize=maximize,
-            check_finite=check_finite,
-        )
+        super().__init__(**arguments(locals()))
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
-        """Up to ``max_iter`` L-BFGS iterations; returns the loss at the start of the step."""
-        closure = self._require_closure(closure)
-        group = self.param_groups[0]
-        params = self._params(group)
-        lr, max_iter, max_eval = group["lr"], int(group["max_iter"]), group["max_eval"]
-        tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]
-        st = self._group_state(group)
+    def direction(
+        self, at: Point, group: dict[str, Any], state: dict[str, Any], damping: float
+    ) -> Tensor:
+        """:math:`-g` on the first iteration; then the memory takes the last pair (when it
+        passes the curvature condition) and :func:`two_loop` gives the direction."""
+        g = at.g
+        if int(state["step"]) == 1:
+            state["s"], state["y"], state["rho"] = [], [], []
+            state["h0"] = torch.tensor(1.0, dtype=g.dtype)
+            return -g
+        y = g - state["prev_g"]
+        s = state["d"] * state["t"]
+        ys = y @ s
+        if ys > CURVATURE_EPS:
+            if len(state["s"]) == int(group["history_size"]):
+                for key in ("s", "y", "rho"):
+                    state[key].pop(0)
+            state["s"].append(s)
+            state["y"].append(y)
+            state["rho"].append(1.0 / ys)
+            state["h0"] = ys / (y @ y)
+        return two_loop(g, state["s"], state["y"], state["rho"], state["h0"])
+
+    def initial_step(self, at: Point, group: dict[str, Any], state: dict[str, Any]) -> Any:
+        """``lr``; the very first step scaled by :math:`1/\\|g\\|_1`, computed in the
+        parameters' dtype as torch does."""
+        lr = group["lr"]
+        return min(1.0, 1.0 / at.g.abs().sum()) * lr if int(state["step"]) == 1 else lr
+
+    def _iterate(self, closure: Callable[[], Any], group: dict[str, Any]) -> Any:
+        """Up to ``max_iter`` iterations, with torch.optim.LBFGS's evaluation count
+        (``func_evals``) and stopping rules; returns the loss at the start."""
+        params, st = self._params(group), self._group_state(group)
+        max_iter, max_eval = int(group["max_iter"]), group["max_eval"]
+        tol_change = group["tolerance_change"]
         st.setdefault("func_evals", 0)
         for key in ("s", "y", "rho"):
             st.setdefault(key, [])
-
-        orig_loss, loss, g = self._evaluate_closure(closure, params)
+        at = start = self._evaluate(closure, params, group)
         evals = 1
         st["func_evals"] += 1
-        if g.abs().max() <= tol_grad:
-            return orig_loss
-
+        if self.converged(at, group):
+            return start.loss
         for it in range(max_iter):
             st["step"] += 1
-            if int(st["step"]) == 1:
-                d = -g
-                st["s"], st["y"], st["rho"] = [], [], []
-                st["h0"] = torch.tensor(1.0, dtype=g.dtype)
-            else:
-                y = g - st["prev_g"]
-                s = st["d"] * st["t"]
-                ys = y @ s
-                if ys > CURVATURE_EPS:
-                    if len(st["s"]) == int(group["history_size"]):
-                        for key in ("s", "y", "rho"):
-                            st[key].pop(0)
-                    st["s"].append(s)
-                    st["y"].append(y)
-                    st["rho"].append(1.0 / ys)
-                    st["h0"] = ys / (y @ y)
-                d = two_loop(g, st["s"], st["y"], st["rho"], st["h0"])
-            st["prev_g"] = g.clone()
-            prev_loss = loss
-            # the first step is scaled by 1/|g|_1, computed in the parameters' dtype as torch does
-            t = min(1.0, 1.0 / g.abs().sum()) * lr if int(st["step"]) == 1 else lr
-            st["d"], st["t"] = d, t
-            slope = g @ d
+            d = self.direction(at, group, st, 0.0)
+            st["prev_g"] = at.g.clone()
+            t = st["t"] = self.initial_step(at, group, st)
+            st["d"] = d
+            slope = at.g @ d
             if slope > -tol_change:
                 break
             if group["line_search_fn"] == "strong_wolfe":
-                loss, g, t, used = self._line_search(
-                    closure, params, t, d, loss, g, slope, max_eval - evals
+                phi = self.along(params, d, self.value_and_grad_of(closure, params, group))
+                f, g, t, used = strong_wolfe(
+                    phi, t, d, at.f, at.g, slope, max_evals=max_eval - evals
                 )
                 self._add(params, t, d)
                 st["t"] = t
+                moved = Point(params, None, f, g)
             else:
                 self._add(params, t, d)
-                used = 0
-                if it != max_iter - 1:
-                    _, loss, g = self._evaluate_closure(closure, params)
-                    used = 1
+                last = it == max_iter - 1
+                moved, used = (at, 0) if last else (self._evaluate(closure, params, group), 1)
             evals += used
             st["func_evals"] += used
-            if it == max_iter - 1 or evals >= max_eval:
+            if it == max_iter - 1 or evals >= max_eval or self.converged(moved, group):
                 break
-            if g.abs().max() <= tol_grad:
+            if (d * t).abs().max() <= tol_change or abs(moved.f - at.f) < tol_change:
                 break
-            if (d * t).abs().max() <= tol_change or abs(loss - prev_loss) < tol_change:
-                break
-        return orig_loss
+            at = moved
+        return start.loss
 
 
 class BFGS(_QuasiNewton):
@@ -283,32 +256,32 @@ class BFGS(_QuasiNewton):
     ) -> None:
         super().__init__(**arguments(locals()))
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
-        """One BFGS iteration; returns the loss before it."""
-        closure = self._require_closure(closure)
-        group = self.param_groups[0]
-        params = self._params(group)
-        st = self._group_state(group)
-        orig_loss, loss, g = self._evaluate_closure(closure, params)
-        if g.abs().max() <= group["tolerance_grad"]:
-            return orig_loss
-        if "H" not in st:
-            st["H"] = torch.eye(g.numel(), dtype=g.dtype, device=g.device)
-            t = min(1.0, 1.0 / float(g.abs().sum())) * float(group["lr"])
+    def direction(
+        self, at: Point, group: dict[str, Any], state: dict[str, Any], damping: float
+    ) -> Tensor:
+        """:math:`-H g` after :func:`bfgs_update` with the last pair (when it passes the
+        curvature condition); :math:`H` restarts from :math:`I` when it has numerically lost
+        positive definiteness (:math:`g^\\top d \\ge 0`)."""
+        g = at.g
+        if "H" not in state:
+            state["H"] = torch.eye(g.numel(), dtype=g.dtype, device=g.device)
         else:
-            s, y = st["s"], g - st["prev_g"]
+            s, y = state["s"], g - state["prev_g"]
             if y @ s > CURVATURE_EPS:
-                st["H"] = bfgs_update(st["H"], s, y)
-            t = float(group["lr"])
-        st["step"] += 1
-        d = -st["H"] @ g
-        slope = float(g @ d)
-        if slope >= 0:  # H lost positive definiteness numerically: restart from I
-            st["H"] = torch.eye(g.numel(), dtype=g.dtype, device=g.device)
-            d, slope = -g, -float(g @ g)
-        if group["line_search_fn"] == "strong_wolfe":
-            _, _, t, _ = self._line_search(closure, params, t, d, loss, g, slope, group["max_eval"])
-        self._add(params, t, d)
-        st["s"], st["prev_g"] = t * d, g
-        return orig_loss
+                state["H"] = bfgs_update(state["H"], s, y)
+        d = -state["H"] @ g
+        if float(g @ d) >= 0:
+            state["H"] = torch.eye(g.numel(), dtype=g.dtype, device=g.device)
+            d = -g
+        return d
+
+    def initial_step(self, at: Point, group: dict[str, Any], state: dict[str, Any]) -> float:
+        """``lr``; the first step scaled by :math:`\\min(1, 1/\\|g\\|_1)`."""
+        if "H" not in state:
+            return min(1.0, 1.0 / float(at.g.abs().sum())) * float(group["lr"])
+        return float(group["lr"])
+
+    def _accept(self, at: Point, d: Tensor, t: Any, state: dict[str, Any]) -> None:
+        """The step, and the pair's ``s`` and gradient for the next update."""
+        super()._accept(at, d, t, state)
+        state["s"], state["prev_g"] = t * d, at.g

@@ -10,8 +10,9 @@ machinery of :class:`ravine.optim.base.Optimizer`. Build one by class or by name
 from .adam import AdaBelief, Adam, AdaMax, AdamW, Nadam, adabelief, adam, adamax, nadam
 from .adaptive import AdaDelta, AdaGrad, RMSProp, adadelta, adagrad, rmsprop
 from .base import Optimizer
-from .curvature_approx import KFAC, BlockDiagonalNewton, DiagonalNewton
+from .curvature_approx import BlockDiagonalNewton, DiagonalNewton
 from .hessian_free import GaussNewton, HessianFree, NaturalGradient
+from .kfac import KFAC
 from .newton import LevenbergMarquardt, Newton
 from .quasi_newton import BFGS, LBFGS
 from .registry import REGISTRY, get, lookup, names, register

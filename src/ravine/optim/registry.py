@@ -20,8 +20,9 @@ from .adam import AdaBelief, Adam, AdaMax, AdamW, Nadam
 from .adaptive import AdaDelta, AdaGrad, RMSProp
 from .base import Optimizer
 from .constraints import Constraint
-from .curvature_approx import KFAC, BlockDiagonalNewton, DiagonalNewton
+from .curvature_approx import BlockDiagonalNewton, DiagonalNewton
 from .hessian_free import GaussNewton, HessianFree, NaturalGradient
+from .kfac import KFAC
 from .newton import LevenbergMarquardt, Newton
 from .quasi_newton import BFGS, LBFGS
 from .sgd import SGD, Momentum, Nesterov

@@ -65,3 +65,24 @@ def test_bad_kinds_are_refused():
         make_closure("other", zero_grad=lambda: None, loss=lambda: None)
     with pytest.raises(ValueError, match="needs outputs="):
         make_closure("outputs", zero_grad=lambda: None, loss=lambda: None)
+
+
+def test_look_ahead_evaluation_moves_and_restores_even_when_the_closure_raises():
+    from ravine.optim.closures import evaluate_offset
+
+    p = torch.tensor([1.0, 2.0])
+    seen = []
+    assert evaluate_offset("X", lambda: seen.append(p.clone()) or 7, [(p, torch.ones(2))]) == 7
+    assert torch.equal(seen[0], torch.tensor([2.0, 3.0])) and torch.equal(
+        p, torch.tensor([1.0, 2.0])
+    )
+
+    def boom():
+        raise ArithmeticError("in the closure")
+
+    with pytest.raises(ArithmeticError):
+        evaluate_offset("X", boom, [(p, torch.ones(2))])
+    assert torch.equal(p, torch.tensor([1.0, 2.0]))
+    with pytest.raises(RuntimeError, match="X takes its gradient at a look-ahead point"):
+        evaluate_offset("X", None, [(p, torch.ones(2))])
+    assert evaluate_offset("X", None, []) is None

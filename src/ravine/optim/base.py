@@ -39,6 +39,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor
 
+from .closures import evaluate_offset
 from .constraints import (
     BOOL,
     NONNEGATIVE,
@@ -249,26 +250,7 @@ class Optimizer(torch.optim.Optimizer):
                     offset = self.gradient_offset(p, state, group)
                     if offset is not None:
                         offsets.append((p, offset))
-        if not offsets:
-            if closure is None:
-                return None
-            with torch.enable_grad():
-                return closure()
-        if closure is None:
-            raise RuntimeError(
-                f"{type(self).__name__} takes its gradient at a look-ahead point: "
-                "call step(closure) with a closure that recomputes the loss and its gradients"
-            )
-        saved = [(p, p.detach().clone()) for p, _ in offsets]
-        for p, offset in offsets:
-            p.add_(offset)
-        try:
-            with torch.enable_grad():
-                loss = closure()
-        finally:
-            for p, original in saved:
-                p.copy_(original)
-        return loss
+        return evaluate_offset(type(self).__name__, closure, offsets)
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:

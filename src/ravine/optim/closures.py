@@ -16,7 +16,8 @@ The closure runs in the grad mode the optimizer calls it in: optimizers that dif
 the loss call it under ``torch.enable_grad()``, and a value wanted alone (a line search's
 trial point) is computed under ``torch.no_grad()`` without a graph or a backward pass.
 Callers (trials on training problems, races on landscapes) say how to compute the loss and
-the outputs; this module is the one place that knows what each kind does with them.
+the outputs; this module is the one place that knows what each kind does with them, and
+how a closure is evaluated at a look-ahead point (:func:`evaluate_offset`).
 """
 
 from __future__ import annotations
@@ -54,3 +55,30 @@ def make_closure(
         return value
 
     return closure
+
+
+def evaluate_offset(
+    owner: str, closure: Callable[[], Any] | None, offsets: list[tuple[torch.Tensor, torch.Tensor]]
+) -> Any:
+    """The closure evaluated with each parameter ``p`` of ``offsets`` moved to ``p + offset``
+    (a look-ahead point, as Sutskever et al.'s Nesterov takes its gradient) and moved back
+    afterwards, even when the closure raises; with no offsets, simply the closure."""
+    if not offsets:
+        if closure is None:
+            return None
+        with torch.enable_grad():
+            return closure()
+    if closure is None:
+        raise RuntimeError(
+            f"{owner} takes its gradient at a look-ahead point: "
+            "call step(closure) with a closure that recomputes the loss and its gradients"
+        )
+    saved = [(p, p.detach().clone()) for p, _ in offsets]
+    for p, offset in offsets:
+        p.add_(offset)
+    try:
+        with torch.enable_grad():
+            return closure()
+    finally:
+        for p, original in saved:
+            p.copy_(original)

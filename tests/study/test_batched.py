@@ -50,9 +50,9 @@ def config(lr: float, seed: int, optimizer: str = "sgd", **over) -> dict:
 def assert_rows_close(batched: dict, alone: dict) -> None:
     """Same status, steps and rows (step and epoch exact; losses, metrics, lr to tolerance;
     wall time not compared)."""
-    assert batched["status"] == alone["status"] and batched["steps"] == alone["steps"]
-    assert len(batched["rows"]) == len(alone["rows"])
-    for rb, ra in zip(batched["rows"], alone["rows"], strict=True):
+    assert batched.status == alone.status and batched.steps == alone.steps
+    assert len(batched.rows) == len(alone.rows)
+    for rb, ra in zip(batched.rows, alone.rows, strict=True):
         assert rb[:2] == ra[:2]
         torch.testing.assert_close(
             torch.tensor(rb[2:7], dtype=torch.float64),
@@ -91,10 +91,10 @@ def test_batched_trials_record_the_sequential_rows(user_module, case):
     assert len({batch_group_key(c) for c in configs}) == 1
     batched = run_batch(configs)
     for b, c in zip(batched, configs, strict=True):
-        assert b["environment"]["batch"] == {"trials": 3, "engine": "stacked layers"}
+        assert b.environment["batch"] == {"trials": 3, "engine": "stacked layers"}
         alone = run_trial(c)
         assert_rows_close(b, alone)
-        mb, ma = load(b["model"]), load(alone["model"])
+        mb, ma = load(b.model), load(alone.model)
         assert mb.keys() == ma.keys()
         for k in ma:
             torch.testing.assert_close(mb[k], ma[k], rtol=1e-4, atol=1e-6)
@@ -116,14 +116,14 @@ def test_divergence_masks_the_trial_and_the_others_go_on_unchanged(user_module):
     mse = {"name": "ravine_test_blobs:blobs", "options": {"mse": True}, "label": "blobs"}
     configs = [config(lr, s, problem=mse) for lr, s in [(0.1, 0), (1e3, 1), (0.3, 2)]]
     batched = run_batch(configs)
-    assert [b["status"] for b in batched] == ["done", "diverged", "done"]
-    assert batched[1]["model"] is None and "non-finite" in batched[1]["error"]
+    assert [b.status for b in batched] == ["done", "diverged", "done"]
+    assert batched[1].model is None and "non-finite" in batched[1].error
     for b, c in zip(batched, configs, strict=True):
         assert_rows_close(b, run_trial(c))
     without = run_batch([configs[0], configs[2]])
-    assert without[0]["environment"]["batch"]["trials"] == 2
-    assert batched[0]["rows"][-1][:7] == without[0]["rows"][-1][:7]
-    assert [r[:7] for r in batched[2]["rows"]] == [r[:7] for r in without[1]["rows"]]
+    assert without[0].environment["batch"]["trials"] == 2
+    assert batched[0].rows[-1][:7] == without[0].rows[-1][:7]
+    assert [r[:7] for r in batched[2].rows] == [r[:7] for r in without[1].rows]
 
 
 def test_a_cnn_batches_through_vmap():
@@ -134,7 +134,7 @@ def test_a_cnn_batches_through_vmap():
     ]
     batched = run_batch(configs)
     for b, c in zip(batched, configs, strict=True):
-        assert b["environment"]["batch"]["engine"] == "torch.func.vmap"
+        assert b.environment["batch"]["engine"] == "torch.func.vmap"
         assert_rows_close(b, run_trial(c))
 
 
@@ -169,8 +169,8 @@ def test_what_cannot_batch_runs_one_at_a_time_and_says_why(user_module):
     for layer, why in [("batchnorm", "buffers"), ("dropout", "random numbers")]:
         odd = {"name": "odd_blobs", "options": {"layer": layer}, "label": layer}
         results = run_batch([config(0.1, s, problem=odd, batch_size=15) for s in (0, 1)])
-        assert all(r["status"] == "done" for r in results)
-        assert why in results[0]["environment"]["batch"]["why_not"]
+        assert all(r.status == "done" for r in results)
+        assert why in results[0].environment["batch"]["why_not"]
 
 
 def test_a_study_batches_by_default_says_so_and_no_batch_turns_it_off(user_module, tmp_path):
@@ -187,23 +187,15 @@ def test_a_study_batches_by_default_says_so_and_no_batch_turns_it_off(user_modul
     assert "batched: 4 trials of ravine_test_blobs:blobs adam step together" in said
     assert "one at a time: torch.optim.SGD takes scalar hyperparameters only" in said
     with Store(a) as sa, Store(b) as sb:
-        ta = {
-            (t["optimizer"], t["config"]["hyperparameters"]["lr"], t["seed"]): t
-            for t in sa.trials()
-        }
-        tb = {
-            (t["optimizer"], t["config"]["hyperparameters"]["lr"], t["seed"]): t
-            for t in sb.trials()
-        }
+        ta = {(t.optimizer, t.hyperparameters["lr"], t.seed): t for t in sa.trials()}
+        tb = {(t.optimizer, t.hyperparameters["lr"], t.seed): t for t in sb.trials()}
         ma, mb = sa.metrics(), sb.metrics()
     assert ta.keys() == tb.keys() and len(ta) == 6
     for k in ta:
-        assert ta[k]["environment"].get("batch", {}).get("trials") == (
-            4 if k[0] == "adam" else None
-        )
-        assert "batch" not in tb[k]["environment"] and ta[k]["attempts"] == 1
-        ra, rb = ma[ta[k]["id"]], mb[tb[k]["id"]]
-        assert [r["step"] for r in ra] == [r["step"] for r in rb]
+        assert ta[k].environment.get("batch", {}).get("trials") == (4 if k[0] == "adam" else None)
+        assert "batch" not in tb[k].environment and ta[k].attempts == 1
+        ra, rb = ma[ta[k].id], mb[tb[k].id]
+        assert [r.step for r in ra] == [r.step for r in rb]
         for x, y in zip(ra, rb, strict=True):
-            assert x["train_loss"] == pytest.approx(y["train_loss"], rel=RTOL, abs=ATOL)
-            assert x["val_metric"] == pytest.approx(y["val_metric"], rel=RTOL, abs=ATOL)
+            assert x.train_loss == pytest.approx(y.train_loss, rel=RTOL, abs=ATOL)
+            assert x.val_metric == pytest.approx(y.val_metric, rel=RTOL, abs=ATOL)

@@ -12,10 +12,9 @@ import time
 import pytest
 import torch
 
-from ravine.study import Results, Store, best_settings, run_study, run_trial, summarize
+from ravine.study import Results, Store, best_settings, run_study, summarize
 from ravine.study.protocols import first_stage
 from ravine.study.spec import Spec
-from ravine.study.trial import METRIC_COLUMNS
 from support.study import child_env, tiny_spec
 
 
@@ -25,8 +24,8 @@ def metric_table(path) -> dict:
         trials = s.trials()
         m = s.metrics()
         return {
-            (t["optimizer"], t["config"]["hyperparameters"]["lr"], t["seed"]): [
-                (r["step"], r["train_loss"], r["val_metric"]) for r in m.get(t["id"], [])
+            (t.optimizer, t.hyperparameters["lr"], t.seed): [
+                (r.step, r.train_loss, r.val_metric) for r in m.get(t.id, [])
             ]
             for t in trials
         }
@@ -38,99 +37,18 @@ def test_end_to_end_tiny_study(tiny_store):
         assert counts["done"] == 2 * 4 * 2 and counts["pending"] == counts["running"] == 0
         trials = s.trials()
         metrics = s.metrics()
-        env = trials[0]["environment"]
+        env = trials[0].environment
         assert env["versions"]["torch"] == torch.__version__ and env["device"].startswith("cpu")
-        blobs = [t for t in trials if t["problem"] == "blobs"]
+        blobs = [t for t in trials if t.problem == "blobs"]
         for t in blobs:
-            rows = metrics[t["id"]]
+            rows = metrics[t.id]
             # 180 training examples in batches of 30: 6 steps per epoch, 2 epochs, eval per epoch
-            assert [r["step"] for r in rows] == [0, 6, 12]
-            assert [r["epoch"] for r in rows] == [0.0, 1.0, 2.0]
-            assert rows[-1]["lr"] == pytest.approx(t["config"]["hyperparameters"]["lr"])
-            assert all(r["wall_time"] >= 0 for r in rows)
+            assert [r.step for r in rows] == [0, 6, 12]
+            assert [r.epoch for r in rows] == [0.0, 1.0, 2.0]
+            assert rows[-1].lr == pytest.approx(t.hyperparameters["lr"])
+            assert all(r.wall_time >= 0 for r in rows)
         summary = {(r["problem"], r["optimizer"]): r for r in summarize(Results.from_store(s))}
         assert summary["blobs", "sgd"]["seeds"] == 2
-
-
-def test_trial_is_deterministic_and_leaves_global_rng_alone(user_module):
-    cfg = {
-        "problem": {"name": "ravine_test_blobs:blobs", "options": {}, "label": "b"},
-        "optimizer": {"name": "adam", "label": "adam"},
-        "hyperparameters": {"lr": 0.01},
-        "seed": 3,
-        "budget": {"epochs": 2},
-        "batch_size": 16,
-        "eval_every": {"steps": 4},
-    }
-    torch.manual_seed(123)
-    before = torch.get_rng_state()
-    a, b = run_trial(cfg), run_trial(cfg)
-    assert torch.equal(torch.get_rng_state(), before)
-    strip = lambda rows: [r[:-1] for r in rows]  # noqa: E731  (wall time differs)
-    assert a["status"] == "done" and strip(a["rows"]) == strip(b["rows"])
-    c = run_trial({**cfg, "seed": 4})
-    assert strip(c["rows"]) != strip(a["rows"])
-    assert len(a["rows"][0]) == len(METRIC_COLUMNS)
-    # 180 examples / 16 = 12 steps per epoch (last batch short): evals at 0, 4, 8, ..., 24
-    assert [r[0] for r in a["rows"]] == [0, 4, 8, 12, 16, 20, 24]
-
-
-def test_full_batch_trial_is_gradient_descent(user_module):
-    """batch_size = "full" is plain gradient descent: compare with torch.optim.SGD on the
-    whole training set, step by step, from the same initialisation."""
-    from ravine import problems
-
-    cfg = {
-        "problem": {"name": "ravine_test_blobs:blobs", "options": {}, "label": "b"},
-        "optimizer": {"name": "sgd", "label": "sgd"},
-        "hyperparameters": {"lr": 0.3},
-        "seed": 5,
-        "budget": {"steps": 7},
-        "batch_size": "full",
-        "eval_every": {"steps": 1},
-    }
-    out = run_trial(cfg)
-    problem = problems.get("ravine_test_blobs:blobs")
-    torch.manual_seed(5)
-    model = problem.model()
-    opt = torch.optim.SGD(model.parameters(), lr=0.3)
-    losses = []
-    for _ in range(7):
-        opt.zero_grad()
-        loss = problem.loss(model(problem.x_train), problem.y_train)
-        loss.backward()
-        opt.step()
-        with torch.no_grad():
-            losses.append(float(problem.loss(model(problem.x_train), problem.y_train)))
-    assert [r[2] for r in out["rows"][1:]] == pytest.approx(losses, rel=1e-5)
-    via_torch = run_trial({**cfg, "optimizer": {"name": "torch.optim.SGD", "label": "t"}})
-    assert [r[2] for r in via_torch["rows"][1:]] == pytest.approx(losses, rel=1e-5)
-    single = run_trial(
-        {**cfg, "batch_size": 1, "budget": {"epochs": 1}, "eval_every": {"epochs": 1}}
-    )
-    assert single["steps"] == problem.n_train  # single-example SGD: one step per example
-
-
-def test_schedules_in_a_trial_follow_their_formula(user_module):
-    """A spec's schedule strings drive the optimizer: step decay halves lr every 4 steps,
-    momentum rises linearly from 0.5 to 0.9 over 8 steps (recorded lr checked per eval)."""
-    cfg = {
-        "problem": {"name": "ravine_test_blobs:blobs", "options": {}, "label": "b"},
-        "optimizer": {"name": "momentum", "label": "momentum"},
-        "hyperparameters": {"lr": 0.2, "momentum": 0.5},
-        "schedules": {"lr": "step:4:0.5", "momentum": "linear:0.5:0.9:8"},
-        "seed": 0,
-        "budget": {"steps": 12},
-        "batch_size": 30,
-        "eval_every": {"steps": 2},
-    }
-    out = run_trial(cfg)
-    steps = [r[0] for r in out["rows"]]
-    lrs = [r[METRIC_COLUMNS.index("lr")] for r in out["rows"]]
-    assert steps == [0, 2, 4, 6, 8, 10, 12]
-    assert lrs == pytest.approx([0.2 * 0.5 ** (s // 4) for s in steps], rel=1e-12)
-    unscheduled = run_trial({**cfg, "schedules": {}})
-    assert unscheduled["rows"][-1][2] != out["rows"][-1][2]
 
 
 def test_divergence_is_recorded_and_the_study_goes_on(user_module, tmp_path):
@@ -141,11 +59,11 @@ def test_divergence_is_recorded_and_the_study_goes_on(user_module, tmp_path):
     )
     path = run_study(spec, tmp_path / "d.db", progress=False)
     with Store(path) as s:
-        status = {t["config"]["hyperparameters"]["lr"]: t for t in s.trials()}
-        assert status[0.1]["status"] == "done"
-        assert status[1e3]["status"] == "diverged"
-        assert "non-finite" in status[1e3]["error"]
-        assert s.model(status[1e3]["id"]) is None
+        status = {t.hyperparameters["lr"]: t for t in s.trials()}
+        assert status[0.1].status == "done"
+        assert status[1e3].status == "diverged"
+        assert "non-finite" in status[1e3].error
+        assert s.model(status[1e3].id) is None
         rows = summarize(Results.from_store(s))
         assert rows[0]["divergence_rate"] == 0.5 and rows[0]["best"] == "lr=0.1"
 
@@ -214,9 +132,9 @@ def test_killed_study_resumes_without_repeating(user_module, tmp_path, batch):
         if child.poll() is None:
             child.kill()
     with Store(path) as s:
-        before = {t["id"]: t for t in s.trials()}
-    finished = {i: t for i, t in before.items() if t["status"] == "done"}
-    running = [i for i, t in before.items() if t["status"] == "running"]
+        before = {t.id: t for t in s.trials()}
+    finished = {i: t for i, t in before.items() if t.status == "done"}
+    running = [i for i, t in before.items() if t.status == "running"]
     # almost always one task is cut off mid-run; in the instant between two tasks none is
     assert 2 <= len(finished) < n and len(running) <= (3 if batch else 1)
     assert log.read_text().count("built") == len(finished) + len(running)
@@ -225,13 +143,13 @@ def test_killed_study_resumes_without_repeating(user_module, tmp_path, batch):
 
     run_study(spec, path, progress=False, batch=batch)  # resume in this process
     with Store(path) as s:
-        after = {t["id"]: t for t in s.trials()}
+        after = {t.id: t for t in s.trials()}
         metrics = s.metrics()
-    assert all(t["status"] == "done" for t in after.values()) and len(after) == n
+    assert all(t.status == "done" for t in after.values()) and len(after) == n
     for i, t in finished.items():  # nothing repeated: same finish time, one attempt
-        assert after[i]["finished"] == t["finished"] and after[i]["attempts"] == 1
+        assert after[i].finished == t.finished and after[i].attempts == 1
     for i in running:  # the trial cut off was taken back from the dead runner and rerun
-        assert after[i]["attempts"] == 2
+        assert after[i].attempts == 2
     assert log.read_text().count("built") == n + len(running)  # no other trial ran twice
     assert all(len(metrics[i]) == epochs + 1 for i in after)  # step 0 and each epoch, once
 
@@ -251,8 +169,8 @@ def test_two_concurrent_runners_run_each_trial_once(user_module, tmp_path):
         assert c.wait(timeout=300) == 0
     with Store(path) as s:
         trials = s.trials()
-    assert len(trials) == 9 and all(t["status"] == "done" for t in trials)
-    assert all(t["attempts"] == 1 for t in trials)
+    assert len(trials) == 9 and all(t.status == "done" for t in trials)
+    assert all(t.attempts == 1 for t in trials)
     assert log.read_text().count("built") == 9
 
 
@@ -266,14 +184,14 @@ def test_two_stage_protocol_reruns_the_best_setting_on_every_seed(user_module, t
     with Store(path) as s:
         trials = s.trials()
         results = Results.from_store(s)
-    tune = [t for t in trials if t["stage"] == "tune"]
-    final = [t for t in trials if t["stage"] == "final"]
-    assert len(tune) == 4 and {t["seed"] for t in tune} == {1}
+    tune = [t for t in trials if t.stage == "tune"]
+    final = [t for t in trials if t.stage == "final"]
+    assert len(tune) == 4 and {t.seed for t in tune} == {1}
     # the best tuning setting by hand: highest final val metric on seed 1
-    scores = {t["config"]["hyperparameters"]["lr"]: results.score(t) for t in tune}
+    scores = {t.hyperparameters["lr"]: results.score(t) for t in tune}
     best_lr = max(scores, key=scores.get)
-    assert {t["seed"] for t in final} == {0, 2}  # seed 1 of the best setting is reused
-    assert {t["config"]["hyperparameters"]["lr"] for t in final} == {best_lr}
+    assert {t.seed for t in final} == {0, 2}  # seed 1 of the best setting is reused
+    assert {t.hyperparameters["lr"] for t in final} == {best_lr}
     best = best_settings(results, "ravine_test_blobs:blobs", "sgd")
     assert best["hyperparameters"]["lr"] == best_lr and len(best["trials"]) == 3
 
@@ -287,7 +205,7 @@ def test_pool_executor_matches_in_process(user_module, tmp_path):
     for k in ta:
         assert tb[k] == ta[k]
     with Store(b) as s:  # the four trials went to a worker as one batch
-        assert all(t["environment"]["batch"]["trials"] == 4 for t in s.trials())
+        assert all(t.environment["batch"]["trials"] == 4 for t in s.trials())
 
 
 def test_ray_executor_matches_in_process(tmp_path):
@@ -312,8 +230,8 @@ def test_ray_executor_matches_in_process(tmp_path):
     for k in ta:
         assert tb[k] == ta[k]
     with Store(b) as s:  # one Ray task ran the batch of four trials
-        assert all(t["status"] == "done" and t["attempts"] == 1 for t in s.trials())
-        assert all(t["environment"]["batch"]["trials"] == 4 for t in s.trials())
+        assert all(t.status == "done" and t.attempts == 1 for t in s.trials())
+        assert all(t.environment["batch"]["trials"] == 4 for t in s.trials())
 
 
 def test_store_with_another_study_is_refused(user_module, tmp_path):
@@ -329,4 +247,4 @@ def test_first_stage_grid_size():
     spec = Spec.from_dict(tiny_spec(), check_problems=False)
     _, configs = first_stage(spec)
     assert len(configs) == (3 + 1) * 2
-    assert not any(math.isnan(c["hyperparameters"]["lr"]) for c in configs)
+    assert not any(math.isnan(c.hyperparameters["lr"]) for c in configs)

@@ -8,6 +8,7 @@ import math
 import pytest
 
 from ravine.study.protocols import first_stage
+from ravine.study.records import Interval
 from ravine.study.spec import Spec, SpecError, expand_values, load_spec
 
 BASE = {
@@ -126,11 +127,11 @@ momentum = [0.0, 0.9]
     path = tmp_path / "s.toml"
     path.write_text(text)
     spec = load_spec(path)
-    assert spec.batch_size == "full" and spec.budget == {"steps": 20}
+    assert spec.batch_size == "full" and spec.budget == Interval("steps", 20)
     stage, configs = first_stage(spec)
     assert stage == "grid"
     assert len(configs) == 9 * 2
-    lrs = sorted({c["hyperparameters"]["lr"] for c in configs})
+    lrs = sorted({c.hyperparameters["lr"] for c in configs})
     assert lrs == pytest.approx([10.0**k for k in (-4, -3.5, -3, -2.5, -2, -1.5, -1, -0.5, 0)])
     with pytest.raises(SpecError, match=r"^spec: not valid TOML"):
         load_spec("name = \n[[")
@@ -154,9 +155,9 @@ def test_random_protocol_equal_budgets_and_reproducible():
     assert a == b
     per_opt = {}
     for c in a:
-        per_opt.setdefault(c["optimizer"]["label"], []).append(c)
+        per_opt.setdefault(c.optimizer_label, []).append(c)
     assert {k: len(v) for k, v in per_opt.items()} == {"sgd": 10, "adam": 10}  # 5 x 2 seeds
-    lrs = [c["hyperparameters"]["lr"] for c in per_opt["sgd"]]
+    lrs = [c.hyperparameters["lr"] for c in per_opt["sgd"]]
     assert all(1e-3 <= lr <= 1.0 for lr in lrs) and len(set(lrs)) == 5
 
 
@@ -164,7 +165,7 @@ def test_two_stage_first_stage_uses_the_tune_seed_only():
     spec = Spec.from_dict({**BASE, "seeds": [4, 5, 6], "protocol": {"kind": "two_stage"}})
     stage, configs = first_stage(spec)
     assert stage == "tune"
-    assert {c["seed"] for c in configs} == {4}
+    assert {c.seed for c in configs} == {4}
     assert len(configs) == 4 + 1
 
 
@@ -172,7 +173,8 @@ def test_torch_optim_names_are_accepted():
     spec = Spec.from_dict(
         {**BASE, "optimizers": [{"name": "torch.optim.SGD", "lr": 0.1, "momentum": 0.9}]}
     )
-    assert spec.optimizers[0]["grid"] == {"lr": 0.1, "momentum": 0.9}
+    assert spec.optimizers[0].raw == {"lr": 0.1, "momentum": 0.9}
+    assert spec.optimizers[0].values == {"lr": [0.1], "momentum": [0.9]}
     with pytest.raises(SpecError) as info:
         Spec.from_dict({**BASE, "optimizers": [{"name": "torch.optim.Nope"}]})
     assert info.value.key == "optimizers[0].name"

@@ -6,6 +6,8 @@ import math
 
 import pytest
 
+from ravine.study.records import Interval, MetricRow, ProblemSpec, TrialConfig
+from ravine.study.store import StoredTrial
 from ravine.study.summary import (
     Results,
     best_settings,
@@ -19,16 +21,7 @@ from ravine.study.summary import (
 def curve(vals, status="done"):
     """Metric rows at steps 0, 10, 20 with the given validation metrics."""
     return status, [
-        {
-            "step": 10 * i,
-            "epoch": float(i),
-            "train_loss": 1.0 - 0.1 * i,
-            "train_metric": v,
-            "val_loss": 2.0 - 0.5 * i,
-            "val_metric": v,
-            "lr": 0.1,
-            "wall_time": 0.1 * i,
-        }
+        MetricRow(10 * i, float(i), 1.0 - 0.1 * i, v, 2.0 - 0.5 * i, v, 0.1, 0.1 * i)
         for i, v in enumerate(vals)
     ]
 
@@ -55,16 +48,11 @@ TABLE = [
 def results() -> Results:
     trials, metrics = [], {}
     for i, (opt, lr, seed, (status, rows)) in enumerate(TABLE):
-        trials.append(
-            {
-                "id": i,
-                "problem": "P",
-                "optimizer": opt,
-                "seed": seed,
-                "status": status,
-                "config": {"hyperparameters": {"lr": lr}},
-            }
-        )
+        config = TrialConfig(
+            ProblemSpec("p", {}, "P"), opt.lower(), opt, {"lr": lr}, seed,
+            Interval("steps", 20), 8, Interval("steps", 10),
+        )  # fmt: skip
+        trials.append(StoredTrial(i, f"hash{i}", config, "grid", status))
         metrics[i] = rows
     return Results(trials, metrics, targets={"P": 0.8}, higher_is_better={"P": True})
 

@@ -1,6 +1,7 @@
-"""Second-order and quasi-Newton optimizers in study trials: each gets the closure its
-``closure_kind`` asks for (K-FAC is built on the model), trains, is deterministic, and a
-divergence is recorded, never raised."""
+"""One trial: deterministic given its seed, plain gradient descent at full batch, schedules
+that follow their formula; and the second-order and quasi-Newton optimizers, each given the
+closure its ``closure_kind`` asks for (K-FAC is built on the model), training
+deterministically, a divergence recorded, never raised."""
 
 from __future__ import annotations
 
@@ -12,7 +13,90 @@ import torch
 
 import ravine.optim as ro
 from ravine.study import Results, Store, run_study, run_trial, summarize
+from ravine.study.records import METRIC_COLUMNS
 from support.study import tiny_spec
+
+
+def test_trial_is_deterministic_and_leaves_global_rng_alone(user_module):
+    cfg = {
+        "problem": {"name": "ravine_test_blobs:blobs", "options": {}, "label": "b"},
+        "optimizer": {"name": "adam", "label": "adam"},
+        "hyperparameters": {"lr": 0.01},
+        "seed": 3,
+        "budget": {"epochs": 2},
+        "batch_size": 16,
+        "eval_every": {"steps": 4},
+    }
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    a, b = run_trial(cfg), run_trial(cfg)
+    assert torch.equal(torch.get_rng_state(), before)
+    strip = lambda rows: [r[:-1] for r in rows]  # noqa: E731  (wall time differs)
+    assert a.status == "done" and strip(a.rows) == strip(b.rows)
+    c = run_trial({**cfg, "seed": 4})
+    assert strip(c.rows) != strip(a.rows)
+    assert len(a.rows[0]) == len(METRIC_COLUMNS)
+    # 180 examples / 16 = 12 steps per epoch (last batch short): evals at 0, 4, 8, ..., 24
+    assert [r[0] for r in a.rows] == [0, 4, 8, 12, 16, 20, 24]
+
+
+def test_full_batch_trial_is_gradient_descent(user_module):
+    """batch_size = "full" is plain gradient descent: compare with torch.optim.SGD on the
+    whole training set, step by step, from the same initialisation."""
+    from ravine import problems
+
+    cfg = {
+        "problem": {"name": "ravine_test_blobs:blobs", "options": {}, "label": "b"},
+        "optimizer": {"name": "sgd", "label": "sgd"},
+        "hyperparameters": {"lr": 0.3},
+        "seed": 5,
+        "budget": {"steps": 7},
+        "batch_size": "full",
+        "eval_every": {"steps": 1},
+    }
+    out = run_trial(cfg)
+    problem = problems.get("ravine_test_blobs:blobs")
+    torch.manual_seed(5)
+    model = problem.model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.3)
+    losses = []
+    for _ in range(7):
+        opt.zero_grad()
+        loss = problem.loss(model(problem.x_train), problem.y_train)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            losses.append(float(problem.loss(model(problem.x_train), problem.y_train)))
+    assert [r[2] for r in out.rows[1:]] == pytest.approx(losses, rel=1e-5)
+    via_torch = run_trial({**cfg, "optimizer": {"name": "torch.optim.SGD", "label": "t"}})
+    assert [r[2] for r in via_torch.rows[1:]] == pytest.approx(losses, rel=1e-5)
+    single = run_trial(
+        {**cfg, "batch_size": 1, "budget": {"epochs": 1}, "eval_every": {"epochs": 1}}
+    )
+    assert single.steps == problem.n_train  # single-example SGD: one step per example
+
+
+def test_schedules_in_a_trial_follow_their_formula(user_module):
+    """A spec's schedule strings drive the optimizer: step decay halves lr every 4 steps,
+    momentum rises linearly from 0.5 to 0.9 over 8 steps (recorded lr checked per eval)."""
+    cfg = {
+        "problem": {"name": "ravine_test_blobs:blobs", "options": {}, "label": "b"},
+        "optimizer": {"name": "momentum", "label": "momentum"},
+        "hyperparameters": {"lr": 0.2, "momentum": 0.5},
+        "schedules": {"lr": "step:4:0.5", "momentum": "linear:0.5:0.9:8"},
+        "seed": 0,
+        "budget": {"steps": 12},
+        "batch_size": 30,
+        "eval_every": {"steps": 2},
+    }
+    out = run_trial(cfg)
+    steps = [r[0] for r in out.rows]
+    lrs = [r[METRIC_COLUMNS.index("lr")] for r in out.rows]
+    assert steps == [0, 2, 4, 6, 8, 10, 12]
+    assert lrs == pytest.approx([0.2 * 0.5 ** (s // 4) for s in steps], rel=1e-12)
+    unscheduled = run_trial({**cfg, "schedules": {}})
+    assert unscheduled.rows[-1][2] != out.rows[-1][2]
+
 
 MOONS = {"name": "moons", "options": {"n": 200, "hidden": 8}, "label": "moons"}
 
@@ -59,22 +143,22 @@ def test_every_registered_optimizer_that_is_not_elementwise_has_a_case():
 def test_closure_driven_optimizer_trains_in_a_trial(label):
     cfg = config(label.split("-")[0], CASES[label])
     a, b = run_trial(cfg), run_trial(cfg)
-    assert a["status"] == "done", a["error"]
-    assert a["steps"] == 6 and [r[0] for r in a["rows"]] == list(range(7))
-    losses = [r[2] for r in a["rows"]]
+    assert a.status == "done", a.error
+    assert a.steps == 6 and [r[0] for r in a.rows] == list(range(7))
+    losses = [r[2] for r in a.rows]
     assert all(math.isfinite(v) for v in losses)
     # full batch: every step lowers the training loss, and by a good margin in all
     assert all(later < earlier for earlier, later in itertools.pairwise(losses))
     assert losses[-1] < 0.85 * losses[0]
-    assert strip(a["rows"]) == strip(b["rows"])  # the same trial twice: the same numbers
+    assert strip(a.rows) == strip(b.rows)  # the same trial twice: the same numbers
 
 
 def test_trial_with_minibatches_is_deterministic_and_descends():
     cfg = config("natural_gradient", CASES["natural_gradient-empirical"], batch_size=40)
     a, b = run_trial(cfg), run_trial(cfg)
-    assert a["status"] == "done", a["error"]
-    assert strip(a["rows"]) == strip(b["rows"])
-    assert a["rows"][-1][2] < 0.7 * a["rows"][0][2]
+    assert a.status == "done", a.error
+    assert strip(a.rows) == strip(b.rows)
+    assert a.rows[-1][2] < 0.7 * a.rows[0][2]
 
 
 def test_lbfgs_trial_matches_torch_lbfgs():
@@ -84,8 +168,8 @@ def test_lbfgs_trial_matches_torch_lbfgs():
     settings = {"max_iter": 1, "max_eval": 25, "history_size": 10, "line_search_fn": "strong_wolfe"}
     ours = run_trial(config("lbfgs", settings))
     theirs = run_trial(config("torch.optim.LBFGS", settings))
-    assert ours["status"] == theirs["status"] == "done"
-    assert strip(ours["rows"]) == strip(theirs["rows"])
+    assert ours.status == theirs.status == "done"
+    assert strip(ours.rows) == strip(theirs.rows)
 
 
 def test_empirical_fisher_trial_uses_per_example_losses():
@@ -122,7 +206,7 @@ def test_empirical_fisher_trial_uses_per_example_losses():
             p += d[offset : offset + p.numel()].view_as(p)
             offset += p.numel()
         expected = float(problem.loss(model(x), y))
-    assert out["rows"][1][2] == pytest.approx(expected, rel=1e-4)
+    assert out.rows[1][2] == pytest.approx(expected, rel=1e-4)
 
 
 @pytest.mark.parametrize(
@@ -139,9 +223,9 @@ def test_divergence_is_recorded_not_raised(user_module, name, hyperparameters):
     (ravine raises FloatingPointError on a non-finite gradient); the trial records it."""
     blobs = {"name": "ravine_test_blobs:blobs", "options": {"mse": True}, "label": "b"}
     out = run_trial(config(name, hyperparameters, problem=blobs, budget={"steps": 30}))
-    assert out["status"] == "diverged", out["error"]
-    assert "non-finite" in out["error"]
-    assert out["steps"] < 30 and out["model"] is None
+    assert out.status == "diverged", out.error
+    assert "non-finite" in out.error
+    assert out.steps < 30 and out.model is None
 
 
 def test_study_with_second_order_optimizers(tmp_path):
@@ -161,11 +245,11 @@ def test_study_with_second_order_optimizers(tmp_path):
     path = run_study(spec, tmp_path / "second.db", progress=False)
     with Store(path) as s:
         trials = s.trials()
-        assert {t["status"] for t in trials} == {"done"} and len(trials) == 4
+        assert {t.status for t in trials} == {"done"} and len(trials) == 4
         metrics = s.metrics()
         for t in trials:
-            rows = metrics[t["id"]]
-            assert rows[-1]["train_loss"] < rows[0]["train_loss"]
+            rows = metrics[t.id]
+            assert rows[-1].train_loss < rows[0].train_loss
         assert {r["optimizer"] for r in summarize(Results.from_store(s))} == {
             "lbfgs",
             "kfac",
@@ -204,5 +288,5 @@ def test_non_finite_gradient_of_a_finite_loss_is_a_divergence(monkeypatch):
     problem = {"name": "ravine_test_sqrt", "options": {}, "label": "sqrt"}
     for name in ("sgd", "lbfgs"):
         out = run_trial(config(name, {"lr": 0.1}, problem=problem))
-        assert out["status"] == "diverged", out["error"]
-        assert out["steps"] == 0 and len(out["rows"]) == 1 and out["rows"][0][2] == 0.0
+        assert out.status == "diverged", out.error
+        assert out.steps == 0 and len(out.rows) == 1 and out.rows[0][2] == 0.0

@@ -1,10 +1,14 @@
-"""Helpers for the study tests: a tiny user problem written as a module, and small specs."""
+"""Helpers for the study tests: a tiny user problem written as a module, small specs, and the
+fixtures the study, report and command-line tests share (import them into a conftest)."""
 
 from __future__ import annotations
 
 import os
+import sys
 import textwrap
 from pathlib import Path
+
+import pytest
 
 BLOBS = textwrap.dedent(
     '''
@@ -64,3 +68,46 @@ def tiny_spec(**overrides) -> dict:
     }
     spec.update(overrides)
     return spec
+
+
+def write_blobs(folder: Path) -> Path:
+    """Write ``ravine_test_blobs.py`` into ``folder``; returns the folder."""
+    (folder / "ravine_test_blobs.py").write_text(BLOBS)
+    return folder
+
+
+_SHARED: dict[str, Path] = {}  # one user module and one tiny study per test session
+
+
+@pytest.fixture(scope="session")
+def user_module(tmp_path_factory) -> Path:
+    """Folder holding ``ravine_test_blobs.py``, put on sys.path and PYTHONPATH."""
+    if "user_module" not in _SHARED:
+        folder = write_blobs(tmp_path_factory.mktemp("usermod"))
+        sys.path.insert(0, str(folder))
+        _SHARED["user_module"] = folder
+    return _SHARED["user_module"]
+
+
+@pytest.fixture(scope="session")
+def tiny_store(user_module, tmp_path_factory) -> Path:
+    """A finished tiny study: blobs and two-moons problems, SGD (3 lrs) and Adam, 2 seeds
+    (run once per session, however many test folders ask for it)."""
+    if "tiny_store" not in _SHARED:
+        from ravine.study import run_study
+
+        path = tmp_path_factory.mktemp("tiny") / "tiny.db"
+        spec = tiny_spec(
+            problems=[
+                {"name": "ravine_test_blobs:blobs", "label": "blobs"},
+                {
+                    "name": "moons",
+                    "options": {"n": 200, "hidden": 8},
+                    "label": "moons",
+                    "target": 0.8,
+                },
+            ]
+        )
+        run_study(spec, path, progress=False)
+        _SHARED["tiny_store"] = path
+    return _SHARED["tiny_store"]

@@ -83,7 +83,7 @@ def study_html(store) -> str:
     )
 
     spec = store.get_meta("spec") or {}
-    info = store.get_meta("problems") or {}
+    info = store.problem_info()
     results = Results.from_store(store)
     rows = summarize(results)
     counts = store.counts()
@@ -99,7 +99,7 @@ def study_html(store) -> str:
         f"{html.escape(str(spec.get('batch_size')))}; "
         f"seeds {html.escape(json.dumps(spec.get('seeds')))}.</p>",
     ]
-    envs = [t["environment"] for t in results.trials if t.get("environment")]
+    envs = [t.environment for t in results.trials if t.environment]
     if envs:
         e = envs[0]
         parts.append(
@@ -233,7 +233,7 @@ def study_html(store) -> str:
                     "problem": t["problem"],
                     "optimizer": t["optimizer"],
                     "setting": ", ".join(
-                        f"{k}={_fmt(v)}" for k, v in sorted(t["config"]["hyperparameters"].items())
+                        f"{k}={_fmt(v)}" for k, v in sorted(t.hyperparameters.items())
                     ),
                     "seed": t["seed"],
                     "stage": t["stage"],

@@ -32,7 +32,6 @@ such as dropout, which ``vmap`` refuses, runs sequentially and says why).
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import time
@@ -43,16 +42,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..optim.registry import resolve
-from .trial import (
-    _hyperparameters,
-    apply_schedules,
-    batch_key,
-    build_optimizer,
-    environment,
-    problem_batches,
-    run_trial,
-)
+from .records import EpochEvent, MetricRow, TrialConfig, TrialResult
+from .trial import environment, problem_batches, run_trial, state_bytes
 
 __all__ = ["MAX_BATCH", "CannotBatch", "batch_group_key", "run_batch", "unbatchable"]
 
@@ -63,16 +54,17 @@ class CannotBatch(Exception):
     """The trials cannot run as one batched computation (they run one at a time)."""
 
 
-def unbatchable(config: dict[str, Any]) -> str | None:
+def unbatchable(config: TrialConfig | dict[str, Any]) -> str | None:
     """Why the trial ``config`` cannot join a batch, or None when it can.
 
     Batching needs an optimizer whose rule acts on each coordinate alone (``elementwise``),
     driven by the plain ``backward(); step()`` loop, without a seed of its own."""
-    name = config["optimizer"]["name"]
+    config = TrialConfig.of(config)
+    name = config.optimizer
     if name.startswith("torch.optim."):
         return f"{name} takes scalar hyperparameters only"
     try:
-        info = resolve(name)
+        info = config.info
     except (KeyError, ValueError) as err:
         return str(err)
     if not info.elementwise:
@@ -81,8 +73,8 @@ def unbatchable(config: dict[str, Any]) -> str | None:
         return f"{name} is closure-driven"
     if "seed" in info.defaults:
         return f"{name} draws random numbers of its own"
-    if config.get("device", "cpu") != "cpu" and not str(config.get("device")).startswith("cuda"):
-        return f"device {config.get('device')!r}"
+    if config.device != "cpu" and not config.device.startswith("cuda"):
+        return f"device {config.device!r}"
     return None
 
 
@@ -90,18 +82,20 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
 
-def batch_group_key(config: dict[str, Any]) -> str | None:
+def batch_group_key(config: TrialConfig | dict[str, Any]) -> str | None:
     """The key shared by exactly the trials that may run batched with ``config`` (None if it
-    cannot batch): :func:`~ravine.study.trial.batch_key`, the names of its hyperparameters,
-    and the values of those that are not numbers (flags such as ``amsgrad`` or ``nesterov``
-    pick the rule, so they must agree; numbers may differ and become tensors)."""
+    cannot batch): :meth:`~ravine.study.records.TrialConfig.batch_key`, the names of its
+    hyperparameters, and the values of those that are not numbers (flags such as ``amsgrad``
+    or ``nesterov`` pick the rule, so they must agree; numbers may differ and become
+    tensors)."""
+    config = TrialConfig.of(config)
     if unbatchable(config) is not None:
         return None
     fixed = {}
-    for k, v in sorted(config["hyperparameters"].items()):
+    for k, v in sorted(config.hyperparameters.items()):
         items = v if isinstance(v, list | tuple) else [v]
         fixed[k] = [None if _is_number(x) else x for x in items]
-    return batch_key(config) + json.dumps(fixed, sort_keys=True)
+    return config.batch_key() + json.dumps(fixed, sort_keys=True)
 
 
 def _stack_models(problem: Any, seeds: list[int], device: torch.device):
@@ -138,16 +132,17 @@ def _tensor_values(values: list[Any], like: Tensor) -> Any:
     return torch.tensor(values, dtype=like.dtype, device=like.device).reshape(shape)
 
 
-def _optimizer(name: str, stacked: dict[str, Tensor], hps: list[dict[str, Any]]):
+def _optimizer(configs: list[TrialConfig], stacked: dict[str, Tensor]):
     """The batched optimizer: one param group per stacked parameter, each holding the
     trials' hyperparameters shaped to broadcast against it; finite checks are ours."""
+    hps = [c.hyperparameters for c in configs]
     groups = []
     for p in stacked.values():
         group: dict[str, Any] = {"params": [p]}
         for key in hps[0]:
             group[key] = _tensor_values([h[key] for h in hps], p)
         groups.append(group)
-    return build_optimizer(name, groups, {**hps[0], "check_finite": False})
+    return configs[0].info.build(groups, **{**hps[0], "check_finite": False})
 
 
 def _per_trial(fn: Callable[[Tensor, Tensor], Tensor]) -> Callable[[Tensor, Tensor], Tensor]:
@@ -221,15 +216,12 @@ def _stacked_mlp(skeleton: torch.nn.Module) -> Callable | None:
 class _Batch:
     """The state of T trials stepping together: stacked model, optimizer, rows, liveness."""
 
-    def __init__(self, configs: list[dict[str, Any]]):
-        from .. import problems
-
+    def __init__(self, configs: list[TrialConfig]):
         self.configs = configs
         c0 = configs[0]
-        self.device = torch.device(c0.get("device", "cpu"))
-        prob = c0["problem"]
-        self.problem = problem = problems.get(prob["name"], **prob.get("options", {}))
-        self.seeds = [int(c["seed"]) for c in configs]
+        self.device = torch.device(c0.device)
+        self.problem = problem = c0.problem.build()
+        self.seeds = [c.seed for c in configs]
         self.skeleton, self.params = _stack_models(problem, self.seeds, self.device)
         self.forward = self.forward_shared = _stacked_mlp(self.skeleton)
         self.engine = "stacked layers"
@@ -239,21 +231,19 @@ class _Batch:
             self.engine = "torch.func.vmap"
         self.loss = _per_trial(problem.loss)
         self.metric = _per_trial(problem.metric)
-        hps = [_hyperparameters(c) for c in configs]
-        self.optimizer = _optimizer(c0["optimizer"]["name"], self.params, hps)
-        self.scheduler = apply_schedules(self.optimizer, c0.get("schedules") or {})
+        self.optimizer = _optimizer(configs, self.params)
+        self.scheduler = c0.scheduler(self.optimizer)
         d = self.device
         self.xs, self.ys = problem.x_train.to(d), problem.y_train.to(d)
         self.xv, self.yv = problem.x_val.to(d), problem.y_val.to(d)
-        self.batch_size = c0["batch_size"]
+        self.batch_size = c0.batch_size
         self.per_epoch = problem.steps_per_epoch(self.batch_size)
-        budget, every = c0["budget"], c0["eval_every"]
-        self.total = budget["steps"] if "steps" in budget else budget["epochs"] * self.per_epoch
-        self.eval_steps = every["steps"] if "steps" in every else every["epochs"] * self.per_epoch
+        self.total = c0.budget.steps(self.per_epoch)
+        self.eval_steps = c0.eval_every.steps(self.per_epoch)
         self.generators = [torch.Generator().manual_seed(s) for s in self.seeds]
         T = len(configs)
         self.alive = torch.ones(T, dtype=torch.bool, device=d)
-        self.rows: list[list[tuple]] = [[] for _ in range(T)]
+        self.rows: list[list[MetricRow]] = [[] for _ in range(T)]
         self.steps = [0] * T
         self.diverged = [False] * T
         self.start = time.perf_counter()
@@ -338,12 +328,12 @@ class _Batch:
         bad = torch.zeros_like(self.alive)
         for i in self.alive.nonzero().flatten().tolist():
             self.rows[i].append(
-                (step, step / self.per_epoch, tl[i], tm[i], vl[i], vm[i], lrs[i], now)
+                MetricRow(step, step / self.per_epoch, tl[i], tm[i], vl[i], vm[i], lrs[i], now)
             )
             bad[i] = step > 0 and not (math.isfinite(tl[i]) and math.isfinite(vl[i]))
         self._diverge(bad, step)
 
-    def run(self, progress: Callable[[dict[str, Any]], None] | None) -> None:
+    def run(self, progress: Callable[[EpochEvent], None] | None) -> None:
         """Train every trial to the budget, or until it diverges."""
         self.evaluate(0)
         step, epoch = 0, 0
@@ -364,75 +354,65 @@ class _Batch:
             if progress is not None:
                 self._progress(progress, epoch, step)
 
-    def _progress(self, progress: Callable, epoch: int, step: int) -> None:
+    def _progress(self, progress: Callable[[EpochEvent], None], epoch: int, step: int) -> None:
         live = self.alive.nonzero().flatten().tolist()
         rows = self.rows[live[0] if live else 0]
+        epochs = math.ceil(self.total / self.per_epoch)
         progress(
-            {
-                "epoch": epoch,
-                "epochs": math.ceil(self.total / self.per_epoch),
-                "step": step,
-                "steps": self.total,
-                "val_metric": rows[-1][5] if rows else math.nan,
-            }
+            EpochEvent(epoch, epochs, step, self.total, rows[-1].val_metric if rows else math.nan)
         )
 
-    def results(self, env: dict[str, Any]) -> list[dict[str, Any]]:
-        """One run_trial-shaped result per trial; wall_time is the trial's share of the batch."""
+    def results(self, env: dict[str, Any]) -> list[TrialResult]:
+        """One result per trial, as run_trial gives; wall_time is the trial's share."""
         wall = (time.perf_counter() - self.start) / len(self.rows)
         out = []
         for i, config in enumerate(self.configs):
-            result = {
-                "status": "diverged" if self.diverged[i] else "done",
-                "rows": self.rows[i],
-                "steps": self.steps[i],
-                "error": f"non-finite loss or gradient at step {self.steps[i]}"
-                if self.diverged[i]
-                else None,
-                "model": None,
-                "environment": env,
-                "wall_time": wall,
-            }
-            if not self.diverged[i] and config.get("save_model", True):
-                buffer = io.BytesIO()
-                state = {k: v[i].detach().clone().cpu() for k, v in self.params.items()}
-                torch.save(state, buffer)
-                result["model"] = buffer.getvalue()
+            result = TrialResult("done", self.rows[i], self.steps[i], wall, environment=env)
+            if self.diverged[i]:
+                result.status = "diverged"
+                result.error = f"non-finite loss or gradient at step {self.steps[i]}"
+            elif config.save_model:
+                # a clone: the view of row i would save the whole stacked storage
+                result.model = state_bytes(
+                    {k: v[i].detach().clone() for k, v in self.params.items()}
+                )
             out.append(result)
         return out
 
 
 def _sequential(
-    configs: list[dict[str, Any]], progress: Callable | None, reason: str | None
-) -> list[dict[str, Any]]:
+    configs: list[TrialConfig], progress: Callable | None, reason: str | None
+) -> list[TrialResult]:
     results = [run_trial(c, progress) for c in configs]
     if reason is not None and len(configs) > 1:
         for r in results:
-            if r.get("environment") is not None:
-                r["environment"] = {**r["environment"], "batch": {"trials": 1, "why_not": reason}}
+            if r.environment is not None:
+                r.environment = {**r.environment, "batch": {"trials": 1, "why_not": reason}}
     return results
 
 
 def run_batch(
-    configs: list[dict[str, Any]],
-    progress: Callable[[dict[str, Any]], None] | None = None,
-) -> list[dict[str, Any]]:
-    """Results of ``configs`` (in order), as :func:`run_trial` would give them one by one.
+    configs: list[TrialConfig | dict[str, Any]],
+    progress: Callable[[EpochEvent], None] | None = None,
+) -> list[TrialResult]:
+    """Results of ``configs`` (TrialConfigs or their stored dict form, in order), as
+    :func:`run_trial` would give them one by one.
 
     Configs sharing one :func:`batch_group_key` run as one batched computation; otherwise,
     or when the model cannot be stacked (buffers, random layers), they run one at a time and
-    ``environment["batch"]["why_not"]`` says why. ``config["threads"]`` of the first config
-    sets torch's threads for the batch."""
+    ``environment["batch"]["why_not"]`` says why. ``threads`` of the first config sets
+    torch's threads for the batch."""
     if not configs:
         return []
+    configs = [TrialConfig.of(c) for c in configs]
     keys = {batch_group_key(c) for c in configs}
     if len(configs) == 1 or None in keys or len(keys) > 1:
         why = unbatchable(configs[0]) or "the trials differ in more than hyperparameters and seed"
         return _sequential(configs, progress, why if len(configs) > 1 else None)
     threads = torch.get_num_threads()
     try:
-        torch.set_num_threads(int(configs[0].get("threads", threads)))
-        env = environment(str(configs[0].get("device", "cpu")))
+        torch.set_num_threads(configs[0].threads or threads)
+        env = environment(configs[0].device)
         batch = _Batch(configs)
         env["batch"] = {"trials": len(configs), "engine": batch.engine}
         batch.run(progress)

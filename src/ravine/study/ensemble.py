@@ -14,26 +14,24 @@ from typing import Any
 
 import torch
 
+from .store import StoredTrial
 from .summary import Results, best_settings
 
 __all__ = ["ensemble_table", "evaluate_ensemble"]
 
 
-def _load(store, trial: dict[str, Any]):
-    from .. import problems
-
-    blob = store.model(trial["id"])
+def _load(store, trial: StoredTrial):
+    blob = store.model(trial.id)
     if blob is None:
         return None
-    p = trial["config"]["problem"]
-    problem = problems.get(p["name"], **p.get("options", {}))
+    problem = trial.config.problem.build()
     with torch.random.fork_rng(devices=[]):
         model = problem.model()
     model.load_state_dict(torch.load(io.BytesIO(blob), weights_only=True))
     return problem, model
 
 
-def evaluate_ensemble(store, trials: list[dict[str, Any]]) -> dict[str, Any] | None:
+def evaluate_ensemble(store, trials: list[StoredTrial]) -> dict[str, Any] | None:
     """Validation loss and metric of each member and of their ensemble; None when fewer than
     two members have a saved model."""
     members = [m for m in (_load(store, t) for t in trials) if m is not None]
@@ -69,14 +67,14 @@ def ensemble_table(store) -> list[dict[str, Any]]:
             best = best_settings(results, problem, optimizer)
             if best is None:
                 continue
-            done = [t for t in best["trials"] if t["status"] == "done"]
+            done = [t for t in best["trials"] if t.status == "done"]
             everyone += done
             row = evaluate_ensemble(store, done)
             if row is not None:
                 out.append(
                     {"problem": problem, "members_of": optimizer, "setting": best["label"], **row}
                 )
-        if len({t["optimizer"] for t in everyone}) > 1:
+        if len({t.optimizer for t in everyone}) > 1:
             row = evaluate_ensemble(store, everyone)
             if row is not None:
                 out.append(

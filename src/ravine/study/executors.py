@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .batched import run_batch
+from .records import EpochEvent, TrialConfig, TrialResult
 
 __all__ = ["EXECUTORS", "Executor", "InProcess", "ProcessPool", "RayExecutor", "make_executor"]
 
@@ -28,17 +29,17 @@ __all__ = ["EXECUTORS", "Executor", "InProcess", "ProcessPool", "RayExecutor", "
 class Executor:
     capacity: int = 1
 
-    def submit(self, trial_id: int, config: dict[str, Any]) -> None:
+    def submit(self, trial_id: int, config: TrialConfig) -> None:
         """Start one trial."""
         self.submit_batch([trial_id], [config])
 
     def submit_batch(
-        self, trial_ids: list[int], configs: list[dict[str, Any]]
+        self, trial_ids: list[int], configs: list[TrialConfig]
     ) -> None:  # pragma: no cover
         """Start the trials ``configs`` (ids ``trial_ids``) as one task."""
         raise NotImplementedError
 
-    def poll(self, timeout: float) -> list[tuple[int, dict[str, Any]]]:  # pragma: no cover
+    def poll(self, timeout: float) -> list[tuple[int, TrialResult]]:  # pragma: no cover
         raise NotImplementedError
 
     def close(self) -> None:
@@ -50,14 +51,14 @@ class InProcess(Executor):
 
     capacity = 1
 
-    def __init__(self, on_epoch: Callable[[int, dict[str, Any]], None] | None = None):
+    def __init__(self, on_epoch: Callable[[int, EpochEvent], None] | None = None):
         self.on_epoch = on_epoch
-        self._queue: list[tuple[list[int], list[dict[str, Any]]]] = []
+        self._queue: list[tuple[list[int], list[TrialResult]]] = []
 
-    def submit_batch(self, trial_ids: list[int], configs: list[dict[str, Any]]) -> None:
+    def submit_batch(self, trial_ids: list[int], configs: list[TrialConfig]) -> None:
         self._queue.append((list(trial_ids), list(configs)))
 
-    def poll(self, timeout: float) -> list[tuple[int, dict[str, Any]]]:
+    def poll(self, timeout: float) -> list[tuple[int, TrialResult]]:
         if not self._queue:
             return []
         ids, configs = self._queue.pop(0)
@@ -65,7 +66,7 @@ class InProcess(Executor):
         if self.on_epoch is not None:
             on_epoch, first = self.on_epoch, ids[0]
 
-            def callback(event: dict[str, Any]) -> None:
+            def callback(event: EpochEvent) -> None:
                 on_epoch(first, event)
 
         return list(zip(ids, run_batch(configs, callback), strict=True))
@@ -97,10 +98,10 @@ class ProcessPool(Executor):
         )
         self._futures: dict[cf.Future, list[int]] = {}
 
-    def submit_batch(self, trial_ids: list[int], configs: list[dict[str, Any]]) -> None:
+    def submit_batch(self, trial_ids: list[int], configs: list[TrialConfig]) -> None:
         self._futures[self._pool.submit(run_batch, list(configs))] = list(trial_ids)
 
-    def poll(self, timeout: float) -> list[tuple[int, dict[str, Any]]]:
+    def poll(self, timeout: float) -> list[tuple[int, TrialResult]]:
         if not self._futures:
             return []
         done, _ = cf.wait(list(self._futures), timeout=timeout, return_when=cf.FIRST_COMPLETED)
@@ -113,25 +114,13 @@ class ProcessPool(Executor):
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _pairs(ids: list[int], get: Callable[[], list[dict[str, Any]]]) -> list[tuple[int, Any]]:
+def _pairs(ids: list[int], get: Callable[[], list[TrialResult]]) -> list[tuple[int, TrialResult]]:
     """(trial id, result) for each trial of a finished task; every trial failed if the task
     itself died (its worker process or Ray task)."""
     try:
         return list(zip(ids, get(), strict=True))
     except Exception as err:
-        return [(tid, _failure(err)) for tid in ids]
-
-
-def _failure(err: BaseException) -> dict[str, Any]:
-    return {
-        "status": "failed",
-        "rows": [],
-        "steps": 0,
-        "error": f"{type(err).__name__}: {err}",
-        "model": None,
-        "environment": None,
-        "wall_time": None,
-    }
+        return [(tid, TrialResult.failed(err)) for tid in ids]
 
 
 class RayExecutor(Executor):
@@ -157,10 +146,10 @@ class RayExecutor(Executor):
         self.capacity = capacity or max(1, int(cpus // max(num_cpus, 1e-9)))
         self._refs: dict[Any, list[int]] = {}
 
-    def submit_batch(self, trial_ids: list[int], configs: list[dict[str, Any]]) -> None:
+    def submit_batch(self, trial_ids: list[int], configs: list[TrialConfig]) -> None:
         self._refs[self._remote.remote(list(configs))] = list(trial_ids)
 
-    def poll(self, timeout: float) -> list[tuple[int, dict[str, Any]]]:
+    def poll(self, timeout: float) -> list[tuple[int, TrialResult]]:
         if not self._refs:
             return []
         ready, _ = self._ray.wait(list(self._refs), num_returns=1, timeout=timeout)
@@ -175,7 +164,7 @@ class RayExecutor(Executor):
         self._refs.clear()
 
 
-def _ray_batch(configs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _ray_batch(configs: list[TrialConfig]) -> list[TrialResult]:
     import torch
 
     torch.set_num_threads(1)
@@ -190,7 +179,7 @@ def make_executor(
     *,
     workers: int = 1,
     address: str | None = None,
-    on_epoch: Callable[[int, dict[str, Any]], None] | None = None,
+    on_epoch: Callable[[int, EpochEvent], None] | None = None,
 ) -> Executor:
     """An executor by name: ``inprocess``, ``pool`` (``workers`` processes) or ``ray``."""
     if kind == "inprocess":

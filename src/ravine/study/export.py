@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .trial import METRIC_COLUMNS
+from .store import StoredTrial
 
 __all__ = ["export", "tables"]
 
@@ -21,46 +21,43 @@ FORMATS = ("csv", "parquet")
 
 
 def _hp_value(v: Any) -> Any:
-    return json.dumps(v) if isinstance(v, list | dict) else v
+    return json.dumps(v) if isinstance(v, list | tuple | dict) else v
+
+
+def _trial_row(t: StoredTrial, hp_names: list[str]) -> dict[str, Any]:
+    c, env = t.config, t.environment or {}
+    return {
+        "trial_id": t.id,
+        "problem": t.problem,
+        "optimizer": t.optimizer,
+        "optimizer_name": c.optimizer,
+        "seed": t.seed,
+        "stage": t.stage,
+        **{f"hp.{k}": _hp_value(c.hyperparameters.get(k)) for k in hp_names},
+        "schedules": json.dumps(c.schedules),
+        "batch_size": str(c.batch_size),
+        "status": t.status,
+        "attempts": t.attempts,
+        "steps": t.steps,
+        "wall_time": t.wall_time,
+        "error": t.error,
+        "versions": json.dumps(env.get("versions")) if env else None,
+        "device": env.get("device") if env else None,
+        "config_hash": t.hash,
+    }
 
 
 def tables(store) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(trials rows, metrics rows) as lists of flat dicts with the same keys in every row."""
     trials = store.trials()
-    hp_names = sorted({k for t in trials for k in t["config"]["hyperparameters"]})
-    trial_rows = []
-    by_id = {}
-    for t in trials:
-        c = t["config"]
-        env = t["environment"] or {}
-        row = {
-            "trial_id": t["id"],
-            "problem": t["problem"],
-            "optimizer": t["optimizer"],
-            "optimizer_name": c["optimizer"]["name"],
-            "seed": t["seed"],
-            "stage": t["stage"],
-            **{f"hp.{k}": _hp_value(c["hyperparameters"].get(k)) for k in hp_names},
-            "schedules": json.dumps(c.get("schedules") or {}),
-            "batch_size": str(c["batch_size"]),
-            "status": t["status"],
-            "attempts": t["attempts"],
-            "steps": t["steps"],
-            "wall_time": t["wall_time"],
-            "error": t["error"],
-            "versions": json.dumps(env.get("versions")) if env else None,
-            "device": env.get("device") if env else None,
-            "config_hash": t["hash"],
-        }
-        trial_rows.append(row)
-        by_id[t["id"]] = row
-    metric_rows = []
+    hp_names = sorted({k for t in trials for k in t.hyperparameters})
+    by_id = {t.id: _trial_row(t, hp_names) for t in trials}
     keep = ["problem", "optimizer", "seed", *[f"hp.{k}" for k in hp_names]]
+    metric_rows = []
     for tid, rows in store.metrics().items():
         head = {"trial_id": tid, **{k: by_id[tid][k] for k in keep}}
-        for r in rows:
-            metric_rows.append({**head, **{k: r[k] for k in METRIC_COLUMNS}})
-    return trial_rows, metric_rows
+        metric_rows += [{**head, **r._asdict()} for r in rows]
+    return list(by_id.values()), metric_rows
 
 
 def export(store, out_dir: str | Path, fmt: str = "csv") -> list[Path]:

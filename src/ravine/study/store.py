@@ -26,22 +26,23 @@ How it stays safe:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import socket
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .trial import METRIC_COLUMNS
+from .records import FINISHED, METRIC_COLUMNS, MetricRow, TrialConfig, TrialResult
 
-__all__ = ["STATUSES", "Store", "config_hash", "runner_id"]
+__all__ = ["FINISHED", "STATUSES", "Store", "StoredTrial", "config_hash", "runner_id"]
 
-STATUSES = ("pending", "running", "done", "diverged", "failed")
-FINISHED = ("done", "diverged", "failed")
+STATUSES = ("pending", "running", *FINISHED)
 SCHEMA_VERSION = 1
 
 _SCHEMA = f"""
@@ -86,9 +87,10 @@ CREATE TABLE IF NOT EXISTS models (
 """
 
 
-def config_hash(config: dict[str, Any]) -> str:
+def config_hash(config: TrialConfig | dict[str, Any]) -> str:
     """SHA-256 of the config's canonical JSON (sorted keys, no spaces)."""
-    text = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    data = config.to_dict() if isinstance(config, TrialConfig) else config
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -109,6 +111,54 @@ def _pid_alive(pid: int) -> bool:
 
 def _nan_to_none(x: Any) -> Any:
     return None if isinstance(x, float) and x != x else x
+
+
+_TRIAL_COLUMNS = (
+    "id", "hash", "config", "stage", "status", "claimed_by", "heartbeat", "attempts",
+    "started", "finished", "wall_time", "steps", "error", "environment",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StoredTrial:
+    """A trial as the store holds it: its config and where it stands. ``trial["id"]`` reads
+    ``trial.id`` (the dict-style access the command line uses)."""
+
+    id: int
+    hash: str
+    config: TrialConfig
+    stage: str
+    status: str
+    claimed_by: str | None = None
+    heartbeat: float | None = None
+    attempts: int = 0
+    started: float | None = None
+    finished: float | None = None
+    wall_time: float | None = None
+    steps: int | None = None
+    error: str | None = None
+    environment: dict[str, Any] | None = None
+
+    @property
+    def problem(self) -> str:
+        """The problem's label."""
+        return self.config.problem.label
+
+    @property
+    def optimizer(self) -> str:
+        """The optimizer's label."""
+        return self.config.optimizer_label
+
+    @property
+    def seed(self) -> int:
+        return self.config.seed
+
+    @property
+    def hyperparameters(self) -> dict[str, Any]:
+        return self.config.hyperparameters
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, key)
 
 
 class Store:
@@ -144,25 +194,16 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- transactions ---------------------------------------------------------------
-
-    def _write(self):
-        """A context manager for one write transaction holding SQLite's write lock."""
-        store = self
-
-        class _Tx:
-            def __enter__(self_inner):
-                store.conn.execute("BEGIN IMMEDIATE")
-                return store.conn
-
-            def __exit__(self_inner, kind, value, tb):
-                if kind is None:
-                    store.conn.execute("COMMIT")
-                else:
-                    store.conn.execute("ROLLBACK")
-                return False
-
-        return _Tx()
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction holding SQLite's write lock; rolled back on an error."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
 
     # -- meta -----------------------------------------------------------------------
 
@@ -179,21 +220,28 @@ class Store:
         except json.JSONDecodeError:
             return row[0]
 
+    def problem_info(self) -> dict[str, dict[str, Any]]:
+        """Per problem label: ``target``, ``higher_is_better``, ``metric``, ``n_train`` and
+        ``n_val``, as the runner recorded them (empty before a run)."""
+        return self.get_meta("problems", {}) or {}
+
     # -- trials ---------------------------------------------------------------------
 
-    def add_trials(self, configs: Iterable[dict[str, Any]], stage: str = "grid") -> int:
+    def add_trials(self, configs: Iterable[TrialConfig], stage: str = "grid") -> int:
         """Insert trials not already present (by config hash); returns how many were new."""
-        rows = [
-            (
-                config_hash(c),
-                json.dumps(c, sort_keys=True),
-                c["problem"]["label"],
-                c["optimizer"]["label"],
-                int(c["seed"]),
-                stage,
+        rows = []
+        for config in configs:
+            data = config.to_dict()
+            rows.append(
+                (
+                    config_hash(data),
+                    json.dumps(data, sort_keys=True),
+                    config.problem.label,
+                    config.optimizer_label,
+                    config.seed,
+                    stage,
+                )
             )
-            for c in configs
-        ]
         with self._write() as c:
             before = c.total_changes
             c.executemany(
@@ -221,41 +269,41 @@ class Store:
                 stale.append(tid)
         return stale
 
+    def _claimable(
+        self, c: sqlite3.Connection, n: int, stale_after: float, ids: list[int] | None
+    ) -> list[int]:
+        """Up to ``n`` pending trials then stale ones, or those of ``ids`` still free."""
+        if ids is not None:
+            marks = ", ".join("?" * len(ids))
+            query = f"SELECT id FROM trials WHERE status = 'pending' AND id IN ({marks})"
+            free = {r[0] for r in c.execute(query, ids)} | set(self._stale_ids(c, stale_after))
+            return [i for i in ids if i in free]
+        query = "SELECT id FROM trials WHERE status = 'pending' ORDER BY id LIMIT ?"
+        found = [r[0] for r in c.execute(query, (n,))]
+        if len(found) < n:
+            found += self._stale_ids(c, stale_after)[: n - len(found)]
+        return found
+
     def claim(
         self,
         runner: str,
         n: int = 1,
         stale_after: float = 120.0,
         ids: Iterable[int] | None = None,
-    ) -> list[tuple[int, dict]]:
+    ) -> list[tuple[int, TrialConfig]]:
         """Atomically take up to ``n`` trials to run: pending ones first, then ones whose
         runner is dead or silent for ``stale_after`` seconds. With ``ids``, only those trials
         (each if still pending or stale; ``n`` is then ignored): how a runner claims a batch
         it chose. Returns (id, config) pairs."""
-        if ids is not None:
-            wanted = list(ids)
+        wanted = None if ids is None else list(ids)
+        if wanted is not None:
             n = len(wanted)
         if n < 1:
             return []
         with self._write() as c:
-            if ids is not None:
-                marks = ", ".join("?" * len(wanted))
-                query = f"SELECT id FROM trials WHERE status = 'pending' AND id IN ({marks})"
-                free = {r[0] for r in c.execute(query, wanted)}
-                free |= set(self._stale_ids(c, stale_after))
-                ids = [i for i in wanted if i in free]
-            else:
-                ids = [
-                    r[0]
-                    for r in c.execute(
-                        "SELECT id FROM trials WHERE status = 'pending' ORDER BY id LIMIT ?", (n,)
-                    )
-                ]
-                if len(ids) < n:
-                    ids += self._stale_ids(c, stale_after)[: n - len(ids)]
             now = time.time()
             claimed = []
-            for tid in ids:
+            for tid in self._claimable(c, n, stale_after, wanted):
                 cur = c.execute(
                     "UPDATE trials SET status = 'running', claimed_by = ?, heartbeat = ?, "
                     "started = ?, attempts = attempts + 1 WHERE id = ? AND status IN "
@@ -264,7 +312,7 @@ class Store:
                 )
                 if cur.rowcount == 1:
                     config = c.execute("SELECT config FROM trials WHERE id = ?", (tid,)).fetchone()
-                    claimed.append((tid, json.loads(config[0])))
+                    claimed.append((tid, TrialConfig.from_dict(json.loads(config[0]))))
             return claimed
 
     def heartbeat(self, runner: str, ids: Iterable[int] | None = None) -> None:
@@ -291,13 +339,12 @@ class Store:
                 [(i, runner) for i in ids],
             )
 
-    def complete(self, trial_id: int, runner: str, result: dict[str, Any]) -> bool:
+    def complete(self, trial_id: int, runner: str, result: TrialResult) -> bool:
         """Record a trial's result in one transaction: its metric rows, its model, and its
         final status. Returns False (and writes nothing) if the trial is no longer claimed by
         ``runner`` (another runner took it back as stale)."""
-        status = result["status"]
-        if status not in FINISHED:
-            raise ValueError(f"status must be one of {FINISHED}, got {status!r}")
+        if result.status not in FINISHED:
+            raise ValueError(f"status must be one of {FINISHED}, got {result.status!r}")
         with self._write() as c:
             owner = c.execute(
                 "SELECT claimed_by, status FROM trials WHERE id = ?", (trial_id,)
@@ -308,22 +355,20 @@ class Store:
             c.executemany(
                 f"INSERT INTO metrics (trial_id, {', '.join(METRIC_COLUMNS)}) "
                 f"VALUES (?, {', '.join('?' * len(METRIC_COLUMNS))})",
-                [(trial_id, *(_nan_to_none(v) for v in row)) for row in result["rows"]],
+                [(trial_id, *(_nan_to_none(v) for v in row)) for row in result.rows],
             )
-            if result.get("model") is not None:
-                c.execute(
-                    "INSERT OR REPLACE INTO models VALUES (?, ?)", (trial_id, result["model"])
-                )
+            if result.model is not None:
+                c.execute("INSERT OR REPLACE INTO models VALUES (?, ?)", (trial_id, result.model))
             c.execute(
                 "UPDATE trials SET status = ?, finished = ?, wall_time = ?, steps = ?, error = ?, "
                 "environment = ?, heartbeat = NULL WHERE id = ?",
                 (
-                    status,
+                    result.status,
                     time.time(),
-                    result.get("wall_time"),
-                    result.get("steps"),
-                    result.get("error"),
-                    json.dumps(result.get("environment")),
+                    result.wall_time,
+                    result.steps,
+                    result.error,
+                    json.dumps(result.environment),
                     trial_id,
                 ),
             )
@@ -331,39 +376,39 @@ class Store:
 
     # -- reading --------------------------------------------------------------------
 
-    def counts(self) -> dict[str, int]:
-        """Number of trials in each status."""
+    def counts(self, stage: str | None = None) -> dict[str, int]:
+        """Number of trials in each status (of ``stage`` only, if given)."""
         out = dict.fromkeys(STATUSES, 0)
-        for status, n in self.conn.execute("SELECT status, COUNT(*) FROM trials GROUP BY status"):
+        where, args = ("WHERE stage = ?", (stage,)) if stage is not None else ("", ())
+        query = f"SELECT status, COUNT(*) FROM trials {where} GROUP BY status"
+        for status, n in self.conn.execute(query, args):
             out[status] = n
         return out
 
-    def trials(self, status: str | Iterable[str] | None = None) -> list[dict[str, Any]]:
-        """Every trial as a dict (config parsed), optionally only those with ``status``."""
-        query = (
-            "SELECT id, hash, config, problem, optimizer, seed, stage, status, claimed_by, "
-            "heartbeat, attempts, started, finished, wall_time, steps, error, environment "
-            "FROM trials"
-        )
-        args: tuple = ()
+    def trials(
+        self, status: str | Iterable[str] | None = None, *, stage: str | None = None
+    ) -> list[StoredTrial]:
+        """Every trial in id order, optionally only those with ``status`` (one or several)
+        and of ``stage``."""
+        clauses, args = [], []
         if status is not None:
             statuses = [status] if isinstance(status, str) else list(status)
-            query += f" WHERE status IN ({', '.join('?' * len(statuses))})"
-            args = tuple(statuses)
-        cols = [
-            "id", "hash", "config", "problem", "optimizer", "seed", "stage", "status",
-            "claimed_by", "heartbeat", "attempts", "started", "finished", "wall_time", "steps",
-            "error", "environment",
-        ]  # fmt: skip
+            clauses.append(f"status IN ({', '.join('?' * len(statuses))})")
+            args += statuses
+        if stage is not None:
+            clauses.append("stage = ?")
+            args.append(stage)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        query = f"SELECT {', '.join(_TRIAL_COLUMNS)} FROM trials{where} ORDER BY id"
         out = []
-        for row in self.conn.execute(query + " ORDER BY id", args):
-            d = dict(zip(cols, row, strict=True))
-            d["config"] = json.loads(d["config"])
+        for row in self.conn.execute(query, args):
+            d = dict(zip(_TRIAL_COLUMNS, row, strict=True))
+            d["config"] = TrialConfig.from_dict(json.loads(d["config"]))
             d["environment"] = json.loads(d["environment"]) if d["environment"] else None
-            out.append(d)
+            out.append(StoredTrial(**d))
         return out
 
-    def metrics(self, trial_ids: Iterable[int] | None = None) -> dict[int, list[dict[str, Any]]]:
+    def metrics(self, trial_ids: Iterable[int] | None = None) -> dict[int, list[MetricRow]]:
         """Metric rows by trial id, each list ordered by step."""
         query = f"SELECT trial_id, {', '.join(METRIC_COLUMNS)} FROM metrics"
         args: tuple = ()
@@ -371,10 +416,21 @@ class Store:
             ids = list(trial_ids)
             query += f" WHERE trial_id IN ({', '.join('?' * len(ids))})"
             args = tuple(ids)
-        out: dict[int, list[dict[str, Any]]] = {}
+        out: dict[int, list[MetricRow]] = {}
         for row in self.conn.execute(query + " ORDER BY trial_id, step", args):
-            out.setdefault(row[0], []).append(dict(zip(METRIC_COLUMNS, row[1:], strict=True)))
+            out.setdefault(row[0], []).append(MetricRow(*row[1:]))
         return out
+
+    def final_rows(self, trial_ids: Iterable[int]) -> dict[int, MetricRow]:
+        """The last metric row (highest step) of each of ``trial_ids`` that has one."""
+        ids = list(trial_ids)
+        query = (
+            f"SELECT m.trial_id, {', '.join('m.' + c for c in METRIC_COLUMNS)} FROM metrics m "
+            "JOIN (SELECT trial_id, MAX(step) AS last FROM metrics "
+            f"WHERE trial_id IN ({', '.join('?' * len(ids))}) GROUP BY trial_id) f "
+            "ON m.trial_id = f.trial_id AND m.step = f.last"
+        )
+        return {row[0]: MetricRow(*row[1:]) for row in self.conn.execute(query, ids)}
 
     def model(self, trial_id: int) -> bytes | None:
         row = self.conn.execute(

@@ -4,11 +4,8 @@ seeds, steps to a target, divergence rates, learning-rate sensitivity and perfor
 Definitions (all on the *final* evaluation of a trial, as in DeepOBS):
 
 * A trial's score is its final validation metric. A diverged or failed trial has no score.
-* **Best setting** of an optimizer on a problem: the hyperparameter setting with the best mean
-  score over the *selection seeds*, the seeds every setting of that optimizer was run on (all
-  seeds under the grid and random protocols, the tuning seed under the two-stage protocol, so
-  the choice is the one the protocol made). A setting with any unscored selection trial is
-  never best. Ties go to the setting listed first.
+* **Best setting** of an optimizer on a problem: the best mean score over the seeds every
+  setting was run on (:mod:`ravine.study.selection`, the rule the two-stage protocol uses).
 * **Final metrics** of the best setting: mean, sample standard deviation (n - 1; 0 for one
   seed), min and max over all its seeds.
 * **Steps to target**: the first evaluated step whose validation metric reaches the problem's
@@ -25,12 +22,14 @@ Definitions (all on the *final* evaluation of a trial, as in DeepOBS):
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from .records import FINISHED, MetricRow, setting_label, trial_score
+from .selection import best_setting, setting_key
 
 __all__ = [
     "Results",
@@ -43,78 +42,57 @@ __all__ = [
 ]
 
 
-def setting_label(hyperparameters: dict[str, Any]) -> str:
-    """A short stable label of a hyperparameter setting: ``lr=0.001, momentum=0.9``."""
-
-    def fmt(v: Any) -> str:
-        if isinstance(v, float):
-            return f"{v:.3g}"
-        if isinstance(v, list | tuple):
-            return "(" + ", ".join(fmt(x) for x in v) + ")"
-        return str(v)
-
-    return ", ".join(f"{k}={fmt(v)}" for k, v in sorted(hyperparameters.items())) or "defaults"
-
-
-def _key(hyperparameters: dict[str, Any]) -> str:
-    return json.dumps(hyperparameters, sort_keys=True)
-
-
 @dataclass
 class Results:
     """A study's trials and their metric rows, independent of where they are stored.
 
-    ``trials``: dicts with ``id``, ``problem`` (label), ``optimizer`` (label), ``seed``,
-    ``status`` and ``config`` (with ``hyperparameters``); ``metrics``: rows by trial id, each
-    a dict with the :data:`ravine.study.trial.METRIC_COLUMNS`. ``targets`` and
+    ``trials``: :class:`~ravine.study.store.StoredTrial` records (or any with ``id``,
+    ``problem`` and ``optimizer`` labels, ``seed``, ``status`` and ``hyperparameters``);
+    ``metrics``: :class:`~ravine.study.records.MetricRow` lists by trial id. ``targets`` and
     ``higher_is_better`` are per problem label.
     """
 
-    trials: list[dict[str, Any]]
-    metrics: dict[int, list[dict[str, Any]]]
+    trials: list[Any]
+    metrics: dict[int, list[MetricRow]]
     targets: dict[str, float | None] = field(default_factory=dict)
     higher_is_better: dict[str, bool] = field(default_factory=dict)
 
     @classmethod
     def from_store(cls, store) -> Results:
         """Finished trials of a :class:`ravine.study.store.Store` with their metrics."""
-        trials = store.trials(status=("done", "diverged", "failed"))
-        info = store.get_meta("problems", {}) or {}
+        trials = store.trials(status=FINISHED)
+        info = store.problem_info()
         targets = {k: v.get("target") for k, v in info.items()}
         higher = {k: bool(v.get("higher_is_better", True)) for k, v in info.items()}
-        return cls(trials, store.metrics([t["id"] for t in trials]), targets, higher)
+        return cls(trials, store.metrics([t.id for t in trials]), targets, higher)
 
     # -- lookups --------------------------------------------------------------------
 
     def problems(self) -> list[str]:
-        return list(dict.fromkeys(t["problem"] for t in self.trials))
+        return list(dict.fromkeys(t.problem for t in self.trials))
 
     def optimizers(self, problem: str | None = None) -> list[str]:
-        return list(
-            dict.fromkeys(t["optimizer"] for t in self.trials if problem in (None, t["problem"]))
-        )
+        return list(dict.fromkeys(t.optimizer for t in self.trials if problem in (None, t.problem)))
 
-    def select(self, problem: str, optimizer: str) -> list[dict[str, Any]]:
-        return [t for t in self.trials if t["problem"] == problem and t["optimizer"] == optimizer]
+    def select(self, problem: str, optimizer: str) -> list[Any]:
+        return [t for t in self.trials if t.problem == problem and t.optimizer == optimizer]
 
     def hib(self, problem: str) -> bool:
         return self.higher_is_better.get(problem, True)
 
-    def score(self, trial: dict[str, Any]) -> float | None:
+    def rows(self, trial: Any) -> list[MetricRow]:
+        return self.metrics.get(trial.id) or []
+
+    def score(self, trial: Any) -> float | None:
         """The final validation metric, or None for a diverged, failed or empty trial."""
-        if trial["status"] != "done":
-            return None
-        rows = self.metrics.get(trial["id"]) or []
-        if not rows or rows[-1]["val_metric"] is None:
-            return None
-        v = float(rows[-1]["val_metric"])
-        return v if math.isfinite(v) else None
+        rows = self.rows(trial)
+        return trial_score(trial.status, rows[-1] if rows else None)
 
 
-def _settings(trials: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    out: dict[str, list[dict[str, Any]]] = {}
+def _settings(trials: Iterable[Any]) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
     for t in trials:
-        out.setdefault(_key(t["config"]["hyperparameters"]), []).append(t)
+        out.setdefault(setting_key(t.hyperparameters), []).append(t)
     return out
 
 
@@ -138,46 +116,78 @@ def _median(xs: Sequence[float]) -> float:
 
 
 def best_settings(results: Results, problem: str, optimizer: str) -> dict[str, Any] | None:
-    """The best setting (see the module docstring) as ``{"hyperparameters", "label",
-    "selection_score", "selection_seeds", "trials"}``, or None when no setting has a score."""
-    settings = _settings(results.select(problem, optimizer))
-    if not settings:
-        return None
-    seed_sets = [{t["seed"] for t in ts} for ts in settings.values()]
-    common = set.intersection(*seed_sets)
-    sign = 1.0 if results.hib(problem) else -1.0
-    best, best_score = None, -math.inf
-    for key, ts in settings.items():
-        chosen = [t for t in ts if t["seed"] in common]
-        scores = [results.score(t) for t in chosen]
-        if not chosen or any(s is None for s in scores):
-            continue
-        mean = _mean(scores)
-        if sign * mean > best_score:
-            best, best_score = key, sign * mean
+    """The best setting (:func:`~ravine.study.selection.best_setting`) as
+    ``{"hyperparameters", "label", "selection_score", "selection_seeds", "trials"}``, or None
+    when no setting has a score."""
+    trials = results.select(problem, optimizer)
+    best = best_setting(
+        ((t.hyperparameters, t.seed, results.score(t)) for t in trials), results.hib(problem)
+    )
     if best is None:
         return None
-    hps = json.loads(best)
+    chosen = [t for t in trials if setting_key(t.hyperparameters) == best.key]
     return {
-        "hyperparameters": hps,
-        "label": setting_label(hps),
-        "selection_score": sign * best_score,
-        "selection_seeds": sorted(common),
-        "trials": sorted(settings[best], key=lambda t: t["seed"]),
+        "hyperparameters": best.hyperparameters,
+        "label": setting_label(best.hyperparameters),
+        "selection_score": best.score,
+        "selection_seeds": best.seeds,
+        "trials": sorted(chosen, key=lambda t: t.seed),
     }
 
 
-def steps_to_target(
-    rows: Sequence[dict[str, Any]], target: float | None, higher: bool = True
-) -> float:
+def steps_to_target(rows: Sequence[MetricRow], target: float | None, higher: bool = True) -> float:
     """First evaluated step whose val_metric reaches ``target``; ``inf`` if none does."""
     if target is None:
         return math.nan
     for r in rows:
-        v = r["val_metric"]
+        v = r.val_metric
         if v is not None and math.isfinite(v) and (v >= target if higher else v <= target):
-            return float(r["step"])
+            return float(r.step)
     return math.inf
+
+
+def _final_metrics(last: list[MetricRow]) -> dict[str, float]:
+    """Mean, spread and range over seeds of the best setting's final rows."""
+    vals = [float(r.val_metric) for r in last]
+    return {
+        "val_metric_mean": _mean(vals),
+        "val_metric_std": _std(vals),
+        "val_metric_min": min(vals),
+        "val_metric_max": max(vals),
+        "val_loss_mean": _mean([float(r.val_loss) for r in last]),
+        "train_loss_mean": _mean([float(r.train_loss) for r in last]),
+        "train_loss_std": _std([float(r.train_loss) for r in last]),
+        "train_metric_mean": _mean([float(r.train_metric) for r in last]),
+    }
+
+
+def _lr_at_grid_edge(trials: list[Any], lr: Any) -> bool:
+    """Whether ``lr`` is the smallest or largest of three or more learning rates tried."""
+    lrs = {t.hyperparameters.get("lr") for t in trials}
+    lrs = {v for v in lrs if isinstance(v, int | float)}
+    return len(lrs) > 2 and lr is not None and lr in (min(lrs), max(lrs))
+
+
+def _best_columns(results: Results, problem: str, optimizer: str) -> dict[str, Any]:
+    """The summary columns of the best setting; empty when there is none."""
+    best = best_settings(results, problem, optimizer)
+    if best is None:
+        return {}
+    bt = best["trials"]
+    target = results.targets.get(problem)
+    steps = [steps_to_target(results.rows(t), target, results.hib(problem)) for t in bt]
+    return {
+        "best": best["label"],
+        "hyperparameters": best["hyperparameters"],
+        "selection_score": best["selection_score"],
+        "seeds": len(bt),
+        **_final_metrics([results.rows(t)[-1] for t in bt if results.score(t) is not None]),
+        "steps_to_target": _median(steps) if target is not None else math.nan,
+        "lr_at_grid_edge": _lr_at_grid_edge(
+            results.select(problem, optimizer), best["hyperparameters"].get("lr")
+        ),
+        "steps_to_target_per_seed": steps,
+    }
 
 
 def summarize(results: Results) -> list[dict[str, Any]]:
@@ -185,55 +195,23 @@ def summarize(results: Results) -> list[dict[str, Any]]:
     target, divergence rate (see the module docstring)."""
     out = []
     for problem in results.problems():
-        target = results.targets.get(problem)
-        hib = results.hib(problem)
         for optimizer in results.optimizers(problem):
             trials = results.select(problem, optimizer)
-            finished = [t for t in trials if t["status"] in ("done", "diverged", "failed")]
-            diverged = sum(t["status"] == "diverged" for t in finished)
-            row: dict[str, Any] = {
-                "problem": problem,
-                "optimizer": optimizer,
-                "trials": len(finished),
-                "diverged": diverged,
-                "divergence_rate": diverged / len(finished) if finished else math.nan,
-                "best": None,
-                "seeds": 0,
-                "target": target,
-            }
-            best = best_settings(results, problem, optimizer)
-            if best is not None:
-                bt = best["trials"]
-                scored = [t for t in bt if results.score(t) is not None]
-                last = [results.metrics[t["id"]][-1] for t in scored]
-                vals = [float(r["val_metric"]) for r in last]
-                row.update(
-                    best=best["label"],
-                    hyperparameters=best["hyperparameters"],
-                    selection_score=best["selection_score"],
-                    seeds=len(bt),
-                    val_metric_mean=_mean(vals),
-                    val_metric_std=_std(vals),
-                    val_metric_min=min(vals),
-                    val_metric_max=max(vals),
-                    val_loss_mean=_mean([float(r["val_loss"]) for r in last]),
-                    train_loss_mean=_mean([float(r["train_loss"]) for r in last]),
-                    train_loss_std=_std([float(r["train_loss"]) for r in last]),
-                    train_metric_mean=_mean([float(r["train_metric"]) for r in last]),
-                )
-                steps = [steps_to_target(results.metrics.get(t["id"], []), target, hib) for t in bt]
-                row["steps_to_target"] = _median(steps) if target is not None else math.nan
-                lrs = {
-                    t["config"]["hyperparameters"].get("lr")
-                    for t in trials
-                    if isinstance(t["config"]["hyperparameters"].get("lr"), int | float)
+            finished = [t for t in trials if t.status in FINISHED]
+            diverged = sum(t.status == "diverged" for t in finished)
+            out.append(
+                {
+                    "problem": problem,
+                    "optimizer": optimizer,
+                    "trials": len(finished),
+                    "diverged": diverged,
+                    "divergence_rate": diverged / len(finished) if finished else math.nan,
+                    "best": None,
+                    "seeds": 0,
+                    "target": results.targets.get(problem),
+                    **_best_columns(results, problem, optimizer),
                 }
-                lr = best["hyperparameters"].get("lr")
-                row["lr_at_grid_edge"] = (
-                    len(lrs) > 2 and lr is not None and lr in (min(lrs), max(lrs))
-                )
-                row["steps_to_target_per_seed"] = steps
-            out.append(row)
+            )
     return out
 
 
@@ -245,13 +223,13 @@ def sensitivity(results: Results, problem: str, hyperparameter: str = "lr") -> l
     sign = 1.0 if results.hib(problem) else -1.0
     for optimizer in results.optimizers(problem):
         by_value: dict[Any, list[tuple[float, float, int, int]]] = defaultdict(list)
-        for key, ts in _settings(results.select(problem, optimizer)).items():
-            hps = json.loads(key)
+        for ts in _settings(results.select(problem, optimizer)).values():
+            hps = ts[0].hyperparameters
             if hyperparameter not in hps:
                 continue
             scores = [results.score(t) for t in ts]
             good = [s for s in scores if s is not None]
-            n_div = sum(t["status"] == "diverged" for t in ts)
+            n_div = sum(t.status == "diverged" for t in ts)
             mean = _mean(good) if len(good) == len(scores) else math.nan
             by_value[hps[hyperparameter]].append((mean, _std(good), len(ts), n_div))
         for value in sorted(by_value):
@@ -321,8 +299,8 @@ def curves(results: Results, problem: str, optimizer: str, column: str) -> dict[
         return None
     per_seed, epochs = {}, []
     for t in best["trials"]:
-        rows = results.metrics.get(t["id"], [])
-        per_seed[t["seed"]] = [r[column] for r in rows]
+        rows = results.rows(t)
+        per_seed[t.seed] = [getattr(r, column) for r in rows]
         if len(rows) > len(epochs):
-            epochs = [r["epoch"] for r in rows]
+            epochs = [r.epoch for r in rows]
     return {"label": best["label"], "epochs": epochs, "per_seed": per_seed}

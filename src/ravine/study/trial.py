@@ -1,11 +1,12 @@
 """One trial: train one model with one optimizer setting from one seed, measuring as it goes.
 
-:func:`run_trial` is a pure function of its config (a JSON-able dict) and is what every
-executor ships to its workers. A trial is deterministic given its seed: the seed fixes the
-model's initialisation (through a forked copy of torch's global generator, so the caller's
-generator is untouched) and the order of the mini-batches (a dedicated ``torch.Generator``).
+:func:`run_trial` is a pure function of its :class:`~ravine.study.records.TrialConfig` and
+is what every executor ships to its workers. A trial is deterministic given its seed: the
+seed fixes the model's initialisation (through a forked copy of torch's global generator, so
+the caller's generator is untouched) and the order of the mini-batches (a dedicated
+``torch.Generator``).
 
-Each evaluation records one row::
+Each evaluation records one :class:`~ravine.study.records.MetricRow`::
 
     (step, epoch, train_loss, train_metric, val_loss, val_metric, lr, wall_time)
 
@@ -36,20 +37,10 @@ from typing import Any
 
 import torch
 
-from ..optim.registry import resolve
+from ..optim.closures import make_closure
+from .records import METRIC_COLUMNS, EpochEvent, MetricRow, TrialConfig, TrialResult
 
-__all__ = ["METRIC_COLUMNS", "batch_key", "build_optimizer", "environment", "run_trial"]
-
-METRIC_COLUMNS = (
-    "step",
-    "epoch",
-    "train_loss",
-    "train_metric",
-    "val_loss",
-    "val_metric",
-    "lr",
-    "wall_time",
-)
+__all__ = ["METRIC_COLUMNS", "environment", "problem_batches", "run_trial", "state_bytes"]
 
 
 def environment(device: str = "cpu") -> dict[str, Any]:
@@ -80,26 +71,18 @@ def environment(device: str = "cpu") -> dict[str, Any]:
     }
 
 
-def batch_key(config: dict[str, Any]) -> str:
-    """The part of a config shared by trials that could run as one batched computation: they
-    differ only in hyperparameter values and seed (same problem, optimizer, budget, batching).
-    Executors may group trials by this key; each trial's results stay its own."""
-    import json
+def problem_batches(n: int, batch_size: int | str, generator: torch.Generator):
+    """The mini-batch indices of one epoch, drawn by ``generator``."""
+    from ..problems import batches
 
-    shared = {k: v for k, v in config.items() if k not in {"hyperparameters", "seed"}}
-    return json.dumps(shared, sort_keys=True)
+    return batches(n, batch_size, generator)
 
 
-def _hyperparameters(config: dict[str, Any]) -> dict[str, Any]:
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in config["hyperparameters"].items()}
-
-
-def build_optimizer(
-    name: str, params: Any, hyperparameters: dict[str, Any]
-) -> torch.optim.Optimizer:
-    """The optimizer ``name`` (a ravine registry name or ``torch.optim.X``) over ``params``:
-    parameters, param groups or a module (see :meth:`OptimizerInfo.build`)."""
-    return resolve(name).build(params, **hyperparameters)
+def state_bytes(state: dict[str, torch.Tensor]) -> bytes:
+    """A ``state_dict`` serialised with ``torch.save`` (tensors detached, on the CPU)."""
+    buffer = io.BytesIO()
+    torch.save({k: v.detach().cpu() for k, v in state.items()}, buffer)
+    return buffer.getvalue()
 
 
 def _per_example_losses(loss_fn: Callable, outputs: torch.Tensor, targets: torch.Tensor):
@@ -113,26 +96,6 @@ def _per_example_losses(loss_fn: Callable, outputs: torch.Tensor, targets: torch
         return torch.stack([one(z, y) for z, y in zip(outputs, targets, strict=True)])
 
 
-def _closure(optimizer, model, loss_fn, x, y) -> Callable[[], Any]:
-    """The closure ``optimizer.step`` asks for (see :mod:`ravine.optim.closures`) on the
-    batch ``(x, y)``; the ``"outputs"`` kind gets the vector of per-example losses where the
-    optimizer asks for them (``per_example_losses``, the empirical Fisher)."""
-    from ..optim.closures import make_closure
-
-    per_example = bool(getattr(optimizer, "per_example_losses", False))
-
-    def outputs():
-        z = model(x)
-        return (_per_example_losses(loss_fn, z, y) if per_example else loss_fn(z, y)), z
-
-    return make_closure(
-        getattr(optimizer, "closure_kind", "backward"),
-        zero_grad=lambda: optimizer.zero_grad(set_to_none=True),
-        loss=lambda: loss_fn(model(x), y),
-        outputs=outputs,
-    )
-
-
 def _scalar_loss(value: Any) -> float:
     """The loss ``step(closure)`` returned as a float: the first of a pair, averaged."""
     if isinstance(value, tuple | list):
@@ -142,20 +105,6 @@ def _scalar_loss(value: Any) -> float:
     return math.nan if value is None else float(value)
 
 
-def apply_schedules(optimizer: torch.optim.Optimizer, schedules: dict[str, str]):
-    """A scheduler driving each named hyperparameter of ``optimizer`` by its schedule string
-    (``{"lr": "cosine:1000"}``), stepped once after every optimizer step; None when there
-    are none. ``ravine.schedules`` is imported here only, so studies without schedules never
-    need it."""
-    if not schedules:
-        return None
-    from .. import schedules as _schedules
-
-    return _schedules.Scheduler(
-        optimizer, {hp: _schedules.parse(text) for hp, text in schedules.items()}
-    )
-
-
 def _lr(optimizer: torch.optim.Optimizer) -> float:
     lr = optimizer.param_groups[0].get("lr", math.nan)
     if isinstance(lr, torch.Tensor):
@@ -163,135 +112,129 @@ def _lr(optimizer: torch.optim.Optimizer) -> float:
     return float(lr)
 
 
-def run_trial(
-    config: dict[str, Any],
-    progress: Callable[[dict[str, Any]], None] | None = None,
-) -> dict[str, Any]:
-    """Train as ``config`` says and return the result: ``status`` ("done", "diverged" or
-    "failed"), ``rows`` (one tuple per evaluation, :data:`METRIC_COLUMNS`), ``steps``,
-    ``wall_time``, ``error`` (None or a message), ``model`` (the final ``state_dict``
-    serialised with ``torch.save``, or None) and the ``environment``.
+class _Trial:
+    """One trial's model, data, optimizer and rows, from its config."""
 
-    ``config["threads"]`` (if given) sets torch's intra-op threads for the trial; the caller's
-    setting is restored afterwards. ``progress``, if given, is called after each epoch with
-    ``{"epoch", "epochs", "step", "steps", "val_metric"}`` (the latest validation metric).
-    """
-    from .. import problems
-
-    start = time.perf_counter()
-    device = torch.device(config.get("device", "cpu"))
-    rows: list[tuple] = []
-    result: dict[str, Any] = {
-        "status": "done",
-        "rows": rows,
-        "steps": 0,
-        "error": None,
-        "model": None,
-        "environment": None,
-    }
-    threads = torch.get_num_threads()
-    try:
-        torch.set_num_threads(int(config.get("threads", threads)))
-        result["environment"] = environment(str(device))
-        prob = config["problem"]
-        problem = problems.get(prob["name"], **prob.get("options", {}))
-        seed = int(config["seed"])
+    def __init__(self, config: TrialConfig, start: float):
+        self.config, self.start = config, start
+        self.problem = problem = config.problem.build()
+        device = torch.device(config.device)
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            model = problem.model().to(device)
-        xs, ys = problem.x_train.to(device), problem.y_train.to(device)
-        xv, yv = problem.x_val.to(device), problem.y_val.to(device)
-        hyperparameters = _hyperparameters(config)
-        info = resolve(config["optimizer"]["name"])
-        if info.is_ravine and "seed" in info.defaults:  # e.g. DiagonalNewton's probes
-            hyperparameters.setdefault("seed", seed)
-        optimizer = info.build(model, **hyperparameters)
-        closure_driven = info.needs_closure
-        scheduler = apply_schedules(optimizer, config.get("schedules") or {})
-        batch_size = config["batch_size"]
-        per_epoch = problem.steps_per_epoch(batch_size)
-        budget = config["budget"]
-        total = budget["steps"] if "steps" in budget else budget["epochs"] * per_epoch
-        every = config["eval_every"]
-        eval_steps = every["steps"] if "steps" in every else every["epochs"] * per_epoch
-        generator = torch.Generator().manual_seed(seed)
+            torch.manual_seed(config.seed)
+            self.model = problem.model().to(device)
+        self.xs, self.ys = problem.x_train.to(device), problem.y_train.to(device)
+        self.xv, self.yv = problem.x_val.to(device), problem.y_val.to(device)
+        self.device = device
+        self.optimizer = config.info.build(self.model, **config.optimizer_hyperparameters())
+        self.scheduler = config.scheduler(self.optimizer)
+        self.per_epoch = problem.steps_per_epoch(config.batch_size)
+        self.total = config.budget.steps(self.per_epoch)
+        self.eval_steps = config.eval_every.steps(self.per_epoch)
+        self.rows: list[MetricRow] = []
+        self.step = 0
 
-        def evaluate(step: int) -> bool:
-            tl, tm = problem.evaluate(model, xs, ys)
-            vl, vm = problem.evaluate(model, xv, yv)
-            rows.append(
-                (
-                    step,
-                    step / per_epoch,
-                    tl,
-                    tm,
-                    vl,
-                    vm,
-                    _lr(optimizer),
-                    time.perf_counter() - start,
-                )
-            )
-            return math.isfinite(tl) and math.isfinite(vl)
+    def evaluate(self) -> bool:
+        """Record a row; False when a loss is not finite."""
+        tl, tm = self.problem.evaluate(self.model, self.xs, self.ys)
+        vl, vm = self.problem.evaluate(self.model, self.xv, self.yv)
+        now = time.perf_counter() - self.start
+        row = MetricRow(
+            self.step, self.step / self.per_epoch, tl, tm, vl, vm, _lr(self.optimizer), now
+        )
+        self.rows.append(row)
+        return math.isfinite(tl) and math.isfinite(vl)
 
-        evaluate(0)
-        step, epoch, diverged = 0, 0, False
-        model.train()
-        while step < total and not diverged:
-            for idx in problem_batches(problem.n_train, batch_size, generator):
-                idx = idx.to(device)
-                try:
-                    if closure_driven:  # the loss before the step, as step(closure) returns it
-                        closure = _closure(optimizer, model, problem.loss, xs[idx], ys[idx])
-                        finite = math.isfinite(_scalar_loss(optimizer.step(closure)))
-                    else:
-                        optimizer.zero_grad(set_to_none=True)
-                        loss = problem.loss(model(xs[idx]), ys[idx])
-                        finite = bool(torch.isfinite(loss))
-                        if finite:
-                            loss.backward()
-                            optimizer.step()
-                except FloatingPointError:  # ravine rejects non-finite gradients: divergence
-                    finite = False
-                if not finite:
-                    diverged = True
-                    break
-                if scheduler is not None:
-                    scheduler.step()
-                step += 1
-                if (step % eval_steps == 0 or step == total) and not evaluate(step):
-                    diverged = True
-                    break
-                if step >= total:
+    def _closure(self, x: torch.Tensor, y: torch.Tensor) -> Callable[[], Any]:
+        """The closure ``optimizer.step`` asks for (see :mod:`ravine.optim.closures`) on the
+        batch ``(x, y)``; the ``"outputs"`` kind gets the vector of per-example losses where
+        the optimizer asks for them (``per_example_losses``, the empirical Fisher)."""
+        model, loss_fn, optimizer = self.model, self.problem.loss, self.optimizer
+        per_example = bool(getattr(optimizer, "per_example_losses", False))
+
+        def outputs():
+            z = model(x)
+            return (_per_example_losses(loss_fn, z, y) if per_example else loss_fn(z, y)), z
+
+        return make_closure(
+            self.config.info.closure_kind,
+            zero_grad=lambda: optimizer.zero_grad(set_to_none=True),
+            loss=lambda: loss_fn(model(x), y),
+            outputs=outputs,
+        )
+
+    def descend(self, idx: torch.Tensor) -> bool:
+        """One optimizer step on the mini-batch ``idx``; False when the loss or a gradient
+        is not finite (ravine's optimizers raise ``FloatingPointError`` on the latter)."""
+        x, y = self.xs[idx], self.ys[idx]
+        try:
+            if self.config.info.needs_closure:  # the loss before the step, as step() returns it
+                return math.isfinite(_scalar_loss(self.optimizer.step(self._closure(x, y))))
+            self.optimizer.zero_grad(set_to_none=True)
+            loss = self.problem.loss(self.model(x), y)
+            if not bool(torch.isfinite(loss)):
+                return False
+            loss.backward()
+            self.optimizer.step()
+            return True
+        except FloatingPointError:
+            return False
+
+    def run(self, progress: Callable[[EpochEvent], None] | None) -> bool:
+        """Train to the budget, evaluating as the config says; True when it diverged."""
+        generator = torch.Generator().manual_seed(self.config.seed)
+        self.evaluate()
+        epoch, epochs = 0, math.ceil(self.total / self.per_epoch)
+        self.model.train()
+        while self.step < self.total:
+            for idx in problem_batches(self.problem.n_train, self.config.batch_size, generator):
+                if not self.descend(idx.to(self.device)):
+                    return True
+                if self.scheduler is not None:
+                    self.scheduler.step()
+                self.step += 1
+                due = self.step % self.eval_steps == 0 or self.step == self.total
+                if due and not self.evaluate():
+                    return True
+                if self.step >= self.total:
                     break
             epoch += 1
             if progress is not None:
-                progress(
-                    {
-                        "epoch": epoch,
-                        "epochs": math.ceil(total / per_epoch),
-                        "step": step,
-                        "steps": total,
-                        "val_metric": rows[-1][5],
-                    }
-                )
-        result["steps"] = step
+                progress(EpochEvent(epoch, epochs, self.step, self.total, self.rows[-1].val_metric))
+        return False
+
+
+def run_trial(
+    config: TrialConfig | dict[str, Any],
+    progress: Callable[[EpochEvent], None] | None = None,
+) -> TrialResult:
+    """Train as ``config`` says (a TrialConfig, or its stored dict form) and return the
+    :class:`~ravine.study.records.TrialResult`: ``done``, ``diverged`` (with its rows up to
+    then) or ``failed`` (an error raised; the study goes on).
+
+    ``config.threads`` (if set) is torch's intra-op threads for the trial; the caller's
+    setting is restored afterwards. ``progress``, if given, gets an
+    :class:`~ravine.study.records.EpochEvent` after each epoch.
+    """
+    start = time.perf_counter()
+    result = TrialResult("done")
+    threads = torch.get_num_threads()
+    try:
+        config = TrialConfig.of(config)
+        torch.set_num_threads(config.threads or threads)
+        result.environment = environment(config.device)
+        trial = _Trial(config, start)
+        result.rows = trial.rows
+        diverged = trial.run(progress)
+        result.steps = trial.step
         if diverged:
-            result["status"] = "diverged"
-            result["error"] = f"non-finite loss or gradient at step {step}"
-        elif config.get("save_model", True):
-            buffer = io.BytesIO()
-            torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buffer)
-            result["model"] = buffer.getvalue()
+            result.status = "diverged"
+            result.error = f"non-finite loss or gradient at step {trial.step}"
+        elif config.save_model:
+            result.model = state_bytes(trial.model.state_dict())
     except Exception as err:  # a failed trial is recorded; the study goes on
-        result["status"] = "failed"
-        result["error"] = f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=4)}"
+        result.status = "failed"
+        result.error = f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=4)}"
     finally:
         torch.set_num_threads(threads)
-    result["wall_time"] = time.perf_counter() - start
+    result.wall_time = time.perf_counter() - start
     return result
-
-
-def problem_batches(n: int, batch_size: int | str, generator: torch.Generator):
-    from ..problems import batches
-
-    return batches(n, batch_size, generator)

@@ -1,0 +1,53 @@
+"""``ravine study run|status|report|export`` end to end on a tiny user problem."""
+
+from __future__ import annotations
+
+import re
+
+from click.testing import CliRunner
+
+from ravine.cli import main
+from ravine.study import Store
+from support.study import tiny_spec, write_blobs
+
+
+def test_cli_run_status_report_export(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(write_blobs(tmp_path)))
+    monkeypatch.chdir(tmp_path)
+    spec = tiny_spec(seeds=[0], optimizers=[{"name": "sgd", "lr": [0.1, 0.3]}, "adam"])
+    toml = (
+        'name = "cli"\nseeds = [0]\nbudget = { epochs = 1 }\nbatch_size = 30\n'
+        '[[problems]]\nname = "ravine_test_blobs:blobs"\n'
+        '[[optimizers]]\nname = "sgd"\nlr = [0.1, 0.3]\n[[optimizers]]\nname = "adam"\n'
+    )
+    (tmp_path / "s.toml").write_text(toml)
+    runner = CliRunner()
+    r = runner.invoke(main, ["study", "run", "s.toml", "--store", "cli.db", "--out", "r.html"])
+    assert r.exit_code == 0, r.output
+    assert "best setting" in r.output and (tmp_path / "r.html").exists()
+    assert re.search(r"ravine_test_blobs:blobs\s+sgd\s+lr=0\.[13]", r.output)
+    assert "batched: 2 trials of ravine_test_blobs:blobs sgd" in r.output
+    r = runner.invoke(main, ["study", "run", "s.toml", "--store", "alone.db", "--no-batch"])
+    assert r.exit_code == 0 and "batched" not in r.output
+    with Store(tmp_path / "cli.db") as a, Store(tmp_path / "alone.db") as b:
+        batched_envs = [t.environment.get("batch") for t in a.trials()]
+        assert [e["trials"] if e else 1 for e in batched_envs] == [2, 2, 1]
+        assert all("batch" not in t.environment for t in b.trials())
+    r = runner.invoke(main, ["study", "status", "cli.db"])
+    assert r.exit_code == 0 and "done      3" in r.output
+    r = runner.invoke(main, ["study", "export", "cli.db", "--format", "csv", "--out", "exp"])
+    assert r.exit_code == 0 and (tmp_path / "exp" / "metrics.csv").exists()
+    r = runner.invoke(main, ["study", "report", "cli.db", "--out", "again.html"])
+    assert r.exit_code == 0 and (tmp_path / "again.html").exists()
+    # a rerun finds nothing to do and repeats nothing
+    r = runner.invoke(main, ["study", "run", "s.toml", "--store", "cli.db", "--no-report"])
+    assert r.exit_code == 0 and "3 already finished" in r.output
+    with Store(tmp_path / "cli.db") as s:
+        assert all(t.attempts == 1 for t in s.trials())
+    # a malformed spec is a clean error naming the key
+    (tmp_path / "bad.toml").write_text(toml.replace("lr = [0.1, 0.3]", "lr = -1"))
+    r = runner.invoke(main, ["study", "run", "bad.toml"])
+    assert r.exit_code != 0 and "optimizers[0].lr" in r.output
+    r = runner.invoke(main, ["study", "run"])
+    assert r.exit_code != 0 and "--example" in r.output
+    assert spec["name"] == "tiny"

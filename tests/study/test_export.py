@@ -1,0 +1,40 @@
+"""CSV and Parquet exports hold every trial and every metric row of the store."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+import torch
+
+from ravine.study import Store
+from ravine.study.export import export
+
+
+def test_csv_and_parquet_exports_hold_every_row(tiny_store, tmp_path):
+    pa = pytest.importorskip("pyarrow.parquet")
+    with Store(tiny_store) as s:
+        trials = s.trials()
+        metrics = s.metrics()
+        export(s, tmp_path / "csv", "csv")
+        export(s, tmp_path / "pq", "parquet")
+    n_rows = sum(len(v) for v in metrics.values())
+    with open(tmp_path / "csv" / "trials.csv") as f:
+        t_rows = list(csv.DictReader(f))
+    with open(tmp_path / "csv" / "metrics.csv") as f:
+        m_rows = list(csv.DictReader(f))
+    assert len(t_rows) == len(trials) and len(m_rows) == n_rows
+    first = trials[0]
+    assert float(t_rows[0]["hp.lr"]) == first.hyperparameters["lr"]
+    assert json.loads(t_rows[0]["versions"])["torch"] == torch.__version__
+    m0 = [r for r in m_rows if int(r["trial_id"]) == first.id]
+    assert [float(r["val_loss"]) for r in m0] == pytest.approx(
+        [r.val_loss for r in metrics[first.id]]
+    )
+    table = pa.read_table(tmp_path / "pq" / "metrics.parquet").to_pydict()
+    assert len(table["step"]) == n_rows
+    assert table["val_metric"][: len(m0)] == pytest.approx(
+        [r.val_metric for r in metrics[first.id]]
+    )
+    assert pa.read_table(tmp_path / "pq" / "trials.parquet").num_rows == len(trials)

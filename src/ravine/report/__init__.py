@@ -1,5 +1,6 @@
 """HTML reports: one self-contained file (figures embedded as base64 PNG, no external
-resources) that a person can open anywhere."""
+resources) that a person can open anywhere, rendered from the Jinja2 templates in
+``templates/`` (shipped with the package)."""
 
 from .study import study_html, write_report
 

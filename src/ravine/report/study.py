@@ -1,30 +1,27 @@
-"""The study report: summary tables, figures, sensitivity, ensembles, performance profile."""
+"""The study report: summary tables, figures, sensitivity, ensembles, performance profile.
+
+One function per section gathers that section's numbers and figures and renders its Jinja2
+template (``templates/<section>.html.j2``, shipped with the package; the tables and figures
+are the macros of ``macros.html.j2``); :func:`study_html` puts the sections in order into
+``study.html.j2``. Every value is HTML-escaped by the templates.
+"""
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import time
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["study_html", "write_report"]
+from markupsafe import Markup
 
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;
-max-width:1200px;color:#222;padding:0 1em}
-h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
-table{border-collapse:collapse;margin:.6em 0;font-size:.88em}
-th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}
-th{background:#f3f3f3}td.l,th.l{text-align:left}
-figure{margin:.8em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
-figcaption{font-size:.85em;color:#555}.muted{color:#666;font-size:.9em}
-details{margin:.6em 0}
-"""
+__all__ = ["study_html", "write_report"]
 
 
 def _fmt(v: Any) -> str:
+    """A table cell: numbers to 4 significant digits, an infinite step count as "never"."""
     if v is None:
         return "-"
     if isinstance(v, bool):
@@ -35,230 +32,164 @@ def _fmt(v: Any) -> str:
         if math.isinf(v):
             return "never" if v > 0 else "-inf"
         return f"{v:.4g}"
-    if isinstance(v, list | dict):
+    if isinstance(v, list | tuple | dict):
         return json.dumps(v)
     return str(v)
 
 
-def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]], cls: str) -> str:
-    if not rows:
-        return '<p class="muted">(nothing to show)</p>'
-    head = "".join(
-        f'<th class="{"l" if i == 0 else ""}">{html.escape(title)}</th>'
-        for i, (_, title) in enumerate(columns)
+@cache
+def _templates():
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    env = Environment(
+        loader=PackageLoader("ravine.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
-    body = []
-    for r in rows:
-        cells = "".join(
-            f'<td class="{"l" if i == 0 or isinstance(r.get(k), str) else ""}">'
-            f"{html.escape(_fmt(r.get(k)))}</td>"
-            for i, (k, _) in enumerate(columns)
-        )
-        body.append(f"<tr>{cells}</tr>")
-    return (
-        f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
-    )
+    env.filters["fmt"] = _fmt
+    return env
 
 
-def _figure(fig, caption: str, name: str) -> str:
+def _render(template: str, **context: Any) -> Markup:
+    return Markup(_templates().get_template(template).render(**context))
+
+
+def _figure(fig, caption: str, name: str) -> dict[str, str]:
+    """A figure for the ``figure`` macro: its name, caption and ``data:`` URI (the figure is
+    encoded, and closed, by :func:`ravine.plot.style.data_uri`)."""
     from ..plot.style import data_uri
 
-    return (
-        f'<figure class="ravine-figure" data-name="{html.escape(name)}">'
-        f'<img alt="{html.escape(caption)}" src="{data_uri(fig)}">'
-        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    return {"name": name, "caption": caption, "src": data_uri(fig)}
+
+
+# -- sections ----------------------------------------------------------------------------------
+
+
+def _header(store, results) -> Markup:
+    """Title, when and how the study ran, and the versions of its first trial."""
+    spec = store.get_meta("spec") or {}
+    envs = [t.environment for t in results.trials if t.environment]
+    return _render(
+        "header.html.j2",
+        name=spec.get("name", "study"),
+        generated=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        counts=", ".join(f"{v} {k}" for k, v in store.counts().items() if v),
+        spec={k: spec.get(k) for k in ("protocol", "budget", "batch_size", "seeds")},
+        environment=envs[0] if envs else None,
     )
+
+
+def _summary(rows: list[dict[str, Any]]) -> Markup:
+    return _render("summary.html.j2", rows=rows)
+
+
+def _problem(results, problem: str, metric: str) -> Markup:
+    """Training curves; where learning rates vary, sensitivity, heat map and their table."""
+    from ..plot import study as plots
+    from ..study.summary import sensitivity
+
+    figures = [
+        _figure(
+            plots.curves_figure(results, problem, metric),
+            f"{problem}: training loss, training and validation {metric} per epoch at each "
+            "optimizer's best setting (mean over seeds, band min-max)",
+            f"curves-{problem}",
+        )
+    ]
+    sens = sensitivity(results, problem, "lr")
+    if not any(isinstance(r.get("lr"), int | float) for r in sens):
+        sens = []
+    else:
+        figures += [
+            _figure(
+                plots.sensitivity_figure(results, problem, metric),
+                f"{problem}: final validation {metric} against learning rate",
+                f"sensitivity-{problem}",
+            ),
+            _figure(
+                plots.heatmap_figure(results, problem, metric),
+                f"{problem}: optimizer by learning rate heat map",
+                f"heatmap-{problem}",
+            ),
+        ]
+    return _render(
+        "problem.html.j2", problem=problem, metric=metric, figures=figures, sensitivity=sens
+    )
+
+
+def _ensembles(store) -> Markup:
+    from ..study.ensemble import ensemble_table
+
+    return _render("ensembles.html.j2", rows=ensemble_table(store))
+
+
+def _profile(rows: list[dict[str, Any]]) -> Markup:
+    """The performance profile over the problems (only when there are two or more)."""
+    from ..plot import study as plots
+    from ..study.summary import performance_profile, profile_steps
+
+    steps = profile_steps(rows)
+    if len(steps) < 2:
+        return Markup("")
+    prof = performance_profile(steps)
+    optimizers = list(prof["profiles"])
+    table = [
+        {
+            "problem": p,
+            **{f"{o} steps": steps[p].get(o, math.inf) for o in optimizers},
+            **{f"{o} ratio": prof["ratios"][p][o] for o in optimizers},
+        }
+        for p in steps
+    ]
+    fig = _figure(
+        plots.profile_figure(prof),
+        "fraction of problems on which each optimizer is within a factor tau of the fewest "
+        "steps to target",
+        "profile",
+    )
+    return _render("profile.html.j2", fig=fig, rows=table, columns=[(k, k) for k in table[0]])
+
+
+def _trials(store) -> Markup:
+    rows = [
+        {
+            "id": t.id,
+            "problem": t.problem,
+            "optimizer": t.optimizer,
+            "setting": ", ".join(f"{k}={_fmt(v)}" for k, v in sorted(t.hyperparameters.items())),
+            "seed": t.seed,
+            "stage": t.stage,
+            "status": t.status,
+            "steps": t.steps,
+            "wall_time": t.wall_time,
+        }
+        for t in store.trials()
+    ]
+    return _render("trials.html.j2", rows=rows)
 
 
 def study_html(store) -> str:
     """The report of the study in ``store`` as one HTML document."""
-    from ..plot import study as plots
-    from ..study.ensemble import ensemble_table
-    from ..study.summary import (
-        Results,
-        performance_profile,
-        profile_steps,
-        sensitivity,
-        summarize,
-    )
+    from ..study.summary import Results, summarize
 
-    spec = store.get_meta("spec") or {}
-    info = store.problem_info()
     results = Results.from_store(store)
     rows = summarize(results)
-    counts = store.counts()
-    name = spec.get("name", "study")
-    parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>ravine study: {html.escape(name)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>Study <code>{html.escape(name)}</code></h1>",
-        f'<p class="muted">Generated {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())} '
-        f"by ravine. Trials: {', '.join(f'{v} {k}' for k, v in counts.items() if v)}. "
-        f"Protocol: {html.escape(json.dumps(spec.get('protocol')))}; budget "
-        f"{html.escape(json.dumps(spec.get('budget')))}; batch size "
-        f"{html.escape(str(spec.get('batch_size')))}; "
-        f"seeds {html.escape(json.dumps(spec.get('seeds')))}.</p>",
+    info = store.problem_info()
+    sections = [
+        _header(store, results),
+        _summary(rows),
+        *(
+            _problem(results, p, (info.get(p) or {}).get("metric", "accuracy"))
+            for p in results.problems()
+        ),
+        _ensembles(store),
+        _profile(rows),
+        _trials(store),
     ]
-    envs = [t.environment for t in results.trials if t.environment]
-    if envs:
-        e = envs[0]
-        parts.append(
-            '<p class="muted">Versions: '
-            + html.escape(", ".join(f"{k} {v}" for k, v in e["versions"].items()))
-            + f"; device: {html.escape(e['device'])}.</p>"
-        )
-    parts.append("<h2>Summary</h2>")
-    parts.append(
-        '<p class="muted">Best setting: highest mean final validation metric over the seeds every '
-        "setting ran on. Metrics: mean, sample std, min and max over the best setting's seeds. "
-        "Steps to target: median over seeds of the first evaluated step reaching the target.</p>"
-    )
-    parts.append(
-        _table(
-            rows,
-            [
-                ("problem", "problem"),
-                ("optimizer", "optimizer"),
-                ("best", "best setting"),
-                ("seeds", "seeds"),
-                ("val_metric_mean", "val metric"),
-                ("val_metric_std", "± std"),
-                ("val_metric_min", "min"),
-                ("val_metric_max", "max"),
-                ("train_loss_mean", "train loss"),
-                ("val_loss_mean", "val loss"),
-                ("target", "target"),
-                ("steps_to_target", "steps to target"),
-                ("divergence_rate", "divergence rate"),
-                ("trials", "trials"),
-            ],
-            "ravine-table summary",
-        )
-    )
-    for problem in results.problems():
-        metric = (info.get(problem) or {}).get("metric", "accuracy")
-        parts.append(f"<h2>{html.escape(problem)}</h2>")
-        parts.append(
-            _figure(
-                plots.curves_figure(results, problem, metric),
-                f"{problem}: training loss, training and validation {metric} per epoch at each "
-                "optimizer's best setting (mean over seeds, band min-max)",
-                f"curves-{problem}",
-            )
-        )
-        sens = sensitivity(results, problem, "lr")
-        if any(isinstance(r.get("lr"), int | float) for r in sens):
-            parts.append(
-                _figure(
-                    plots.sensitivity_figure(results, problem, metric),
-                    f"{problem}: final validation {metric} against learning rate",
-                    f"sensitivity-{problem}",
-                )
-            )
-            parts.append(
-                _figure(
-                    plots.heatmap_figure(results, problem, metric),
-                    f"{problem}: optimizer by learning rate heat map",
-                    f"heatmap-{problem}",
-                )
-            )
-            parts.append("<h3>Learning-rate sensitivity</h3>")
-            parts.append(
-                _table(
-                    sens,
-                    [
-                        ("optimizer", "optimizer"),
-                        ("lr", "lr"),
-                        ("val_metric_mean", f"final val {metric}"),
-                        ("val_metric_std", "± std"),
-                        ("trials", "trials"),
-                        ("diverged", "diverged"),
-                    ],
-                    "ravine-table sensitivity",
-                )
-            )
-    ens = ensemble_table(store)
-    parts.append("<h2>Ensembles</h2>")
-    parts.append(
-        '<p class="muted">Average predicted class probabilities of the final models (each '
-        "optimizer's best setting across its seeds, and all optimizers' best models together) "
-        "against the members alone, on the validation set.</p>"
-    )
-    parts.append(
-        _table(
-            ens,
-            [
-                ("problem", "problem"),
-                ("members_of", "members"),
-                ("setting", "setting"),
-                ("members", "count"),
-                ("member_val_metric_mean", "member val metric (mean)"),
-                ("member_val_metric_best", "best member"),
-                ("ensemble_val_metric", "ensemble val metric"),
-                ("member_val_loss_mean", "member val loss (mean)"),
-                ("ensemble_val_loss", "ensemble val loss"),
-            ],
-            "ravine-table ensembles",
-        )
-    )
-    steps = profile_steps(rows)
-    if len(steps) >= 2:
-        prof = performance_profile(steps)
-        parts.append("<h2>Performance profile</h2>")
-        parts.append(
-            _figure(
-                plots.profile_figure(prof),
-                "fraction of problems on which each optimizer is within a factor tau of the "
-                "fewest steps to target",
-                "profile",
-            )
-        )
-        raw = [
-            {
-                "problem": p,
-                **{f"{o} steps": steps[p].get(o, math.inf) for o in prof["profiles"]},
-                **{f"{o} ratio": prof["ratios"][p][o] for o in prof["profiles"]},
-            }
-            for p in steps
-        ]
-        cols = [("problem", "problem")] + [(k, k) for k in raw[0] if k != "problem"]
-        parts.append(_table(raw, cols, "ravine-table profile"))
-    trials = store.trials()
-    parts.append(f"<details><summary>All {len(trials)} trials</summary>")
-    parts.append(
-        _table(
-            [
-                {
-                    "id": t["id"],
-                    "problem": t["problem"],
-                    "optimizer": t["optimizer"],
-                    "setting": ", ".join(
-                        f"{k}={_fmt(v)}" for k, v in sorted(t.hyperparameters.items())
-                    ),
-                    "seed": t["seed"],
-                    "stage": t["stage"],
-                    "status": t["status"],
-                    "steps": t["steps"],
-                    "wall_time": t["wall_time"],
-                }
-                for t in trials
-            ],
-            [
-                ("id", "id"),
-                ("problem", "problem"),
-                ("optimizer", "optimizer"),
-                ("setting", "setting"),
-                ("seed", "seed"),
-                ("stage", "stage"),
-                ("status", "status"),
-                ("steps", "steps"),
-                ("wall_time", "seconds"),
-            ],
-            "ravine-table trials",
-        )
-    )
-    parts.append("</details></body></html>")
-    return "\n".join(parts)
+    name = (store.get_meta("spec") or {}).get("name", "study")
+    return str(_render("study.html.j2", name=name, sections=sections))  # plain text, not Markup
 
 
 def write_report(store, path: str | Path) -> Path:

@@ -126,3 +126,14 @@ def test_trial_result_fields_and_score():
     failed = TrialResult.failed(RuntimeError("boom"))
     assert failed.status == "failed" and failed.error == "RuntimeError: boom" and not failed.rows
     assert math.isnan(failed.val_metric)
+
+
+def test_stored_records_still_read_as_the_dicts_they_once_were():
+    """Code written against the dict forms (a trial row of the store, its config) reads on."""
+    from ravine.study.store import StoredTrial
+
+    config = TrialConfig.from_dict(STORED)
+    trial = StoredTrial(7, "h", config, "tune", "done")
+    assert trial["id"] == 7 and trial.get("claimed_by") is None and trial.get("nope", 1) == 1
+    assert trial.get("config")["optimizer"] == {"name": "adam", "label": "adam"}
+    assert config["hyperparameters"]["betas"] == [0.9, 0.99] and config.get("nope") is None

@@ -246,6 +246,13 @@ class TrialConfig:
             optimizer, {hp: schedules.parse(text) for hp, text in self.schedules.items()}
         )
 
+    def __getitem__(self, key: str) -> Any:
+        """``config["optimizer"]`` reads the stored dict form (for code written against it)."""
+        return self.to_dict()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.to_dict().get(key, default)
+
     def batch_key(self) -> str:
         """What trials that could run as one batched computation share: everything but the
         hyperparameter values and the seed (same problem, optimizer, budget, batching)."""

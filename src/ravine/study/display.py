@@ -30,13 +30,11 @@ class StudyProgress:
     def __init__(
         self,
         stream: TextIO | None = None,
-        capacity: int = 1,
         *,
         terminal: bool | None = None,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.bar = Progress(stream=stream, terminal=terminal, clock=clock, unit="trials")
-        self.capacity = capacity
         self.done = 0
         self.running = 0.0  # trials' worth of the task running in this process
         self.said: set[str] = set()  # reasons already given why a batch ran one at a time

@@ -98,14 +98,22 @@ class _Driver:
 
     ex: Executor  # set once made, with this driver's on_epoch
 
-    def __init__(self, spec: Spec, db: Store, prog: StudyProgress | None, **how):
+    def __init__(
+        self,
+        spec: Spec,
+        db: Store,
+        prog: StudyProgress | None,
+        *,
+        stale_after: float,
+        poll: float,
+        max_trials: int | None,
+        on_result: Callable[[int, TrialResult], None] | None,
+        batch: bool,
+    ):
         self.spec, self.db, self.prog = spec, db, prog
         self.runner = runner_id()
-        self.stale_after: float = how["stale_after"]
-        self.poll: float = how["poll"]
-        self.max_trials: int | None = how["max_trials"]
-        self.on_result: Callable | None = how["on_result"]
-        self.batch: bool = how["batch"]
+        self.stale_after, self.poll, self.batch = stale_after, poll, batch
+        self.max_trials, self.on_result = max_trials, on_result
         self.inflight: dict[int, TrialConfig] = {}
         self.task_of: dict[int, list[int]] = {}  # in-flight trial -> the ids of its task
         self.configs: dict[int, TrialConfig] = {}  # each trial's config, parsed once
@@ -273,13 +281,19 @@ def run_study(
     ex, beat = None, None
     try:
         _record_spec(db, spec)
-        how = dict(stale_after=stale_after, poll=poll, max_trials=max_trials, on_result=on_result)
-        driver = _Driver(spec, db, prog, batch=batch, **how)
+        driver = _Driver(
+            spec,
+            db,
+            prog,
+            stale_after=stale_after,
+            poll=poll,
+            max_trials=max_trials,
+            on_result=on_result,
+            batch=batch,
+        )
         driver.ex = ex = make_executor(
             executor, workers=workers, address=address, on_epoch=driver.on_epoch
         )
-        if prog is not None:
-            prog.capacity = ex.capacity
         beat = _Heartbeat(db.path, driver.runner, heartbeat_every)
         beat.start()
         driver.run()

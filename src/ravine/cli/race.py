@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from ..progress import Progress
 from .output import print_table
 
 __all__ = ["parse_lr_grid", "parse_point", "race_command"]
@@ -235,9 +236,9 @@ def race_command(
     _check_drawable(path, figure, land)
 
     # -- the race ------------------------------------------------------------------------
-    with click.progressbar(
-        length=plan.work, label=f"racing on {land.name}", file=None, show_pos=True
-    ) as bar:
+    with Progress(total=plan.work, description=f"racing on {land.name}", unit="steps") as bar:
+        if not bar.terminal:
+            bar.line(f"racing on {land.name}: {plan.work} trajectory-steps")
         result = races.run(plan, progress=bar.update)
     _draw(result, path, figure, frames, several_lrs=isinstance(lrs, list) and len(lrs) > 1)
     print_table(result.summary())

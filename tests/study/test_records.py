@@ -118,7 +118,6 @@ def test_trial_result_fields_and_score():
     ]
     done = TrialResult("done", rows, steps=6)
     assert done.final is rows[-1] and done.val_metric == 0.9
-    assert done["status"] == "done" and done["rows"] is rows  # the dict form results once had
     assert trial_score("done", done.final) == 0.9
     assert trial_score("diverged", done.final) is None
     assert trial_score("done", None) is None
@@ -126,14 +125,3 @@ def test_trial_result_fields_and_score():
     failed = TrialResult.failed(RuntimeError("boom"))
     assert failed.status == "failed" and failed.error == "RuntimeError: boom" and not failed.rows
     assert math.isnan(failed.val_metric)
-
-
-def test_stored_records_still_read_as_the_dicts_they_once_were():
-    """Code written against the dict forms (a trial row of the store, its config) reads on."""
-    from ravine.study.store import StoredTrial
-
-    config = TrialConfig.from_dict(STORED)
-    trial = StoredTrial(7, "h", config, "tune", "done")
-    assert trial["id"] == 7 and trial.get("claimed_by") is None and trial.get("nope", 1) == 1
-    assert trial.get("config")["optimizer"] == {"name": "adam", "label": "adam"}
-    assert config["hyperparameters"]["betas"] == [0.9, 0.99] and config.get("nope") is None

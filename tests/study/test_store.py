@@ -117,7 +117,7 @@ def test_queries_by_stage_and_final_rows(tmp_path):
         assert s.counts(stage="tune") == {**s.counts(stage="tune"), "pending": 1, "done": 1}
         [done] = s.trials("done", stage="tune")
         assert done.id == tid and done.config == config(0) and done.seed == 0
-        assert done["optimizer"] == "sgd" and done.hyperparameters == {"lr": 0.1}
+        assert done.optimizer == "sgd" and done.hyperparameters == {"lr": 0.1}
         assert s.trials(stage="final")[0].config == config(2)
         assert s.final_rows([tid, tid + 1]) == {tid: later}
         assert s.metrics([tid])[tid] == [ROW, later]

@@ -70,8 +70,8 @@ def batched_rate(cfgs: list[dict], force_vmap: bool = False) -> float:
         seconds = timed(lambda: results.extend(run_batch(cfgs)))
     finally:
         batched._stacked_mlp = stacked
-    if len(cfgs) > 1 and "batch" not in results[0]["environment"]:
-        raise RuntimeError(f"the batch ran one trial at a time: {results[0]['environment']}")
+    if len(cfgs) > 1 and "batch" not in results[0].environment:
+        raise RuntimeError(f"the batch ran one trial at a time: {results[0].environment}")
     return len(cfgs) / seconds
 
 

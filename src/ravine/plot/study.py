@@ -27,8 +27,7 @@ def _colors(results, labels: list[str]) -> dict[str, str]:
     is a registered optimizer name, else its optimizer's (see :func:`.style.colors_for`)."""
     names: dict[str, str] = {}
     for t in results.trials:
-        optimizer = (t.get("config") or {}).get("optimizer") or {}
-        names.setdefault(t["optimizer"], optimizer.get("name", t["optimizer"]))
+        names.setdefault(t.optimizer, t.config.optimizer)
     return colors_for((label, names.get(label, label)) for label in labels)
 
 

@@ -246,13 +246,6 @@ class TrialConfig:
             optimizer, {hp: schedules.parse(text) for hp, text in self.schedules.items()}
         )
 
-    def __getitem__(self, key: str) -> Any:
-        """``config["optimizer"]`` reads the stored dict form (for code written against it)."""
-        return self.to_dict()[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.to_dict().get(key, default)
-
     def batch_key(self) -> str:
         """What trials that could run as one batched computation share: everything but the
         hyperparameter values and the seed (same problem, optimizer, budget, batching)."""
@@ -288,10 +281,6 @@ class TrialResult:
         return cls(
             "failed", error=f"{type(err).__name__}: {err}" + (f"\n{detail}" if detail else "")
         )
-
-    def __getitem__(self, key: str) -> Any:
-        """``result["status"]`` reads ``result.status`` (the dict form results once had)."""
-        return getattr(self, key)
 
     @property
     def final(self) -> MetricRow | None:

@@ -157,12 +157,6 @@ class StoredTrial:
     def hyperparameters(self) -> dict[str, Any]:
         return self.config.hyperparameters
 
-    def __getitem__(self, key: str) -> Any:
-        return getattr(self, key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return getattr(self, key, default)
-
 
 class Store:
     """A study's results in the SQLite file at ``path`` (created if missing)."""

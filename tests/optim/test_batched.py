@@ -40,7 +40,7 @@ def run(build, x0: torch.Tensor, steps: int = STEPS) -> torch.Tensor:
 
 
 # Rules that mix coordinates (Newton, quasi-Newton, K-FAC) cannot batch rows.
-@pytest.mark.parametrize("variant", catalog.variants(lambda v: v.info.elementwise))
+@pytest.mark.parametrize("variant", catalog.variants(lambda v: v.entry.elementwise))
 def test_tensor_lr_equals_separate_runs(variant) -> None:
     x0 = start()
     lr = torch.tensor(LRS).unsqueeze(1)

@@ -11,7 +11,7 @@ from support import catalog
 
 
 def test_every_registered_optimizer_has_one_entry() -> None:
-    listed = [info.cls for info in catalog.CATALOG]
+    listed = [entry.cls for entry in catalog.CATALOG]
     assert len(listed) == len(set(listed)), "an optimizer is listed twice"
     missing = [name for name, cls in ro.REGISTRY.items() if cls not in listed]
     assert not missing, f"add these optimizers to the catalog (tests/support/catalog/): {missing}"
@@ -19,9 +19,9 @@ def test_every_registered_optimizer_has_one_entry() -> None:
 
 
 def test_every_entry_states_its_defaults_first_and_refuses_something() -> None:
-    for info in catalog.CATALOG:
-        assert not info.variants[0].kwargs, f"{info.name}: the first variant is the defaults"
-        assert info.bad, f"{info.name}: no bad input"
+    for entry in catalog.CATALOG:
+        assert not entry.variants[0].kwargs, f"{entry.name}: the first variant is the defaults"
+        assert entry.bad, f"{entry.name}: no bad input"
 
 
 def test_variant_names_are_unique() -> None:
@@ -32,10 +32,10 @@ def test_variant_names_are_unique() -> None:
 @pytest.mark.parametrize("variant", catalog.variants())
 def test_variant_builds_with_its_keywords(variant) -> None:
     model = torch.nn.Linear(3, 2)
-    opt = variant.make(model if variant.info.takes_model else model.parameters())
+    opt = variant.make(model if variant.entry.takes_model else model.parameters())
     for key, value in variant.kwargs.items():
         assert opt.param_groups[0].get(key, getattr(opt, key, None)) == value, key
-    assert opt.closure_kind == variant.info.closure_kind
+    assert opt.closure_kind == variant.entry.closure_kind
 
 
 def test_variants_with_a_reference_give_it_every_convention_keyword() -> None:

@@ -28,7 +28,7 @@ def run(variant, chunk_size: int, steps: int = 6) -> tuple[torch.Tensor, dict]:
     return x.detach(), opt.state[x]
 
 
-@pytest.mark.parametrize("variant", catalog.variants(lambda v: v.info.multi_tensor))
+@pytest.mark.parametrize("variant", catalog.variants(lambda v: v.entry.multi_tensor))
 def test_chunked_equals_whole(variant) -> None:
     whole, whole_state = run(variant, chunk_size=1 << 30)
     chunked, chunked_state = run(variant, chunk_size=1 << 16)

@@ -36,7 +36,7 @@ def assert_close_runs(params_a, opt_a, params_b, opt_b) -> None:
             torch.testing.assert_close(a, sb[name][key], **tol, msg=f"{name}.{key}")
 
 
-@pytest.mark.parametrize("variant", catalog.variants(lambda v: v.info.compiled))
+@pytest.mark.parametrize("variant", catalog.variants(lambda v: v.entry.compiled))
 def test_compiled_matches_reference(variant) -> None:
     graphs = counters["stats"]["unique_graphs"]
     ref = run(lambda g: variant.make(g, foreach=False), 7)

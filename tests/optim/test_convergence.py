@@ -53,21 +53,21 @@ ROSENBROCK_START = torch.tensor([-1.5, 2.0], dtype=torch.float64)  # the classic
 CONVERGING = [pytest.param(i, id=i.name) for i in catalog.CATALOG if i.converges]
 
 
-@pytest.mark.parametrize("info", CONVERGING)
-def test_converges_on_a_convex_quadratic(info) -> None:
-    hp, steps, decay = info.converges["quadratic"]
-    x = descend(lambda p: info.cls(p, **hp), quadratic, QUADRATIC_START, steps, decay)
+@pytest.mark.parametrize("entry", CONVERGING)
+def test_converges_on_a_convex_quadratic(entry) -> None:
+    hp, steps, decay = entry.converges["quadratic"]
+    x = descend(lambda p: entry.cls(p, **hp), quadratic, QUADRATIC_START, steps, decay)
     assert torch.allclose(x, CENTRE, atol=1e-3), x
 
 
-@pytest.mark.parametrize("info", CONVERGING)
-def test_converges_on_rosenbrock(info) -> None:
-    hp, steps, decay = info.converges["rosenbrock"]
-    x = descend(lambda p: info.cls(p, **hp), rosenbrock, ROSENBROCK_START, steps, decay)
+@pytest.mark.parametrize("entry", CONVERGING)
+def test_converges_on_rosenbrock(entry) -> None:
+    hp, steps, decay = entry.converges["rosenbrock"]
+    x = descend(lambda p: entry.cls(p, **hp), rosenbrock, ROSENBROCK_START, steps, decay)
     assert torch.allclose(x, torch.ones(2), atol=2e-2), x
 
 
 def test_every_first_order_optimizer_has_settings() -> None:
-    for info in catalog.CATALOG:
-        if info.elementwise:
-            assert set(info.converges) == {"quadratic", "rosenbrock"}, info.name
+    for entry in catalog.CATALOG:
+        if entry.elementwise:
+            assert set(entry.converges) == {"quadratic", "rosenbrock"}, entry.name

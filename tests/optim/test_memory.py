@@ -25,7 +25,7 @@ def parameters() -> list[torch.nn.Parameter]:
     return params
 
 
-@pytest.mark.parametrize("variant", catalog.variants(lambda v: v.info.multi_tensor, first=True))
+@pytest.mark.parametrize("variant", catalog.variants(lambda v: v.entry.multi_tensor, first=True))
 def test_eager_path_holds_chunk_sized_temporaries(variant) -> None:
     params = parameters()
     opt = variant.make(params, foreach=True)

@@ -33,7 +33,7 @@ def assert_same(params_a, opt_a, params_b, opt_b) -> None:
             assert torch.equal(a, b), (name, key)
 
 
-MULTI_TENSOR = catalog.variants(lambda v: v.info.multi_tensor)
+MULTI_TENSOR = catalog.variants(lambda v: v.entry.multi_tensor)
 
 
 @pytest.mark.parametrize("variant", MULTI_TENSOR)

@@ -9,19 +9,17 @@ import pytest
 import torch
 
 import ravine.optim as ro
+from ravine.optim.closures import make_closure
 from support import catalog
-from support.catalog import closure
 from support.mlp import make_data, make_model
 
 
 def build(variant, model):
-    """The optimizer over ``model``: on the model itself where the class reads layers, on
-    one param group where it takes one only, on two (with their own lr) otherwise."""
-    info = variant.info
-    if info.takes_model:
+    """The optimizer over ``model``: over its layers where the class reads them, over one
+    param group where it takes one only, over two (with their own lr) otherwise."""
+    entry = variant.entry
+    if entry.takes_model or entry.one_group:
         return variant.make(model)
-    if info.one_group:
-        return variant.make(model.parameters())
     groups = [
         {"params": model.fc1.parameters(), "lr": 1e-2},
         {"params": model.fc2.parameters()},
@@ -30,13 +28,17 @@ def build(variant, model):
 
 
 def train(model, opt, x, y, steps: int) -> None:
-    def forward():
-        outputs = model(x)
-        return ((outputs - y) ** 2).mean(dim=1), outputs
+    def loss():
+        return ((model(x) - y) ** 2).mean()
 
-    step = closure(opt, forward)
+    def outputs():
+        out = model(x)
+        losses = ((out - y) ** 2).mean(dim=1)
+        return (losses if getattr(opt, "per_example_losses", False) else losses.mean()), out
+
+    closure = make_closure(opt.closure_kind, zero_grad=opt.zero_grad, loss=loss, outputs=outputs)
     for _ in range(steps):
-        opt.step(step)
+        opt.step(closure)
 
 
 @pytest.mark.parametrize("variant", catalog.variants())
@@ -44,7 +46,7 @@ def test_resume_reproduces_the_uninterrupted_run(variant) -> None:
     x, y = make_data()
     # The methods that differentiate the loss themselves solve with the curvature at every
     # step: a dozen steps carry their state (damping, probes, counts) through the checkpoint.
-    half = 20 if variant.info.closure_kind in ("backward", "model") else 6
+    half = 20 if variant.entry.closure_kind in ("backward", "model") else 6
 
     straight = make_model()
     opt = build(variant, straight)

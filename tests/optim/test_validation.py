@@ -15,21 +15,21 @@ def params():
     return [torch.nn.Parameter(torch.zeros(3))]
 
 
-def target(info):
+def target(entry):
     """What the optimizer is built on: parameters, or a model for those that read layers."""
-    return torch.nn.Linear(3, 1) if info.takes_model else params()
+    return torch.nn.Linear(3, 1) if entry.takes_model else params()
 
 
-@pytest.mark.parametrize(("info", "bad"), catalog.bad_inputs())
-def test_constructor_rejects(info, bad) -> None:
+@pytest.mark.parametrize(("entry", "bad"), catalog.bad_inputs())
+def test_constructor_rejects(entry, bad) -> None:
     with pytest.raises(bad.error, match=bad.pattern) as raised:
-        info.cls(target(info), **{bad.key: bad.value})
-    assert str(raised.value).startswith(info.cls.__name__)
+        entry.cls(target(entry), **{bad.key: bad.value})
+    assert str(raised.value).startswith(entry.cls.__name__)
 
 
-@pytest.mark.parametrize(("info", "bad"), catalog.bad_inputs(lambda b: b.group))
-def test_param_group_rejects(info, bad) -> None:
-    opt = info.cls(target(info))
+@pytest.mark.parametrize(("entry", "bad"), catalog.bad_inputs(lambda b: b.group))
+def test_param_group_rejects(entry, bad) -> None:
+    opt = entry.cls(target(entry))
     with pytest.raises(bad.error, match=bad.pattern):
         opt.add_param_group({"params": params(), bad.key: bad.value})
 

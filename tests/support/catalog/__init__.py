@@ -1,7 +1,7 @@
 """The optimizer catalog: one record per ravine optimizer class, which the generic tests
 iterate (as torch's ``optim_db`` in torch/testing/_internal/common_optimizers.py).
 
-Each :class:`~support.catalog.records.OptimizerInfo` holds, for one class of
+Each :class:`~support.catalog.records.OptimizerEntry` holds, for one class of
 ``ravine.optim.REGISTRY``: its **variants**, the constructor keywords of each convention it
 supports (momentum form, where epsilon goes, Nesterov form, bias correction, ...), each with
 the independent **reference** that follows the same convention where one exists; the **bad
@@ -27,27 +27,26 @@ import pytest
 import ravine.optim as ro
 
 from .first_order import FIRST_ORDER
-from .records import Bad, OptimizerInfo, Reference, Variant, closure
+from .records import Bad, OptimizerEntry, Reference, Variant
 from .second_order import SECOND_ORDER
 
 __all__ = [
     "CATALOG",
     "Bad",
-    "OptimizerInfo",
+    "OptimizerEntry",
     "Reference",
     "Variant",
     "bad_inputs",
-    "closure",
-    "info",
+    "entry",
     "taking",
     "variant",
     "variants",
 ]
 
-CATALOG: tuple[OptimizerInfo, ...] = FIRST_ORDER + SECOND_ORDER
+CATALOG: tuple[OptimizerEntry, ...] = FIRST_ORDER + SECOND_ORDER
 
 
-def info(name: str) -> OptimizerInfo:
+def entry(name: str) -> OptimizerEntry:
     """The catalog entry of the optimizer registered as ``name``."""
     return next(i for i in CATALOG if i.name == name)
 
@@ -60,13 +59,13 @@ def variant(name: str) -> Variant:
 def variants(where: Callable[[Variant], bool] = lambda v: True, *, first: bool = False):
     """pytest parameters, named: the variants ``where`` accepts (with ``first``, of each
     optimizer only its first variant, its defaults). ``where`` sees the optimizer's
-    capabilities as ``variant.info``."""
+    capabilities as ``variant.entry``."""
     chosen = [v for i in CATALOG for v in (i.variants[:1] if first else i.variants) if where(v)]
     return [pytest.param(v, id=v.name) for v in chosen]
 
 
 def bad_inputs(where: Callable[[Bad], bool] = lambda b: True):
-    """pytest parameters (optimizer info, bad input), over the whole catalog."""
+    """pytest parameters (optimizer entry, bad input), over the whole catalog."""
     return [
         pytest.param(i, b, id=f"{i.name}-{b.key}={b.value!r}")
         for i in CATALOG
@@ -77,11 +76,11 @@ def bad_inputs(where: Callable[[Bad], bool] = lambda b: True):
 
 def taking(hyperparameter: str) -> list[tuple[type[ro.Optimizer], dict[str, Any]]]:
     """The (class, keywords) of every variant whose optimizer takes ``hyperparameter`` (an
-    entry such as ``betas[0]`` counts as ``betas``): what a schedule of it can drive."""
+    element such as ``betas[0]`` counts as ``betas``): what a schedule of it can drive."""
     key = hyperparameter.split("[", 1)[0]
     return [
         (v.cls, dict(v.kwargs))
         for i in CATALOG
-        if key in i.cls.hyperparameter_defaults()
+        if key in i.registry.hyperparameters
         for v in i.variants
     ]

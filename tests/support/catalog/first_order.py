@@ -11,17 +11,23 @@ import torch
 import ravine.optim as ro
 
 from . import references as hand
-from .records import Bad, OptimizerInfo, Reference, Variant, same
+from .records import Bad, OptimizerEntry, Reference, Variant, same
 
 __all__ = ["FIRST_ORDER"]
 
 T = torch.optim
+# State that corresponds, and the two param groups' hyperparameters, shared by variants.
 M_V = {"m": same("exp_avg"), "v": same("exp_avg_sq")}
+AMSGRAD_STATE = {**M_V, "v_max": same("max_exp_avg_sq")}
+ADAM_DEFAULTS = {"betas": (0.9, 0.999), "eps": 1e-8}  # for the updates written out
 TWO_BETAS = ({"lr": 1e-3}, {"lr": 3e-3, "betas": (0.8, 0.99)})
+SLOW_BETAS = ({"lr": 2e-3}, {"lr": 1e-3, "betas": (0.8, 0.99)})
+MOMENTA = ({"lr": 0.05, "momentum": 0.9}, {"lr": 0.1, "momentum": 0.5})
+DECAYS = ({"lr": 1e-3, "decay": 0.9}, {"lr": 2e-3, "decay": 0.99})
 
 
 FIRST_ORDER = (
-    OptimizerInfo(
+    OptimizerEntry(
         ro.SGD,
         variants=(
             Variant("", {}, Reference(T.SGD, ({"lr": 0.05}, {"lr": 0.1}))),
@@ -43,7 +49,7 @@ FIRST_ORDER = (
         ),
         converges={"quadratic": ({"lr": 0.2}, 300, 1.0), "rosenbrock": ({"lr": 1e-3}, 20000, 1.0)},
     ),
-    OptimizerInfo(
+    OptimizerEntry(
         ro.Momentum,
         variants=(
             # the classic form keeps v = -lr b, b torch's buffer (equal at constant lr)
@@ -52,7 +58,7 @@ FIRST_ORDER = (
                 {},
                 Reference(
                     T.SGD,
-                    ({"lr": 0.05, "momentum": 0.9}, {"lr": 0.1, "momentum": 0.5}),
+                    MOMENTA,
                     state={"v": ("momentum_buffer", lambda b, group: -group["lr"] * b)},
                 ),
             ),
@@ -61,7 +67,7 @@ FIRST_ORDER = (
                 {"lr_in_velocity": False},
                 Reference(
                     T.SGD,
-                    ({"lr": 0.05, "momentum": 0.9}, {"lr": 0.1, "momentum": 0.5}),
+                    MOMENTA,
                     rename={"lr_in_velocity": None},
                     state={"v": same("momentum_buffer")},
                 ),
@@ -77,7 +83,7 @@ FIRST_ORDER = (
             "rosenbrock": ({"lr": 1e-3, "momentum": 0.9}, 3000, 1.0),
         },
     ),
-    OptimizerInfo(
+    OptimizerEntry(
         ro.Nesterov,
         variants=(
             Variant(
@@ -99,7 +105,7 @@ FIRST_ORDER = (
             "rosenbrock": ({"lr": 1e-3, "momentum": 0.9}, 6000, 1.0),
         },
     ),
-    OptimizerInfo(
+    OptimizerEntry(
         ro.AdaGrad,
         variants=(
             # from a zero accumulator, the first steps are lr sign(g): rounding differences
@@ -137,7 +143,7 @@ FIRST_ORDER = (
         ),
         converges={"quadratic": ({"lr": 1.0}, 400, 1.0), "rosenbrock": ({"lr": 1.0}, 20000, 1.0)},
     ),
-    OptimizerInfo(
+    OptimizerEntry(
         ro.RMSProp,
         variants=(
             Variant(
@@ -158,7 +164,7 @@ FIRST_ORDER = (
                 {"centered": True, "momentum": 0.9, "weight_decay": 0.01},
                 Reference(
                     T.RMSprop,
-                    ({"lr": 1e-3, "decay": 0.9}, {"lr": 2e-3, "decay": 0.99}),
+                    DECAYS,
                     rename={"decay": "alpha"},
                     state={
                         "s": same("square_avg"),
@@ -172,7 +178,7 @@ FIRST_ORDER = (
                 {"eps_in_sqrt": True, "eps": 1e-7},
                 Reference(
                     hand.hand(hand.rmsprop_eps_in_sqrt),
-                    ({"lr": 1e-3, "decay": 0.9}, {"lr": 2e-3, "decay": 0.99}),
+                    DECAYS,
                     rename={"eps_in_sqrt": None},
                     state={"s": same("s")},
                 ),
@@ -186,7 +192,7 @@ FIRST_ORDER = (
         # no shrinking steps near the minimum: a decaying lr lets it converge, not hover
         converges={"quadratic": ({"lr": 0.1}, 800, 1e-3), "rosenbrock": ({"lr": 0.01}, 6000, 1e-3)},
     ),
-    OptimizerInfo(
+    OptimizerEntry(
         ro.AdaDelta,
         variants=(
             Variant(
@@ -206,7 +212,7 @@ FIRST_ORDER = (
             "rosenbrock": ({"lr": 0.1, "decay": 0.9}, 20000, 1e-2),
         },
     ),
-    OptimizerInfo(
+    OptimizerEntry(
         ro.Adam,
         variants=(
             Variant(
@@ -224,7 +230,7 @@ FIRST_ORDER = (
                 Reference(
                     T.Adam,
                     ({"lr": 1e-3, "weight_decay": 0.1}, {"lr": 3e-3, "weight_decay": 0.0}),
-                    state={**M_V, "v_max": same("max_exp_avg_sq")},
+                    state=AMSGRAD_STATE,
                 ),
             ),
             Variant(
@@ -234,7 +240,7 @@ FIRST_ORDER = (
                     T.AdamW,
                     ({"lr": 1e-3}, {"lr": 3e-3, "weight_decay": 0.01}),
                     rename={"decoupled_weight_decay": None},
-                    state={**M_V, "v_max": same("max_exp_avg_sq")},
+                    state=AMSGRAD_STATE,
                 ),
             ),
             Variant(
@@ -251,7 +257,7 @@ FIRST_ORDER = (
                 "uncorrected",
                 {"bias_correction": False},
                 Reference(
-                    hand.hand(hand.adam_without_bias_correction, betas=(0.9, 0.999), eps=1e-8),
+                    hand.hand(hand.adam_without_bias_correction, **ADAM_DEFAULTS),
                     TWO_BETAS,
                     rename={"bias_correction": None},
                     state={"m": same("m"), "v": same("v")},
@@ -274,7 +280,7 @@ FIRST_ORDER = (
         ),
         converges={"quadratic": ({"lr": 0.1}, 800, 1.0), "rosenbrock": ({"lr": 1.0}, 3000, 1e-2)},
     ),
-    OptimizerInfo(
+    OptimizerEntry(
         ro.AdamW,
         variants=(Variant("", {}, Reference(T.AdamW, ({"lr": 1e-3}, {"lr": 3e-3}), state=M_V)),),
         bad=(Bad("weight_decay", -0.01, "invalid weight_decay=-0.01"),),
@@ -283,7 +289,7 @@ FIRST_ORDER = (
             "rosenbrock": ({"lr": 1.0, "weight_decay": 0.0}, 3000, 1e-2),
         },
     ),
-    OptimizerInfo(
+    OptimizerEntry(
         ro.AdaMax,
         variants=(
             Variant(
@@ -291,7 +297,7 @@ FIRST_ORDER = (
                 {},
                 Reference(
                     T.Adamax,
-                    ({"lr": 2e-3}, {"lr": 1e-3, "betas": (0.8, 0.99)}),
+                    SLOW_BETAS,
                     state={"m": same("exp_avg"), "u": same("exp_inf")},
                 ),
             ),
@@ -299,8 +305,8 @@ FIRST_ORDER = (
                 "eps-in-denominator",
                 {"eps_in_max": False},
                 Reference(
-                    hand.hand(hand.adamax_eps_in_denominator, betas=(0.9, 0.999), eps=1e-8),
-                    ({"lr": 2e-3}, {"lr": 1e-3, "betas": (0.8, 0.99)}),
+                    hand.hand(hand.adamax_eps_in_denominator, **ADAM_DEFAULTS),
+                    SLOW_BETAS,
                     rename={"eps_in_max": None},
                     state={"m": same("m"), "u": same("u")},
                 ),
@@ -312,7 +318,7 @@ FIRST_ORDER = (
         ),
         converges={"quadratic": ({"lr": 0.1}, 800, 1.0), "rosenbrock": ({"lr": 0.01}, 6000, 1.0)},
     ),
-    OptimizerInfo(
+    OptimizerEntry(
         ro.Nadam,
         variants=(
             # the default, momentum_decay=0: Dozat's constant momentum, as optax
@@ -320,8 +326,8 @@ FIRST_ORDER = (
                 "",
                 {},
                 Reference(
-                    hand.hand(hand.nadam_dozat_constant_momentum, betas=(0.9, 0.999), eps=1e-8),
-                    ({"lr": 2e-3}, {"lr": 1e-3, "betas": (0.8, 0.99)}),
+                    hand.hand(hand.nadam_dozat_constant_momentum, **ADAM_DEFAULTS),
+                    SLOW_BETAS,
                     state={"m": same("m"), "v": same("v")},
                 ),
             ),
@@ -330,7 +336,7 @@ FIRST_ORDER = (
                 {"momentum_decay": 4e-3, "maximize": True},
                 Reference(
                     T.NAdam,
-                    ({"lr": 2e-3}, {"lr": 1e-3, "betas": (0.8, 0.99)}),
+                    SLOW_BETAS,
                     state={**M_V, "mu_product": same("mu_product")},
                 ),
             ),
@@ -347,7 +353,7 @@ FIRST_ORDER = (
         bad=(Bad("momentum_decay", -4e-3, "invalid momentum_decay=-0.004"),),
         converges={"quadratic": ({"lr": 0.1}, 800, 1.0), "rosenbrock": ({"lr": 0.01}, 3000, 1.0)},
     ),
-    OptimizerInfo(
+    OptimizerEntry(
         ro.AdaBelief,
         variants=(
             Variant(

@@ -1,6 +1,5 @@
 """The records of the optimizer catalog (:mod:`support.catalog`): an optimizer class's
-variants, the reference each is checked against, its bad inputs and its capabilities; and
-the closure each kind of optimizer asks for."""
+variants, the reference each is checked against, its bad inputs and its capabilities."""
 
 from __future__ import annotations
 
@@ -13,8 +12,9 @@ from typing import Any
 import torch
 
 import ravine.optim as ro
+from ravine.optim.registry import OptimizerInfo, resolve
 
-__all__ = ["Bad", "OptimizerInfo", "Reference", "Variant", "closure", "same"]
+__all__ = ["Bad", "OptimizerEntry", "Reference", "Variant", "same"]
 
 
 @dataclass(frozen=True)
@@ -57,19 +57,20 @@ class Variant:
     label: str = ""  # the convention's name, appended to the optimizer's
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     reference: Reference | None = None
-    info: OptimizerInfo | None = field(default=None, compare=False, repr=False)
+    entry: OptimizerEntry | None = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:
-        return f"{self.info.name}-{self.label}" if self.label else self.info.name
+        return f"{self.entry.name}-{self.label}" if self.label else self.entry.name
 
     @property
     def cls(self) -> type[ro.Optimizer]:
-        return self.info.cls
+        return self.entry.cls
 
     def make(self, params: Any, **hyperparameters: Any) -> ro.Optimizer:
-        """The optimizer over ``params`` (a model where the class takes one)."""
-        return self.cls(params, **{**self.kwargs, **hyperparameters})
+        """The optimizer over ``params``: parameters, param groups or a model (the model
+        itself for optimizers that read its layers, its parameters for the others)."""
+        return self.entry.registry.build(params, **{**self.kwargs, **hyperparameters})
 
     def make_reference(self, groups: list[dict[str, Any]]) -> torch.optim.Optimizer:
         """The reference over ``groups``, given under ravine's names."""
@@ -96,19 +97,21 @@ class Bad:
 
 
 @dataclass(frozen=True)
-class OptimizerInfo:
-    """Everything the generic tests know about one optimizer class."""
+class OptimizerEntry:
+    """Everything the generic tests know about one optimizer class: its variants, bad
+    inputs, declared capabilities and convergence settings; what ravine itself states about
+    the class (closure kind, elementwise, hyperparameters) comes from its registry record."""
 
     cls: type[ro.Optimizer]
     variants: tuple[Variant, ...] = (Variant(),)
     bad: tuple[Bad, ...] = ()
-    # Declared capabilities (the others are read from the class, below).
-    one_group: bool = False  # one param group only (a line search over all parameters)
+    # Declared capability: one param group only (a line search over all parameters).
+    one_group: bool = False
     # problem -> (hyperparameters, steps, total learning-rate decay): see test_convergence
     converges: Mapping[str, tuple[dict[str, Any], int, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        own = tuple(dataclasses.replace(v, info=self) for v in self.variants)
+        own = tuple(dataclasses.replace(v, entry=self) for v in self.variants)
         object.__setattr__(self, "variants", own)
 
     @property
@@ -117,50 +120,36 @@ class OptimizerInfo:
         return next(key for key, cls in ro.REGISTRY.items() if cls is self.cls)
 
     @property
+    def registry(self) -> OptimizerInfo:
+        """ravine's own record of the class (ravine.optim.registry)."""
+        return resolve(self.name)
+
+    @property
     def elementwise(self) -> bool:
         """Each coordinate alone: the rows of a [T, D] parameter are T independent problems
         (batched races and sweeps)."""
-        return self.cls.elementwise
+        return self.registry.elementwise
 
     @property
     def multi_tensor(self) -> bool:
-        """Its rule runs through the shared step: per tensor, multi-tensor (chunked) and
-        compiled paths, which must agree."""
-        return self.cls.elementwise
+        """Its rule runs through the shared step, on the per-tensor, multi-tensor (chunked)
+        and compiled paths, which must agree: every elementwise rule does."""
+        return self.registry.elementwise
 
-    compiled = multi_tensor
+    @property
+    def compiled(self) -> bool:
+        """Its rule compiles into fused kernels (``compile=True``)."""
+        return self.multi_tensor
 
     @property
     def closure_kind(self) -> str:
-        return self.cls.closure_kind
+        return self.registry.closure_kind
 
     @property
     def needs_closure(self) -> bool:
-        return self.cls.needs_closure
+        return self.registry.needs_closure
 
     @property
     def takes_model(self) -> bool:
         """Built on a model (its layers), not on parameters."""
-        return self.cls.closure_kind == "model"
-
-
-def closure(
-    opt: torch.optim.Optimizer, forward: Callable[[], tuple[torch.Tensor, torch.Tensor]]
-) -> Callable[[], Any]:
-    """The closure ``opt.closure_kind`` asks for, around ``forward() -> (losses, outputs)``
-    (the per-example losses [N] and the model outputs). It zeroes the gradients and takes
-    the mean loss, then calls ``backward()`` ("backward", "model"), or returns the loss with
-    its graph ("loss"), or the pair (loss, outputs) ("outputs"), the loss left per example
-    where the optimizer asks for that (``per_example_losses``: the empirical Fisher)."""
-    kind = getattr(opt, "closure_kind", "backward")
-    per_example = bool(getattr(opt, "per_example_losses", False))
-
-    def run() -> Any:
-        opt.zero_grad()
-        losses, outputs = forward()
-        loss = losses if per_example else losses.mean()
-        if kind in ("backward", "model"):
-            loss.backward()
-        return (loss, outputs) if kind == "outputs" else loss
-
-    return run
+        return self.closure_kind == "model"

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import ravine.optim as ro
 
-from .records import Bad, OptimizerInfo, Variant
+from .records import Bad, OptimizerEntry, Variant
 
 __all__ = ["SECOND_ORDER"]
 
 SECOND_ORDER = (
-    OptimizerInfo(
+    OptimizerEntry(
         ro.Newton,
         variants=(
             Variant(),
@@ -28,15 +28,15 @@ SECOND_ORDER = (
             Bad("cg_max_iter", 0),
         ),
     ),
-    OptimizerInfo(
+    OptimizerEntry(
         ro.LevenbergMarquardt,
         bad=(Bad("damping", 0.0), Bad("decrease", 1.0), Bad("increase", 1.0), Bad("max_params", 0)),
     ),
-    OptimizerInfo(
+    OptimizerEntry(
         ro.GaussNewton,
         bad=(Bad("damping", -1.0), Bad("cg_max_iter", 0), Bad("cg_tol", 0.0)),
     ),
-    OptimizerInfo(
+    OptimizerEntry(
         ro.NaturalGradient,
         variants=(
             Variant(),
@@ -45,20 +45,20 @@ SECOND_ORDER = (
         ),
         bad=(Bad("fisher", "exact"), Bad("likelihood", "poisson"), Bad("damping", -1.0)),
     ),
-    OptimizerInfo(
+    OptimizerEntry(
         ro.HessianFree,
         bad=(Bad("damping", 0.0), Bad("cg_decay", 1.5), Bad("cg_tol", 0.0)),
     ),
-    OptimizerInfo(
+    OptimizerEntry(
         ro.DiagonalNewton,
         bad=(Bad("betas", (0.9, 1.0)), Bad("eps", 0.0), Bad("hessian_power", 1.5)),
     ),
-    OptimizerInfo(
+    OptimizerEntry(
         ro.BlockDiagonalNewton,
         variants=(Variant(), Variant("group", {"blocks": "group"})),
         bad=(Bad("damping", 0.0), Bad("max_block", 0), Bad("blocks", "layer", group=False)),
     ),
-    OptimizerInfo(
+    OptimizerEntry(
         ro.KFAC,
         bad=(
             Bad("damping", 0.0),
@@ -68,13 +68,13 @@ SECOND_ORDER = (
             Bad("inverse_update_interval", 0),
         ),
     ),
-    OptimizerInfo(
+    OptimizerEntry(
         ro.BFGS,
         one_group=True,
         variants=(Variant(), Variant("no-line-search", {"line_search_fn": None})),
         bad=(Bad("max_eval", 0), Bad("line_search_fn", "armijo"), Bad("tolerance_grad", -1.0)),
     ),
-    OptimizerInfo(
+    OptimizerEntry(
         ro.LBFGS,
         one_group=True,
         variants=(Variant(), Variant("strong-wolfe", {"line_search_fn": "strong_wolfe"})),

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import ravine.optim as ro
+from support import catalog
 
 T, D, STEPS = 5, 3, 12
 LRS = [1e-3, 2e-3, 5e-3, 1e-2, 3e-2]
@@ -20,7 +21,7 @@ def loss_rows(x: torch.Tensor) -> torch.Tensor:
 
 def start() -> torch.Tensor:
     g = torch.Generator().manual_seed(3)
-    return torch.randn(T, D, generator=g, dtype=torch.float64)
+    return torch.randn(T, D, generator=g)
 
 
 def run(build, x0: torch.Tensor, steps: int = STEPS) -> torch.Tensor:
@@ -38,35 +39,21 @@ def run(build, x0: torch.Tensor, steps: int = STEPS) -> torch.Tensor:
     return x.detach()
 
 
-VARIANTS = {
-    "momentum-classic": (ro.Momentum, {}),
-    "momentum-torch": (ro.Momentum, {"lr_in_velocity": False}),
-    "nesterov": (ro.Nesterov, {}),
-    "nesterov-lookahead": (ro.Nesterov, {"lookahead": True}),
-    "rmsprop-centered": (ro.RMSProp, {"centered": True, "momentum": 0.5}),
-    "adam-amsgrad": (ro.Adam, {"amsgrad": True}),
-    "nadam-torch": (ro.Nadam, {"momentum_decay": 4e-3}),
-}
-for _name, _cls in ro.REGISTRY.items():
-    if _cls.elementwise:  # rules that mix coordinates cannot batch rows
-        VARIANTS.setdefault(_name, (_cls, {}))
-
-
-@pytest.mark.parametrize("name", sorted(VARIANTS))
-def test_tensor_lr_equals_separate_runs(name: str) -> None:
-    cls, options = VARIANTS[name]
+# Rules that mix coordinates (Newton, quasi-Newton, K-FAC) cannot batch rows.
+@pytest.mark.parametrize("variant", catalog.variants(lambda v: v.entry.elementwise))
+def test_tensor_lr_equals_separate_runs(variant) -> None:
     x0 = start()
-    lr = torch.tensor(LRS, dtype=torch.float64).unsqueeze(1)
-    batched = run(lambda p: cls(p, lr=lr, **options), x0)
+    lr = torch.tensor(LRS).unsqueeze(1)
+    batched = run(lambda p: variant.make(p, lr=lr), x0)
     for i, lr_i in enumerate(LRS):
-        single = run(lambda p, lr_i=lr_i: cls(p, lr=lr_i, **options), x0[i : i + 1])
+        single = run(lambda p, lr_i=lr_i: variant.make(p, lr=lr_i), x0[i : i + 1])
         torch.testing.assert_close(batched[i : i + 1], single, rtol=1e-12, atol=1e-14)
 
 
 def test_one_step_at_tensor_lr_is_t_steps() -> None:
     """The literal statement: one step at a [T, 1] lr equals T separate SGD steps."""
     x0 = start()
-    lr = torch.tensor(LRS, dtype=torch.float64).unsqueeze(1)
+    lr = torch.tensor(LRS).unsqueeze(1)
     x = torch.nn.Parameter(x0.clone())
     x.grad = torch.ones_like(x)
     ro.SGD([x], lr=lr).step()
@@ -76,9 +63,9 @@ def test_one_step_at_tensor_lr_is_t_steps() -> None:
 
 def test_tensor_betas_and_momentum_vary_per_row() -> None:
     x0 = start()
-    beta1 = torch.tensor([0.0, 0.5, 0.8, 0.9, 0.95], dtype=torch.float64).unsqueeze(1)
+    beta1 = torch.tensor([0.0, 0.5, 0.8, 0.9, 0.95]).unsqueeze(1)
     batched = run(lambda p: ro.Adam(p, lr=0.05, betas=(beta1, 0.99)), x0)
-    mus = torch.tensor([0.0, 0.3, 0.6, 0.9, 0.99], dtype=torch.float64).unsqueeze(1)
+    mus = torch.tensor([0.0, 0.3, 0.6, 0.9, 0.99]).unsqueeze(1)
     batched_mu = run(lambda p: ro.Momentum(p, lr=0.01, momentum=mus), x0)
     for i in range(T):
         b1 = float(beta1[i])

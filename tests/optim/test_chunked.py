@@ -7,23 +7,14 @@ import pytest
 import torch
 
 import ravine.optim as ro
-
-VARIANTS = {name: (cls, {}) for name, cls in ro.REGISTRY.items() if cls.elementwise}
-VARIANTS |= {
-    "adam-amsgrad-decoupled": (ro.Adam, {"amsgrad": True, "weight_decay": 0.1,
-                                         "decoupled_weight_decay": True}),
-    "rmsprop-centered-momentum-l2": (ro.RMSProp, {"centered": True, "momentum": 0.9,
-                                                  "weight_decay": 0.01}),
-    "nadam-torch-maximize": (ro.Nadam, {"momentum_decay": 4e-3, "maximize": True}),
-    "nesterov-lookahead": (ro.Nesterov, {"lookahead": True}),
-}  # fmt: skip
+from support import catalog
 
 
-def run(cls, options, chunk_size: int, steps: int = 6) -> tuple[torch.Tensor, dict]:
+def run(variant, chunk_size: int, steps: int = 6) -> tuple[torch.Tensor, dict]:
     g = torch.Generator().manual_seed(0)
     target = torch.randn(700, 301, generator=g)  # 210,700 elements: 4 chunks of 65,536
     x = torch.nn.Parameter(torch.randn(700, 301, generator=g))
-    opt = cls([x], **options)
+    opt = variant.make([x])
     opt.chunk_size = chunk_size
 
     def closure():
@@ -37,11 +28,10 @@ def run(cls, options, chunk_size: int, steps: int = 6) -> tuple[torch.Tensor, di
     return x.detach(), opt.state[x]
 
 
-@pytest.mark.parametrize("name", sorted(VARIANTS))
-def test_chunked_equals_whole(name: str) -> None:
-    cls, options = VARIANTS[name]
-    whole, whole_state = run(cls, options, chunk_size=1 << 30)
-    chunked, chunked_state = run(cls, options, chunk_size=1 << 16)
+@pytest.mark.parametrize("variant", catalog.variants(lambda v: v.entry.multi_tensor))
+def test_chunked_equals_whole(variant) -> None:
+    whole, whole_state = run(variant, chunk_size=1 << 30)
+    chunked, chunked_state = run(variant, chunk_size=1 << 16)
     assert torch.equal(whole, chunked)
     assert whole_state.keys() == chunked_state.keys()
     for key in whole_state:

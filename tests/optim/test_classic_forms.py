@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-import ravine.optim as ro
+from support import catalog
 
 START = (-1.0, 1e-3)  # y0 != 0, so the trajectory can leave the saddle
 STEPS = 60
@@ -74,21 +74,22 @@ def classic_adam(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8):
         yield w
 
 
+# catalog variant -> (the classic loop, the hyperparameters it runs at)
 CASES = {
-    "momentum": (classic_momentum, lambda p: ro.Momentum(p, lr=0.01, momentum=0.9)),
-    "nag": (classic_nag, lambda p: ro.Nesterov(p, lr=0.01, momentum=0.9, lookahead=True)),
-    "adagrad": (classic_adagrad, lambda p: ro.AdaGrad(p, lr=0.1, eps=1e-8)),
-    "rmsprop": (classic_rmsprop, lambda p: ro.RMSProp(p, lr=0.01, decay=0.9, eps=1e-8)),
-    "adadelta": (classic_adadelta, lambda p: ro.AdaDelta(p, lr=1.0, decay=0.9, eps=1e-6)),
-    "adam": (classic_adam, lambda p: ro.Adam(p, lr=0.01)),
+    "momentum": (classic_momentum, {"lr": 0.01, "momentum": 0.9}),
+    "nesterov-lookahead": (classic_nag, {"lr": 0.01, "momentum": 0.9}),
+    "adagrad": (classic_adagrad, {"lr": 0.1, "eps": 1e-8}),
+    "rmsprop": (classic_rmsprop, {"lr": 0.01, "decay": 0.9, "eps": 1e-8}),
+    "adadelta": (classic_adadelta, {"lr": 1.0, "decay": 0.9, "eps": 1e-6}),
+    "adam": (classic_adam, {"lr": 0.01}),
 }
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_reproduces_the_classic_loop(name: str) -> None:
-    classic, build = CASES[name]
-    w = torch.nn.Parameter(torch.tensor(START, dtype=torch.float64))
-    opt = build([w])
+    classic, hyperparameters = CASES[name]
+    w = torch.nn.Parameter(torch.tensor(START))
+    opt = catalog.variant(name).make([w], **hyperparameters)
 
     def closure():
         opt.zero_grad()

@@ -19,10 +19,9 @@ from torch._dynamo.utils import counters
 
 import ravine.optim as ro
 import ravine.optim.compiled
-from support import paramset
+from support import catalog, paramset
 from support.paramset import run, states
 
-ELEMENTWISE = sorted(name for name, cls in ro.REGISTRY.items() if cls.elementwise)
 TOL = {torch.float64: {"rtol": 1e-12, "atol": 1e-15}, torch.float32: {"rtol": 1e-5, "atol": 1e-7}}
 
 
@@ -37,12 +36,13 @@ def assert_close_runs(params_a, opt_a, params_b, opt_b) -> None:
             torch.testing.assert_close(a, sb[name][key], **tol, msg=f"{name}.{key}")
 
 
-@pytest.mark.parametrize("name", ELEMENTWISE)
-def test_compiled_matches_reference(name: str) -> None:
-    cls = ro.REGISTRY[name]
+# Each optimizer's defaults: a variant is one more set of graphs to compile (a second or
+# more each, cold); the eager paths check every variant (test_multi_tensor, test_chunked).
+@pytest.mark.parametrize("variant", catalog.variants(lambda v: v.entry.compiled, first=True))
+def test_compiled_matches_reference(variant) -> None:
     graphs = counters["stats"]["unique_graphs"]
-    ref = run(lambda g: cls(g, foreach=False), 7)
-    fast = run(lambda g: cls(g, compile=True), 7)
+    ref = run(lambda g: variant.make(g, foreach=False), 7)
+    fast = run(lambda g: variant.make(g, compile=True), 7)
     assert not fast[1]._compile_broken
     assert_close_runs(*ref, *fast)
     # Two groups (with and without weight decay), two dtypes: at most 3 graphs for 6 shapes.
@@ -143,10 +143,10 @@ def test_compiled_tensor_hyperparameters_match_separate_runs(name: str) -> None:
     """compile=True with [T, 1] hyperparameters: one fused kernel per whole parameter, the
     rows equal to T separate reference runs (float64: relative 1e-12)."""
     cls = ro.REGISTRY[name]
-    lrs = torch.tensor([[1e-3], [3e-3], [1e-2]], dtype=torch.float64)
-    beta1 = torch.tensor([[0.8], [0.9], [0.95]], dtype=torch.float64)
+    lrs = torch.tensor([[1e-3], [3e-3], [1e-2]])
+    beta1 = torch.tensor([[0.8], [0.9], [0.95]])
     hyper = {"betas": (beta1, 0.99)} if name != "rmsprop" else {"momentum": beta1}
-    x0 = torch.randn(3, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    x0 = torch.randn(3, 5, generator=torch.Generator().manual_seed(2))
 
     def train(x0, **options):
         x = torch.nn.Parameter(x0.clone())

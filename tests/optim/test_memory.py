@@ -10,6 +10,7 @@ import torch
 
 import ravine.optim as ro
 from ravine.bench.steps import step_memory
+from support import catalog
 
 ELEMENTS = 1 << 22  # 16 MiB of float32 parameters
 
@@ -24,17 +25,17 @@ def parameters() -> list[torch.nn.Parameter]:
     return params
 
 
-@pytest.mark.parametrize("name", ["adam", "rmsprop", "nadam"])
-def test_eager_path_holds_chunk_sized_temporaries(name: str) -> None:
+@pytest.mark.parametrize("variant", catalog.variants(lambda v: v.entry.multi_tensor, first=True))
+def test_eager_path_holds_chunk_sized_temporaries(variant) -> None:
     params = parameters()
-    opt = ro.REGISTRY[name](params, foreach=True)
+    opt = variant.make(params, foreach=True)
     opt.step()
     _, peak = step_memory(opt.step, torch.device("cpu"))
     chunk_bytes = opt.chunk_size * 4
     model_bytes = sum(p.numel() * 4 for p in params)
     assert peak <= 8 * chunk_bytes < model_bytes / 4, (peak, chunk_bytes, model_bytes)
     # The per-tensor reference holds whole-parameter temporaries: the measure sees them.
-    ref = ro.REGISTRY[name](params, foreach=False)
+    ref = variant.make(params, foreach=False)
     ref.step()
     _, ref_peak = step_memory(ref.step, torch.device("cpu"))
     assert ref_peak >= 2048 * 1024 * 4

@@ -15,20 +15,8 @@ import pytest
 import torch
 
 import ravine.optim as ro
-from support import paramset
+from support import catalog, paramset
 from support.paramset import make_params, run, states
-
-VARIANTS = {name: (cls, {}) for name, cls in ro.REGISTRY.items() if cls.elementwise}
-VARIANTS |= {
-    "momentum-torch": (ro.Momentum, {"lr_in_velocity": False}),
-    "nesterov-lookahead": (ro.Nesterov, {"lookahead": True}),
-    "adagrad-optax": (ro.AdaGrad, {"initial_accumulator": 0.1, "eps_in_sqrt": True}),
-    "rmsprop-centered-momentum": (ro.RMSProp, {"centered": True, "momentum": 0.9}),
-    "adam-amsgrad-maximize": (ro.Adam, {"amsgrad": True, "maximize": True}),
-    "adam-uncorrected": (ro.Adam, {"bias_correction": False}),
-    "adamax-optax": (ro.AdaMax, {"eps_in_max": False}),
-    "nadam-torch-decoupled": (ro.Nadam, {"momentum_decay": 4e-3, "decoupled_weight_decay": True}),
-}  # fmt: skip
 
 STEPS = 7
 
@@ -45,24 +33,25 @@ def assert_same(params_a, opt_a, params_b, opt_b) -> None:
             assert torch.equal(a, b), (name, key)
 
 
-@pytest.mark.parametrize("name", sorted(VARIANTS))
-def test_multi_tensor_equals_reference(name: str) -> None:
-    cls, options = VARIANTS[name]
-    ref = run(lambda g: cls(g, foreach=False, **options), STEPS)
-    fast = run(lambda g: cls(g, **options), STEPS)
+MULTI_TENSOR = catalog.variants(lambda v: v.entry.multi_tensor)
+
+
+@pytest.mark.parametrize("variant", MULTI_TENSOR)
+def test_multi_tensor_equals_reference(variant) -> None:
+    ref = run(lambda g: variant.make(g, foreach=False), STEPS)
+    fast = run(variant.make, STEPS)
     assert fast[1]._buckets, "the default path built no bucket"
     assert_same(*ref, *fast)
 
 
-@pytest.mark.parametrize("name", ["adam-amsgrad-maximize", "nadam-torch-decoupled", "momentum"])
+@pytest.mark.parametrize("variant", MULTI_TENSOR)
 @pytest.mark.parametrize("first,second", [(None, False), (False, None)])
-def test_checkpoint_moves_between_paths(name: str, first, second) -> None:
+def test_checkpoint_moves_between_paths(variant, first, second) -> None:
     """Save after 3 steps on one path, load into a fresh optimizer on the other, go on:
     bitwise the run that never stopped."""
-    cls, options = VARIANTS[name]
-    straight = run(lambda g: cls(g, foreach=False, **options), 6)
+    straight = run(lambda g: variant.make(g, foreach=False), 6)
 
-    params, opt = run(lambda g: cls(g, foreach=first, **options), 3)
+    params, opt = run(lambda g: variant.make(g, foreach=first), 3)
     buffer = io.BytesIO()
     torch.save({"params": {n: p.detach() for n, p in params.items()}, "opt": opt.state_dict()},
                buffer)  # fmt: skip
@@ -72,7 +61,7 @@ def test_checkpoint_moves_between_paths(name: str, first, second) -> None:
     with torch.no_grad():
         for n, p in resumed.items():
             p.copy_(saved["params"][n])
-    opt2 = cls(paramset.groups(resumed), foreach=second, **options)
+    opt2 = variant.make(paramset.groups(resumed), foreach=second)
     opt2.chunk_size = paramset.CHUNK_SIZE
     opt2.load_state_dict(saved["opt"])
     resumed, opt2 = run(None, 3, params=resumed, opt=opt2, start=3)
@@ -145,14 +134,14 @@ def test_non_finite_check_is_exact_when_a_sum_overflows() -> None:
 
 
 def test_tensor_hyperparameters_take_the_reference_path() -> None:
-    lr = torch.tensor([[1e-3], [1e-2]], dtype=torch.float64)
-    x = torch.nn.Parameter(torch.ones(2, 3, dtype=torch.float64))
-    x.grad = torch.ones(2, 3, dtype=torch.float64)
+    lr = torch.tensor([[1e-3], [1e-2]])
+    x = torch.nn.Parameter(torch.ones(2, 3))
+    x.grad = torch.ones(2, 3)
     opt = ro.Adam([x], lr=lr)
     opt.step()
     assert not opt._buckets
-    y = torch.nn.Parameter(torch.ones(1, 3, dtype=torch.float64))
-    y.grad = torch.ones(1, 3, dtype=torch.float64)
+    y = torch.nn.Parameter(torch.ones(1, 3))
+    y.grad = torch.ones(1, 3)
     ro.Adam([y], lr=1e-2).step()
     assert torch.equal(x[1:], y)
 

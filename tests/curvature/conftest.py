@@ -8,12 +8,8 @@ from torch import nn
 
 
 @pytest.fixture(autouse=True)
-def _float64():
-    """These tests compare against closed forms in double precision; restore the default."""
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
+def _float64(float64):
+    """These tests compare against closed forms in double precision (tests/conftest.py)."""
 
 
 @pytest.fixture

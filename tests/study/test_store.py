@@ -170,3 +170,27 @@ V1_HASHES = {
     "a0e84ae41acd8ccf0c9890407d04812a6fcec9bb73053282295df608e6c8a5bc",
     "8ada9c21df63b294925f7f76e9c908886131cc321eb702588c8b824ab496b86d",
 }
+
+
+def test_drivers_opening_one_new_store_at_once_all_get_it(tmp_path):
+    """Drivers opening one new store at the same moment (switching a new file to WAL takes
+    a lock SQLite's busy timeout does not cover): each waits its turn, none fails."""
+    import threading
+
+    for k in range(15):
+        path = tmp_path / f"new{k}.db"
+        start, errors = threading.Barrier(6), []
+
+        def open_store(path=path, start=start, errors=errors):
+            start.wait()
+            try:
+                Store(path, timeout=10).close()
+            except Exception as err:  # collected: an assertion in a thread would be lost
+                errors.append(err)
+
+        threads = [threading.Thread(target=open_store) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []

@@ -33,7 +33,7 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -158,6 +158,20 @@ class StoredTrial:
         return self.config.hyperparameters
 
 
+def _retry_locked(action: Callable[[], Any], timeout: float) -> Any:
+    """``action()``, tried again for up to ``timeout`` seconds while SQLite says the database
+    is locked. Switching a new file to WAL needs a lock that SQLite does not wait for (its
+    busy timeout does not apply), so two drivers opening one new store at once can collide."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return action()
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class Store:
     """A study's results in the SQLite file at ``path`` (created if missing)."""
 
@@ -177,7 +191,7 @@ class Store:
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
+        _retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"), self._timeout)
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         return conn

@@ -63,13 +63,38 @@ def test_saddle_from_y0_zero_stays_on_the_line_and_is_caught_by_the_saddle():
         run = result[label]
         assert torch.equal(run.positions[0, 0, 0, :, 1], torch.zeros(401, dtype=torch.float64))
         assert OUTCOMES[int(run.outcome[0, 0, 0])] == "saddle"
-        assert OUTCOMES[int(run.outcome[0, 1, 0])] == "diverged"  # escapes along y
+        assert OUTCOMES[int(run.outcome[0, 1, 0])] == "escaped"  # leaves downhill along y
+        assert run.final_losses()[0, 1, 0] == -math.inf
     # SGD on the saddle, written out: x_k = (1 - 2 lr)^k, y_k = (1 + 2 lr)^k y0
     xs = result["sgd"].positions[0, 1, 0]
     k = int(result["sgd"].diverged_step[0, 1, 0])
     steps = torch.arange(k + 1, dtype=torch.float64)
     torch.testing.assert_close(xs[: k + 1, 0], 0.9**steps)
     torch.testing.assert_close(xs[: k + 1, 1], 1e-3 * 1.1**steps)
+
+
+def test_leaving_the_box_uphill_is_diverged_and_downhill_escaped():
+    # x^2 - y^2: SGD with lr > 1 overshoots along x (loss +, uphill): diverged; with a small
+    # lr from y0 != 0 it leaves along y, where the loss x^2 - y^2 < 0 is below the start's
+    f = landscapes.get("saddle")
+    result = race(f, ["sgd"], lrs=[1.5, 0.05], starts=[[1.0, 1e-3]], steps=300)
+    run = result["sgd"]
+    assert run.outcome_names() == ["diverged", "escaped"]
+    for i in range(2):
+        k = int(run.diverged_step[i, 0, 0])
+        x, y = run.positions[i, 0, 0, k].tolist()
+        assert (x * x - y * y < 1.0) == (i == 1)  # the exit's loss against the start's (1)
+    assert run.final_losses()[:, 0, 0].tolist() == [math.inf, -math.inf]
+    table = result.summary()
+    assert table[0][-1] == "escaped"
+    assert [row[-1] for row in table[1:]] == ["0", "1"]
+    assert [row[OUTCOMES.index("diverged") + 3] for row in table[1:]] == ["1", "0"]
+
+
+def test_a_bounded_landscape_never_escapes():
+    # rosenbrock is bounded below by its minimum 0: leaving its box is always diverging
+    result = race(landscapes.get("rosenbrock"), ["sgd"], lrs=[0.05], steps=60)
+    assert result["sgd"].outcome_names() == ["diverged"]
 
 
 def test_outcome_names_the_minimum_reached():

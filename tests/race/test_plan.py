@@ -3,17 +3,76 @@ before any trajectory moves."""
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
 import torch
 
 from ravine import landscapes, optim, schedules
-from ravine.race import PlanError, RacePlan, race
+from ravine.cli.race import DEFAULT_OPTIMIZERS, DEFAULT_STEPS
+from ravine.race import OUTCOMES, PlanError, RacePlan, race
 
 RACEABLE = [n for n in optim.names() if optim.lookup(n).closure_kind in ("backward", "loss")]
 
 MODEL_ONLY = [n for n in optim.names() if n not in RACEABLE]
+
+#: The first-order optimizers: each family a landscape suggests a learning rate for.
+FIRST_ORDER = [n for n in optim.names() if optim.lookup(n).elementwise]
+
+
+def _progress(result, label):
+    """(escaped, diverged, start loss, final loss) of the one trajectory of ``label``."""
+    run = result[label]
+    outcome = OUTCOMES[int(run.outcome.flatten()[0])]
+    losses = run.losses.flatten()
+    return outcome, float(losses[0]), float(run.final_losses().flatten()[0])
+
+
+@pytest.mark.parametrize("name", landscapes.names())
+def test_a_race_with_no_options_makes_progress_on_every_landscape(name):
+    # What `ravine race NAME --out x.png` runs (its steps, the default optimizers, the
+    # landscape's start and suggested learning rates): none diverges; each ends clearly
+    # below its start (a tenth of the way to the global minimum at least) or, on a
+    # landscape unbounded below, escapes downhill.
+    f = landscapes.get(name)
+    result = race(f, list(DEFAULT_OPTIMIZERS), steps=DEFAULT_STEPS)
+    best = f.global_minimum
+    for label in DEFAULT_OPTIMIZERS:
+        outcome, start, final = _progress(result, label)
+        assert outcome != "diverged", (name, label)
+        if best is None:  # the saddles: x^2 - y^2 and the monkey saddle fall without end
+            assert outcome == "escaped", (name, label, final)
+        else:
+            assert final <= start - 0.1 * (start - best.value), (name, label, start, final)
+
+
+@pytest.mark.parametrize("name", landscapes.names())
+def test_every_first_order_optimizer_makes_progress_with_the_suggested_lr(name):
+    f = landscapes.get(name)
+    result = race(f, FIRST_ORDER, steps=200)
+    best = f.global_minimum
+    floor = best.value if best is not None else -math.inf
+    for label in FIRST_ORDER:
+        outcome, start, final = _progress(result, label)
+        assert outcome != "diverged", (name, label)
+        assert final <= start - 0.05 * min(start - floor, 1.0), (name, label, start, final)
+
+
+def test_the_lr_given_wins_over_the_landscape_suggestion_and_the_name_over_the_family():
+    f = landscapes.get("rosenbrock")
+    assert f.default_lr("adam", "adam") == f.lrs["adam"]
+    assert f.default_lr("adadelta", "adaptive") == f.lrs["adadelta"] != f.lrs["adaptive"]
+    assert f.default_lr("newton", "second-order") is None
+    plan = RacePlan.build(f, ["sgd", "adam", "adadelta", "newton"])
+    lrs = {e.label: e.lrs for e in plan.entries}
+    assert lrs == {
+        "sgd": [f.lrs["gradient descent"]],
+        "adam": [f.lrs["adam"]],
+        "adadelta": [f.lrs["adadelta"]],
+        "newton": [optim.lookup("newton").hyperparameter_defaults()["lr"]],
+    }
+    assert RacePlan.build(f, ["sgd"], lrs=0.123).entries[0].lrs == [0.123]
 
 
 @pytest.mark.parametrize("name", MODEL_ONLY)

@@ -14,7 +14,13 @@ import click
 from ..progress import Progress
 from .output import print_table
 
-__all__ = ["parse_lr_grid", "parse_point", "race_command"]
+__all__ = ["DEFAULT_OPTIMIZERS", "parse_lr_grid", "parse_point", "race_command"]
+
+#: The optimizers raced when none is named: one of each first-order idea. Each landscape
+#: suggests a learning rate for their families (``Landscape.lrs``).
+DEFAULT_OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "nesterov", "adam")
+#: The steps of a race when none is given.
+DEFAULT_STEPS = 200
 
 SUFFIXES = (".png", ".svg", ".pdf", ".gif", ".mp4", ".html")
 FIGURES = ("auto", "contour", "surface", "coordinates", "loss", "sensitivity")
@@ -105,7 +111,7 @@ def _check_output(out: str, figure: str) -> Path:
 @click.option(
     "--optimizers",
     "-o",
-    default="sgd,momentum,nesterov,adam",
+    default=",".join(DEFAULT_OPTIMIZERS),
     show_default=True,
     help="Comma-separated optimizer names (see `ravine list`).",
 )
@@ -128,7 +134,9 @@ def _check_output(out: str, figure: str) -> Path:
     metavar="X,Y",
     help="Start point (repeatable) [default: the landscape's].",
 )
-@click.option("--steps", type=click.IntRange(1, 10_000_000), default=200, show_default=True)
+@click.option(
+    "--steps", type=click.IntRange(1, 10_000_000), default=DEFAULT_STEPS, show_default=True
+)
 @click.option(
     "--noise",
     type=click.FloatRange(0, min_open=False),

@@ -88,7 +88,11 @@ class Landscape:
     positions ``[..., dim]`` to ``(loss [...], gradient [..., dim])``, the same numbers as
     ``fn`` and autograd give, computed without a graph. ``model``, where given, writes the
     loss as a model's outputs and per-example losses (:class:`OutputModel`), for the
-    optimizers that need them.
+    optimizers that need them. ``lrs`` maps an optimizer family (the optimizer class's
+    ``family``: ``"gradient descent"``, ``"momentum"``, ``"adaptive"``, ``"adam"``) or a
+    registry name (``"adadelta"``, which wins over its family) to the learning rate a race
+    uses when none is given (:meth:`default_lr`): one with which that optimizer makes
+    progress from ``default_start`` in a couple of hundred steps without diverging.
     """
 
     name: str
@@ -103,6 +107,7 @@ class Landscape:
     log_scale: bool = False
     value_and_grad: ValueAndGrad | None = field(default=None, repr=False)
     model: OutputModel | None = field(default=None, repr=False)
+    lrs: Mapping[str, float] = field(default_factory=dict, repr=False)
 
     # Deterministic landscapes see the same loss every step.
     stochastic = False
@@ -162,6 +167,14 @@ class Landscape:
         """The default start as a tensor of shape ``[dim]``."""
         return torch.tensor(self.default_start, dtype=dtype)
 
+    def default_lr(self, name: str, family: str = "") -> float | None:
+        """The learning rate this landscape suggests for the optimizer registered as
+        ``name`` of family ``family``: ``lrs[name]``, else ``lrs[family]``, else None."""
+        for key in (name, family):
+            if key and key in self.lrs:
+                return float(self.lrs[key])
+        return None
+
     def box(self, dtype: torch.dtype = torch.float64) -> tuple[Tensor, Tensor]:
         """The domain as (low, high) tensors of shape ``[dim]``."""
         lo = torch.tensor([d[0] for d in self.domain], dtype=dtype)
@@ -211,6 +224,7 @@ class GradientNoise(Landscape):
             options=options,
             log_scale=base.log_scale,
             value_and_grad=base.value_and_grad,
+            lrs=base.lrs,
         )
         object.__setattr__(self, "base", base)
         object.__setattr__(self, "scale", float(scale))

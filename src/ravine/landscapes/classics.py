@@ -7,7 +7,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from .base import Landscape, Point, least_squares
-from .common import as_residuals, pair, stationary_point, xy
+from .common import as_residuals, learning_rates, pair, stationary_point, xy
 
 __all__ = [
     "beale",
@@ -53,6 +53,7 @@ def beale() -> Landscape:
         minima=(Point((3.0, 0.5), 0.0, "global"),),
         saddles=(stationary_point(_beale, (0.0, 1.0), "saddle", exact=True),),
         default_start=(1.0, 1.4),
+        lrs=learning_rates(0.01, 0.003, 0.05, 0.1, adagrad=0.5, adadelta=10.0),
         description="Beale's function: sharp corners, flat plateaus, minimum 0 at (3, 0.5).",
         log_scale=True,
     )
@@ -85,6 +86,7 @@ def booth() -> Landscape:
         domain=((-10.0, 10.0), (-10.0, 10.0)),
         minima=(Point((1.0, 3.0), 0.0, "global"),),
         default_start=(-8.0, -6.0),
+        lrs=learning_rates(0.03, 0.03, 0.3, 0.5, adagrad=3.0, adadelta=30.0),
         description="Booth's function: a tilted convex quadratic, minimum 0 at (1, 3).",
         log_scale=True,
     )
@@ -133,6 +135,7 @@ def himmelblau() -> Landscape:
         minima=minima,
         saddles=saddles,
         default_start=(-0.27, -0.92),
+        lrs=learning_rates(0.005, 0.002, 0.05, 0.1, adagrad=0.5, adadelta=3.0),
         description="Himmelblau's function: four global minima of value 0.",
         log_scale=True,
     )
@@ -157,7 +160,8 @@ def goldstein_price() -> Landscape:
             Point((0.0, -1.0), 3.0, "global"),
             *tuple(stationary_point(_goldstein_price, p) for p in locals_),
         ),
-        default_start=(-1.2, 1.4),
+        default_start=(-1.0, 0.0),
+        lrs=learning_rates(2e-4, 3e-5, 0.01, 0.05, adagrad=0.1, adadelta=3.0),
         description="Goldstein-Price: values over six decades, minimum 3 at (0, -1).",
         log_scale=True,
     )
@@ -193,6 +197,7 @@ def three_hump_camel() -> Landscape:
             stationary_point(_three_hump, (-1.0705, 0.5352), "saddle"),
         ),
         default_start=(-2.2, -1.5),
+        lrs=learning_rates(0.05, 0.01, 0.05, 0.1, adagrad=0.5, adadelta=10.0),
         description="Three-hump camel: global minimum 0 at the origin, two local minima.",
         log_scale=True,
     )
@@ -223,5 +228,6 @@ def six_hump_camel() -> Landscape:
             stationary_point(_six_hump, p, "global" if i < 2 else "") for i, p in enumerate(approx)
         ),
         default_start=(-1.8, -0.9),
+        lrs=learning_rates(0.05, 0.01, 0.01, 0.05, adagrad=0.1, adadelta=3.0),
         description="Six-hump camel: two global minima of -1.0316 and four local ones.",
     )

@@ -17,6 +17,7 @@ __all__ = [
     "SQRT2",
     "as_residuals",
     "check_dim",
+    "learning_rates",
     "pair",
     "positive",
     "refine",
@@ -81,3 +82,19 @@ def positive(name: str, key: str, value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
         raise ValueError(f"{name}: {key} must be a finite number > 0, got {value!r}")
     return float(value)
+
+
+def learning_rates(
+    sgd: float, momentum: float, adaptive: float, adam: float, **by_name: float
+) -> dict[str, float]:
+    """A landscape's suggested learning rates (:attr:`Landscape.lrs`) by optimizer family:
+    plain gradient descent, heavy-ball and Nesterov momentum, the adaptive methods (AdaGrad,
+    RMSProp, AdaDelta) and the Adam family; ``by_name`` overrides one optimizer of a family
+    (``adadelta=10.0``: its lr scales a unit-free step, unlike its family's)."""
+    return {
+        "gradient descent": sgd,
+        "momentum": momentum,
+        "adaptive": adaptive,
+        "adam": adam,
+        **by_name,
+    }

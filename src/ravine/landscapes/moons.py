@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .base import Landscape, OutputModel, Point
-from .common import refine
+from .common import learning_rates, refine
 
 __all__ = ["Moons", "moons"]
 
@@ -53,6 +53,7 @@ class Moons(Landscape):
             domain=((-span, span), (-span, span)),
             minima=(Point(best, value, "full-data minimum"),),
             default_start=(-0.8 * span, 0.8 * span),
+            lrs=learning_rates(0.3, 0.05, 0.1, 0.1, adagrad=1.0, adadelta=30.0),
             description=(
                 f"Logistic regression (2 weights, no bias) on {n_samples} noisy two moons "
                 f"(noise {noise:g}), mini-batches of {batch_size}."

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from .base import Landscape, Point
-from .common import check_dim, positive
+from .common import check_dim, learning_rates, positive
 
 __all__ = ["ackley", "rastrigin", "styblinski_tang"]
 
@@ -36,6 +36,7 @@ def rastrigin(dim: int = 2, amplitude: float = 10.0) -> Landscape:
         domain=((-5.12, 5.12),) * dim,
         minima=(Point((0.0,) * dim, 0.0, "global"),),
         default_start=(3.2, 2.3) + (2.3,) * (dim - 2) if dim >= 2 else (3.2,),
+        lrs=learning_rates(0.001, 0.001, 0.01, 0.05, adagrad=0.1, adadelta=1.0),
         description="Rastrigin's function: a regular grid of local minima on a bowl.",
         options={"dim": dim, "amplitude": amp},
     )
@@ -66,6 +67,7 @@ def ackley(dim: int = 2) -> Landscape:
         domain=((-4.0, 4.0),) * dim,
         minima=(Point((0.0,) * dim, 0.0, "global"),),
         default_start=(2.6, 2.2) + (2.2,) * (dim - 2) if dim >= 2 else (2.6,),
+        lrs=learning_rates(0.01, 0.003, 0.01, 0.05, adagrad=0.1, adadelta=1.0),
         description="Ackley's function: a nearly flat outer region with many local minima.",
         options={"dim": dim},
     )
@@ -107,6 +109,7 @@ def styblinski_tang(dim: int = 2) -> Landscape:
         domain=((-5.0, 5.0),) * dim,
         minima=tuple(pts),
         default_start=(0.3, 4.5) + (4.5,) * (dim - 2) if dim >= 2 else (0.3,),
+        lrs=learning_rates(0.01, 0.003, 0.05, 0.1, adagrad=0.5, adadelta=10.0),
         description="Styblinski-Tang: 2^d minima, the global one near (-2.9035, ...).",
         options={"dim": dim},
     )

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from .base import Landscape, Point
-from .common import positive, stationary_point
+from .common import learning_rates, positive, stationary_point
 
 __all__ = ["plateau"]
 
@@ -52,7 +52,8 @@ def plateau(
         dim=2,
         domain=((-3.0, 3.0), (-3.0, 3.0)),
         minima=tuple(pts),
-        default_start=(-2.4, 2.0),
+        default_start=(-2.0, 1.5),
+        lrs=learning_rates(0.3, 0.05, 0.05, 0.05, adagrad=0.2, adadelta=10.0),
         description="A plateau with a shallow local well and a deeper global well.",
         options={"wells": len(ws)},
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from .base import Landscape, Point
-from .common import pair, xy
+from .common import learning_rates, pair, xy
 
 __all__ = ["monkey_saddle", "saddle"]
 
@@ -32,6 +32,7 @@ def saddle() -> Landscape:
         domain=((-1.5, 1.5), (-1.5, 1.5)),
         saddles=(Point((0.0, 0.0), 0.0, "saddle"),),
         default_start=(1.0, 1e-3),
+        lrs=learning_rates(0.05, 0.01, 0.3, 0.1, adagrad=1.0, adadelta=0.3),
         description="x^2 - y^2: a saddle point at the origin, unbounded below along y.",
     )
 
@@ -46,5 +47,6 @@ def monkey_saddle() -> Landscape:
         domain=((-1.5, 1.5), (-1.5, 1.5)),
         saddles=(Point((0.0, 0.0), 0.0, "monkey saddle"),),
         default_start=(0.8, 0.05),
+        lrs=learning_rates(0.02, 0.002, 0.1, 0.05, adagrad=0.5, adadelta=1.0),
         description="x^3 - 3xy^2: a monkey saddle with three descending valleys.",
     )

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from .base import Landscape, Point, least_squares
-from .common import SQRT2, check_dim, pair, positive, xy
+from .common import SQRT2, check_dim, learning_rates, pair, positive, xy
 
 __all__ = ["quadratic", "rosenbrock"]
 
@@ -33,6 +33,7 @@ def quadratic(
         raise ValueError(f"{name}: angle needs dim=2, got dim={dim}")
     exps = torch.linspace(0, 1, dim, dtype=torch.float64) if dim > 1 else torch.zeros(1)
     lam = curvature * condition**exps
+    lam_max = curvature * condition  # gradient descent is stable below 2 / lam_max
     a = math.radians(angle)
     rot = (
         torch.tensor([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
@@ -68,6 +69,7 @@ def quadratic(
         domain=tuple((-half, half) for _ in range(dim)),
         minima=(Point((0.0,) * dim, 0.0, "global"),),
         default_start=tuple(start),
+        lrs=learning_rates(1.0 / lam_max, 0.5 / lam_max, 0.05, 0.1, adagrad=1.0, adadelta=10.0),
         description=f"A quadratic ravine with condition number {condition:g}.",
         options={"condition": condition, "curvature": curvature, "dim": dim, "angle": angle},
         log_scale=True,
@@ -127,6 +129,7 @@ def rosenbrock(dim: int = 2, a: float = 1.0, b: float = 100.0) -> Landscape:
         domain=domain,
         minima=minima,
         default_start=tuple(-1.5 if i % 2 == 0 else 2.0 for i in range(dim)),
+        lrs=learning_rates(0.1 / b, 0.1 / b, 0.05, 0.2, adagrad=1.0, adadelta=10.0),
         description="Rosenbrock's banana: a long, narrow, curved valley.",
         options={"dim": dim, "a": a, "b": b},
         log_scale=True,

@@ -17,10 +17,12 @@ from ..landscapes import Landscape
 __all__ = [
     "CONVERGED",
     "DIVERGED",
+    "ESCAPED",
     "MOVING",
     "OUTCOMES",
     "SADDLE",
     "blank_after_divergence",
+    "escaped",
     "evaluate",
     "finish_captured",
     "first_exit",
@@ -29,9 +31,12 @@ __all__ = [
     "outcomes",
 ]
 
-#: Outcome codes of :attr:`ravine.race.Run.outcome`.
-OUTCOMES: tuple[str, ...] = ("moving", "converged", "diverged", "saddle")
-MOVING, CONVERGED, DIVERGED, SADDLE = range(4)
+#: Outcome codes of :attr:`ravine.race.Run.outcome`. A trajectory that leaves the box
+#: (:func:`first_exit`) has *escaped* when it left downhill, at a loss below its start and
+#: below every known minimum (a saddle's unbounded descent: x^2 - y^2 as y grows), and has
+#: *diverged* otherwise.
+OUTCOMES: tuple[str, ...] = ("moving", "converged", "diverged", "saddle", "escaped")
+MOVING, CONVERGED, DIVERGED, SADDLE, ESCAPED = range(5)
 
 
 def norm(g: Tensor, out: Tensor) -> Tensor:
@@ -170,7 +175,24 @@ def outcomes(
             rows = hit.nonzero().flatten()
             arrival[rows] = _arrival(record[:, :, rows], locs[which[rows]].T, tol)
     outcome[~ok] = DIVERGED
+    outcome[escaped(landscape, record, diverged)] = ESCAPED
     return outcome, minimum, arrival
+
+
+def escaped(landscape: Landscape, record: Tensor, diverged: Tensor) -> Tensor:
+    """Which rows left the box downhill: the loss where they left is below the loss at
+    their start and below the lowest known minimum (-inf counts, NaN does not)."""
+    out = torch.zeros(record.shape[-1], dtype=torch.bool)
+    gone = (diverged >= 0).nonzero().flatten()
+    if not len(gone):
+        return out
+    best = landscape.global_minimum
+    floor = best.value if best is not None else math.inf
+    with torch.no_grad():
+        at_exit = landscape.loss(record[diverged[gone], :, gone])  # [k]
+        at_start = landscape.loss(record[0, :, gone].T)
+    out[gone] = (at_exit < at_start) & (at_exit < floor)
+    return out
 
 
 def _arrival(path: Tensor, target: Tensor, tol: float) -> Tensor:

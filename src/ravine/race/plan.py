@@ -23,7 +23,7 @@ from .. import landscapes
 from ..landscapes import Landscape
 from ..optim.registry import OptimizerInfo, resolve
 
-__all__ = ["Entry", "PlanError", "RacePlan", "check_raceable"]
+__all__ = ["Entry", "PlanError", "RacePlan", "check_raceable", "default_lr"]
 
 
 class PlanError(ValueError):
@@ -100,7 +100,7 @@ class RacePlan:
             raise PlanError("seeds", f"seeds must be integers >= 0 (at least one), got {seeds!r}")
         if not (isinstance(bound, int | float) and bound >= 1):
             raise PlanError("bound", f"bound must be a number >= 1, got {bound!r}")
-        entries = [_entry(label, spec, lrs) for label, spec in _items(optimizers)]
+        entries = [_entry(land, label, spec, lrs) for label, spec in _items(optimizers)]
         for entry in entries:
             _check_model(land, entry.info, entry.label)
         labels = [e.label for e in entries]
@@ -221,9 +221,10 @@ def _items(optimizers: Any) -> list[tuple[Any, Any]]:
     return items
 
 
-def _entry(label: Any, spec: Any, lrs: Any) -> Entry:
-    """One optimizer's entry: its class resolved, its learning rates and hyperparameters
-    checked against the class's constraints."""
+def _entry(landscape: Landscape, label: Any, spec: Any, lrs: Any) -> Entry:
+    """One optimizer's entry: its class resolved, its learning rates (default: the
+    landscape's suggestion for its name or family, else the class's default) and
+    hyperparameters checked against the class's constraints."""
     if spec is None:
         spec = {}
     if not isinstance(spec, Mapping):
@@ -248,13 +249,21 @@ def _entry(label: Any, spec: Any, lrs: Any) -> Entry:
     else:
         lr_spec = spec.pop("lr", lrs)
         if lr_spec is None:
-            lr_spec = info.defaults["lr"]
+            lr_spec = default_lr(landscape, info)
             if lr_spec is None:
                 raise PlanError("lrs", f"optimizer {label!r}: give a learning rate (lrs=...)")
         lr_values = _as_list(argument, "lr", label, lr_spec)
         _check_lrs(argument, label, lr_values)
     fixed, varying = _hyperparameters(str(label), info, spec)
     return Entry(str(label), info, lr_values, fixed, varying)
+
+
+def default_lr(landscape: Landscape, info: OptimizerInfo) -> float | None:
+    """The learning rate a race gives ``info``'s optimizer on ``landscape`` when none is
+    given: the landscape's suggestion for its registry name or family, else the class's
+    default."""
+    suggested = landscape.default_lr(info.name, getattr(info.cls, "family", ""))
+    return info.defaults["lr"] if suggested is None else suggested
 
 
 def _hyperparameters(

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 from ..landscapes import Landscape
-from .measures import OUTCOMES
+from .measures import ESCAPED, OUTCOMES
 
 __all__ = ["RaceResult", "Run"]
 
@@ -31,7 +31,8 @@ class Run:
       full-data) loss and gradient norm at each position;
     * ``outcome``: ``[*grid]`` codes into :data:`OUTCOMES`; ``minimum``: index into
       ``landscape.minima`` (saddle outcome: into ``landscape.saddles``), -1 if none;
-      ``diverged_step``: the step at which a trajectory diverged, -1 if it did not;
+      ``diverged_step``: the step at which a trajectory left the box (diverged or
+      escaped), -1 if it did not;
       ``arrival_step``: the first step from which it stayed within ``tol`` of its minimum.
     """
 
@@ -73,9 +74,11 @@ class Run:
             yield where, flat[k]
 
     def final_losses(self) -> Tensor:
-        """Loss at the last recorded position (inf where the trajectory diverged)."""
+        """Loss at the last recorded position: inf where the trajectory diverged, -inf
+        where it escaped downhill (its loss unbounded below)."""
         last = self.losses[..., -1].clone()
-        return torch.where(self.diverged_step >= 0, torch.full_like(last, math.inf), last)
+        last = torch.where(self.diverged_step >= 0, torch.full_like(last, math.inf), last)
+        return last.masked_fill(self.outcome == ESCAPED, -math.inf)
 
 
 @dataclass

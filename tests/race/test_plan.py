@@ -169,7 +169,7 @@ def test_later_optimizer_at_fault_stops_the_race_before_the_first_runs(monkeypat
 
 
 def test_every_optimizer_is_resolved_once(monkeypatch):
-    import ravine.race.plan as plan_module
+    import ravine.race.entry as plan_module
 
     calls = []
     real = plan_module.resolve

@@ -22,40 +22,10 @@ from torch import Tensor
 from .. import landscapes
 from ..landscapes import Landscape
 from ..optim.registry import OptimizerInfo, resolve
+from .entry import Entry, PlanError, build_entry, default_lr
+from .scheduling import has, parse, with_schedules
 
 __all__ = ["Entry", "PlanError", "RacePlan", "check_raceable", "default_lr"]
-
-
-class PlanError(ValueError):
-    """A race argument refused before any work; ``argument`` names it: ``"landscape"``,
-    ``"optimizers"``, ``"lrs"``, ``"starts"``, ``"steps"``, ``"seeds"``, ``"schedules"``,
-    ``"tol"`` or ``"bound"``."""
-
-    def __init__(self, argument: str, message: str) -> None:
-        super().__init__(message)
-        self.argument = argument
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One optimizer of a race: its label, its resolved class, its learning rates (``[nan]``
-    for an optimizer without one), its hyperparameters fixed and varying (each varying one
-    a grid axis) and the schedules that drive them (None: none given)."""
-
-    label: str
-    info: OptimizerInfo
-    lrs: list[float]
-    fixed: dict[str, Any]
-    varying: dict[str, list[Any]]
-    schedule: dict[str, Any] | None = None
-
-    @property
-    def takes_lr(self) -> bool:
-        return "lr" in self.info.defaults
-
-    @property
-    def axes(self) -> tuple[str, ...]:
-        return ("lr", *self.varying, "start", "seed")
 
 
 @dataclass(frozen=True)
@@ -100,13 +70,13 @@ class RacePlan:
             raise PlanError("seeds", f"seeds must be integers >= 0 (at least one), got {seeds!r}")
         if not (isinstance(bound, int | float) and bound >= 1):
             raise PlanError("bound", f"bound must be a number >= 1, got {bound!r}")
-        entries = [_entry(land, label, spec, lrs) for label, spec in _items(optimizers)]
+        entries = [build_entry(land, label, spec, lrs) for label, spec in _items(optimizers)]
         for entry in entries:
             _check_model(land, entry.info, entry.label)
         labels = [e.label for e in entries]
         if len(set(labels)) != len(labels):
             raise PlanError("optimizers", f"optimizer labels must be distinct, got {labels}")
-        entries = _with_schedules(entries, schedules)
+        entries = with_schedules(entries, schedules)
         start_pts = _starts(land, starts, dtype)
         lo, hi = land.box(dtype)
         centre, half = (lo + hi) / 2, (hi - lo) / 2
@@ -141,8 +111,8 @@ class RacePlan:
         driving ``hyperparameter`` of every optimizer that has it, replacing an earlier
         schedule of it; PlanError when none has it."""
         base = hyperparameter.split("[", 1)[0]
-        parsed = _parse(schedule, "")
-        having = {e.label for e in self.entries if _has(e.info, base)}
+        parsed = parse(schedule, "")
+        having = {e.label for e in self.entries if has(e.info, base)}
         if not having:
             raise PlanError(
                 "schedules",
@@ -219,174 +189,6 @@ def _items(optimizers: Any) -> list[tuple[Any, Any]]:
     if not items:
         raise PlanError("optimizers", "optimizers: give at least one optimizer")
     return items
-
-
-def _entry(landscape: Landscape, label: Any, spec: Any, lrs: Any) -> Entry:
-    """One optimizer's entry: its class resolved, its learning rates (default: the
-    landscape's suggestion for its name or family, else the class's default) and
-    hyperparameters checked against the class's constraints."""
-    if spec is None:
-        spec = {}
-    if not isinstance(spec, Mapping):
-        raise TypeError(f"optimizer {label!r}: hyperparameters must be a mapping, got {spec!r}")
-    spec = dict(spec)
-    which = spec.pop("optimizer", label)
-    if not isinstance(which, str) and not (
-        isinstance(which, type) and issubclass(which, torch.optim.Optimizer)
-    ):
-        raise TypeError(f"optimizer {label!r}: not an optimizer name or class: {which!r}")
-    try:
-        info = resolve(which)
-    except ValueError as err:
-        raise PlanError("optimizers", str(err)) from None
-    argument = "optimizers" if "lr" in spec else "lrs"
-    if "lr" not in info.defaults:  # Levenberg-Marquardt: its damping sets its step length
-        if "lr" in spec:
-            raise PlanError(
-                "optimizers", f"optimizer {label!r}: {info.cls.__name__} has no learning rate"
-            )
-        lr_values = [math.nan]
-    else:
-        lr_spec = spec.pop("lr", lrs)
-        if lr_spec is None:
-            lr_spec = default_lr(landscape, info)
-            if lr_spec is None:
-                raise PlanError("lrs", f"optimizer {label!r}: give a learning rate (lrs=...)")
-        lr_values = _as_list(argument, "lr", label, lr_spec)
-        _check_lrs(argument, label, lr_values)
-    fixed, varying = _hyperparameters(str(label), info, spec)
-    return Entry(str(label), info, lr_values, fixed, varying)
-
-
-def default_lr(landscape: Landscape, info: OptimizerInfo) -> float | None:
-    """The learning rate a race gives ``info``'s optimizer on ``landscape`` when none is
-    given: the landscape's suggestion for its registry name or family, else the class's
-    default."""
-    suggested = landscape.default_lr(info.name, getattr(info.cls, "family", ""))
-    return info.defaults["lr"] if suggested is None else suggested
-
-
-def _hyperparameters(
-    label: str, info: OptimizerInfo, spec: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, list[Any]]]:
-    """The fixed and the varying (given as a list or 1-D tensor) hyperparameters, each name
-    and value checked against the optimizer's declared ones."""
-    fixed, varying = {}, {}
-    for key, value in spec.items():
-        if info.hyperparameters is not None and key not in info.hyperparameters:
-            raise PlanError(
-                "optimizers",
-                f"optimizer {label!r}: {info.cls.__name__} has no hyperparameter {key!r}; "
-                f"its hyperparameters are: {', '.join(info.defaults)}",
-            )
-        if isinstance(value, list) or (isinstance(value, Tensor) and value.ndim == 1):
-            values = value.tolist() if isinstance(value, Tensor) else list(value)
-            if not values:
-                raise PlanError("optimizers", f"optimizer {label!r}: {key} lists no values")
-            if any(isinstance(v, bool) for v in values):
-                raise PlanError(
-                    "optimizers",
-                    f"optimizer {label!r}: {key} is a switch and cannot vary within a race; "
-                    "race two entries instead",
-                )
-            varying[key] = values
-        else:
-            fixed[key] = value
-            values = [value]
-        for v in values:
-            try:
-                info.check(key, v)
-            except ValueError as err:
-                raise PlanError("optimizers", f"optimizer {label!r}: {err}") from None
-    return fixed, varying
-
-
-def _check_lrs(argument: str, label: Any, values: list[Any]) -> None:
-    """Every lr a finite number >= 0, checked as one array (grids hold thousands); the
-    values become plain floats."""
-    try:
-        arr = torch.as_tensor(values, dtype=torch.float64)
-    except (TypeError, ValueError, RuntimeError):
-        arr = None
-    if arr is not None and arr.ndim == 1:
-        bad = ~(torch.isfinite(arr) & (arr >= 0))
-        if not bool(bad.any()):
-            values[:] = arr.tolist()
-            return
-        v = values[int(bad.nonzero()[0])]
-    else:
-        v = next(
-            (v for v in values if isinstance(v, bool) or not isinstance(v, int | float)), values
-        )
-    raise PlanError(argument, f"optimizer {label!r}: invalid lr={v!r}; allowed: a number >= 0")
-
-
-def _as_list(argument: str, key: str, label: Any, value: Any) -> list[Any]:
-    if isinstance(value, Tensor):
-        return value.flatten().tolist()
-    if isinstance(value, list | tuple):
-        if not value:
-            raise PlanError(argument, f"optimizer {label!r}: {key} lists no values")
-        return list(value)
-    return [value]
-
-
-def _with_schedules(entries: list[Entry], schedules: Any) -> list[Entry]:
-    """The entries with their schedules (``label -> {hyperparameter: schedule}``), strings
-    parsed once and every hyperparameter checked against its optimizer."""
-    if not schedules:
-        return entries
-    if not isinstance(schedules, Mapping):
-        raise TypeError(
-            "schedules must be a mapping label -> {hyperparameter: schedule}, "
-            f"got {type(schedules).__name__}"
-        )
-    labels = [e.label for e in entries]
-    unknown = set(schedules) - set(labels)
-    if unknown:
-        raise PlanError(
-            "schedules", f"schedules name unknown optimizers {sorted(unknown)}; racing {labels}"
-        )
-    out = []
-    for e in entries:
-        given = schedules.get(e.label)
-        if given is None:
-            out.append(e)
-            continue
-        if not isinstance(given, Mapping):
-            raise PlanError(
-                "schedules",
-                f"schedules[{e.label!r}] must be a mapping hyperparameter -> schedule, "
-                f"got {given!r}",
-            )
-        for hp in given:
-            base = hp.split("[", 1)[0] if isinstance(hp, str) else hp
-            if not _has(e.info, base):
-                raise PlanError(
-                    "schedules",
-                    f"optimizer {e.label!r}: {e.info.cls.__name__} has no hyperparameter "
-                    f"{base!r} to schedule; its hyperparameters are: {', '.join(e.info.defaults)}",
-                )
-        parsed = {hp: _parse(s, f"optimizer {e.label!r}, {hp}: ") for hp, s in given.items()}
-        out.append(replace(e, schedule=parsed))
-    return out
-
-
-def _has(info: OptimizerInfo, hyperparameter: Any) -> bool:
-    names = info.hyperparameters
-    return names is None or hyperparameter in names
-
-
-def _parse(schedule: Any, where: str) -> Any:
-    """A schedule given as a string, parsed (once, here); any other value as it is."""
-    if not isinstance(schedule, str):
-        return schedule
-    from .. import schedules
-
-    try:
-        return schedules.parse(schedule)
-    except ValueError as err:
-        raise PlanError("schedules", f"{where}{err}") from None
 
 
 def _starts(landscape: Landscape, starts: Any, dtype: torch.dtype) -> Tensor:

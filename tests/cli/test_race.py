@@ -127,6 +127,20 @@ def test_race_noise_and_html(tmp_path):
             "none of sgd, adam has a hyperparameter 'momentum'",
         ),
         (["race", "beale", "--schedule", "betas", "--out", "x.png"], "is not HP=SPEC"),
+        # a schedule the optimizer cannot take, or one leaving the range at some step
+        (["race", "beale", "--schedule", "betas=linear:0.5:0.9:100", "--out", "x.png"], "betas[0]"),
+        (
+            ["race", "beale", "--momentum-schedule", "linear:0.5:2:100", "--out", "x.png"],
+            "invalid momentum=1.01",
+        ),
+        (["race", "beale", "--lr", "adamz=0.1", "--out", "x.png"], "'adamz' is not raced"),
+        (["race", "beale", "--lr", "adam=x", "--out", "x.png"], "'x' is not a number"),
+        (["race", "beale", "--lr", "sgd=-1", "--out", "x.png"], "finite number >= 0"),
+        (["race", "beale", "--lr", "0.1,0.2", "--out", "x.png"], "two bare numbers"),
+        (["race", "beale", "--hp", "momentum=0.9", "--out", "x.png"], "is not NAME.HP=VALUE"),
+        (["race", "beale", "--hp", "foo.lr=0.9", "--out", "x.png"], "'foo' is not raced"),
+        (["race", "beale", "--hp", "adam.momentum=0.9", "--out", "x.png"], "no hyperparameter"),
+        (["race", "beale", "--hp", "momentum.momentum=1.5", "--out", "x.png"], "invalid momentum"),
         (["race", "saddle", "-o", "sgd,gauss_newton", "--out", "x.png"], "race it on one of"),
         (["race", "beale", "-o", "kfac", "--out", "x.png"], "not a linear model"),
     ],
@@ -138,6 +152,10 @@ def test_errors_before_any_work(tmp_path, monkeypatch, args, message):
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 2, res.output
     assert message in res.output
+    assert "racing on" not in res.output and "Traceback" not in res.output
+    flag = next((a for a in args if a.startswith("--") and a != "--out"), None)
+    if flag is not None and "not both" not in message:
+        assert f"'{flag}'" in res.output  # the refusal names the flag at fault
     assert not called
     assert not any(tmp_path.iterdir())  # nothing written
 
@@ -174,6 +192,42 @@ def test_schedule_flags_reach_the_race(tmp_path, monkeypatch):
     assert set(seen["momentum"]) == {"lr", "momentum"} and set(seen["sgd"]) == {"lr"}
     assert seen["momentum"]["momentum"](10) == pytest.approx(0.99)
     assert seen["sgd"]["lr"](20, 0.1) == pytest.approx(0.0)  # --schedule overrides lr
+
+
+def test_lr_per_optimizer_and_hyperparameters_reach_the_plan(tmp_path, monkeypatch):
+    seen = {}
+    import ravine.race as race_module
+
+    real = race_module.run
+
+    def spy(plan, **kwargs):
+        seen.update({e.label: (e.lrs, e.fixed) for e in plan.entries})
+        return real(plan, **kwargs)
+
+    monkeypatch.setattr("ravine.race.run", spy)
+    res = run(
+        "race", "rosenbrock", "-o", "sgd,momentum,adam", "--steps", "5",
+        "--lr", "0.002,adam=0.05", "--hp", "momentum.momentum=0.95",
+        "--hp", "adam.betas=0.8,0.99", "--hp", "adam.amsgrad=true",
+        "--out", str(tmp_path / "r.png"),
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert seen == {
+        "sgd": ([0.002], {}),
+        "momentum": ([0.002], {"momentum": 0.95}),
+        "adam": ([0.05], {"betas": (0.8, 0.99), "amsgrad": True}),
+    }
+
+
+def test_a_race_with_no_options_diverges_nowhere(tmp_path):
+    # rosenbrock was the worst case: SGD, momentum and Nesterov diverged with their defaults
+    res = run("race", "rosenbrock", "--out", str(tmp_path / "r.png"))
+    assert res.exit_code == 0, res.output
+    rows = [line.split() for line in res.output.splitlines()]
+    header = next(r for r in rows if r[:2] == ["optimizer", "lr"])
+    diverged = header.index("diverged") - 2  # "final loss (median)" is three words
+    table = [r for r in rows if r and r[0] in ("sgd", "momentum", "nesterov", "adam")]
+    assert len(table) == 4 and all(r[diverged] == "0" for r in table), res.output
 
 
 def test_parse_lr_grid_is_log_spaced():

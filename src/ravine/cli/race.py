@@ -117,9 +117,11 @@ def _check_output(out: str, figure: str) -> Path:
 )
 @click.option(
     "--lr",
-    type=float,
     default=None,
-    help="One learning rate for every optimizer [default: each one's default].",
+    metavar="LR|NAME=LR,...",
+    help="Learning rate: one for every optimizer (--lr 0.01) or per optimizer "
+    "(--lr adam=0.01,sgd=0.001; a bare number sets the others) [default: the landscape's "
+    "suggestion for each optimizer's family, see `ravine list landscapes`].",
 )
 @click.option(
     "--lr-grid",
@@ -191,6 +193,14 @@ def _check_output(out: str, figure: str) -> Path:
     metavar="HP=SPEC",
     help="Schedule for any hyperparameter, e.g. --schedule betas[0]=linear:0.5:0.9:100.",
 )
+@click.option(
+    "--hp",
+    "hp_items",
+    multiple=True,
+    metavar="NAME.HP=VALUE",
+    help="A hyperparameter of one optimizer (repeatable): --hp momentum.momentum=0.95, "
+    "--hp adam.betas=0.8,0.99, --hp nesterov.nesterov=true (see `ravine list optimizers`).",
+)
 @click.option("--float32", is_flag=True, help="Race in float32 (faster, less exact).")
 @click.option(
     "--out",
@@ -201,7 +211,7 @@ def _check_output(out: str, figure: str) -> Path:
 def race_command(
     landscape: str,
     optimizers: str,
-    lr: float | None,
+    lr: str | None,
     lr_grid: str | None,
     starts: tuple[str, ...],
     steps: int,
@@ -213,6 +223,7 @@ def race_command(
     lr_schedule: str | None,
     momentum_schedule: str | None,
     schedule_items: tuple[str, ...],
+    hp_items: tuple[str, ...],
     float32: bool,
     out: str,
 ) -> None:
@@ -221,6 +232,7 @@ def race_command(
     \b
     ravine race beale --optimizers sgd,momentum,adam --lr 1e-3 --out beale.gif
     ravine race rosenbrock --lr-grid 1e-5:1e-1:32 --steps 500 --out sensitivity.png
+    ravine race rosenbrock --lr adam=0.05,sgd=0.001 --hp momentum.momentum=0.95 --out r.png
     """
     import torch
 
@@ -228,14 +240,17 @@ def race_command(
 
     # -- everything is checked before any work starts ---------------------------------
     names = _names(optimizers)
-    lrs = _lrs(lr, lr_grid)
+    lrs, per_optimizer = _lrs(lr, lr_grid, names)
+    specs = _hyperparameters(hp_items, names)
+    for name, value in per_optimizer.items():
+        specs[name]["lr"] = value
     land = _landscape(landscape, noise, options)
     points = [parse_point(s, land.dim) for s in starts] or None
     seed_list = list(range(seeds)) if land.stochastic else [0]
     dtype = torch.float32 if float32 else torch.float64
     with _refusals():
         plan = races.RacePlan.build(
-            land, names, lrs=lrs, starts=points, steps=steps, seeds=seed_list, dtype=dtype
+            land, specs, lrs=lrs, starts=points, steps=steps, seeds=seed_list, dtype=dtype
         )
     for hp, spec, flag in _schedule_flags(lr_schedule, momentum_schedule, schedule_items):
         with _refusals(flag):
@@ -274,6 +289,8 @@ def _refusals(flag: str | None = None) -> Iterator[None]:
         yield
     except PlanError as err:
         hint = f"'{flag}'" if flag else _HINTS.get(err.argument)
+        if flag is None and err.key is not None:  # one optimizer's hyperparameter: its flag
+            hint = "'--lr'" if err.key == "lr" else "'--hp'"
         raise click.BadParameter(str(err), param_hint=hint) from None
 
 
@@ -288,14 +305,69 @@ def _names(optimizers: str) -> list[str]:
     return names
 
 
-def _lrs(lr: float | None, lr_grid: str | None) -> float | list[float] | None:
+def _lrs(
+    lr: str | None, lr_grid: str | None, names: list[str]
+) -> tuple[float | list[float] | None, dict[str, float]]:
+    """The learning rate(s) for every optimizer (one, a grid, or None: the landscape's
+    suggestions) and the per-optimizer ones of ``--lr NAME=LR,...``."""
     if lr is not None and lr_grid is not None:
         raise click.UsageError("give --lr or --lr-grid, not both")
-    if lr is not None and not (lr >= 0 and math.isfinite(lr)):
+    if lr_grid is not None:
+        return parse_lr_grid(lr_grid), {}
+    if lr is None:
+        return None, {}
+    every, each = None, {}
+    for item in (p.strip() for p in lr.split(",")):
+        name, sep, text = item.rpartition("=") if "=" in item else ("", "", item)
+        name = name.strip()
+        if sep and name not in names:
+            raise click.BadParameter(
+                f"{name!r} is not raced; racing: {', '.join(names)}", param_hint="'--lr'"
+            )
+        value = _number(text, "'--lr'")
+        if not (value >= 0 and math.isfinite(value)):
+            raise click.BadParameter(
+                f"{item!r}: a learning rate is a finite number >= 0", param_hint="'--lr'"
+            )
+        if not sep and every is not None:
+            raise click.BadParameter(f"{lr!r} gives two bare numbers", param_hint="'--lr'")
+        if sep:
+            each[name] = value
+        else:
+            every = value
+    return every, each
+
+
+def _number(text: str, hint: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
         raise click.BadParameter(
-            f"{lr!r}: a learning rate is a finite number >= 0", param_hint="'--lr'"
-        )
-    return parse_lr_grid(lr_grid) if lr_grid is not None else lr
+            f"{text.strip()!r} is not a number (e.g. 0.01, or adam=0.01,sgd=0.001)",
+            param_hint=hint,
+        ) from None
+
+
+def _hyperparameters(items: tuple[str, ...], names: list[str]) -> dict[str, dict[str, Any]]:
+    """``label -> {hyperparameter: value}`` from ``--hp NAME.HP=VALUE`` (a comma-separated
+    VALUE is a tuple, such as betas); names and values are checked by the race plan."""
+    specs: dict[str, dict[str, Any]] = {name: {} for name in names}
+    for item in items:
+        target, sep, text = item.partition("=")
+        name, dot, key = target.strip().partition(".")
+        if not sep or not dot or not name or not key.strip() or not text.strip():
+            raise click.BadParameter(
+                f"{item!r} is not NAME.HP=VALUE (e.g. momentum.momentum=0.95)",
+                param_hint="'--hp'",
+            )
+        if name not in specs:
+            raise click.BadParameter(
+                f"{item!r}: {name!r} is not raced; racing: {', '.join(names)}",
+                param_hint="'--hp'",
+            )
+        parts = [_parse_value(v.strip()) for v in text.split(",")]
+        specs[name][key.strip()] = tuple(parts) if len(parts) > 1 else parts[0]
+    return specs
 
 
 def _landscape(name: str, noise: float | None, options: tuple[str, ...]) -> Any:

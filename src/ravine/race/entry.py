@@ -20,11 +20,13 @@ __all__ = ["Entry", "PlanError", "build_entry", "default_lr"]
 class PlanError(ValueError):
     """A race argument refused before any work; ``argument`` names it: ``"landscape"``,
     ``"optimizers"``, ``"lrs"``, ``"starts"``, ``"steps"``, ``"seeds"``, ``"schedules"``,
-    ``"tol"`` or ``"bound"``."""
+    ``"tol"`` or ``"bound"``; ``key``, where one hyperparameter of one optimizer is at
+    fault, names it (``"lr"``, ``"momentum"``)."""
 
-    def __init__(self, argument: str, message: str) -> None:
+    def __init__(self, argument: str, message: str, key: str | None = None) -> None:
         super().__init__(message)
         self.argument = argument
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -106,16 +108,18 @@ def _hyperparameters(
                 "optimizers",
                 f"optimizer {label!r}: {info.cls.__name__} has no hyperparameter {key!r}; "
                 f"its hyperparameters are: {', '.join(info.defaults)}",
+                key,
             )
         if isinstance(value, list) or (isinstance(value, Tensor) and value.ndim == 1):
             values = value.tolist() if isinstance(value, Tensor) else list(value)
             if not values:
-                raise PlanError("optimizers", f"optimizer {label!r}: {key} lists no values")
+                raise PlanError("optimizers", f"optimizer {label!r}: {key} lists no values", key)
             if any(isinstance(v, bool) for v in values):
                 raise PlanError(
                     "optimizers",
                     f"optimizer {label!r}: {key} is a switch and cannot vary within a race; "
                     "race two entries instead",
+                    key,
                 )
             varying[key] = values
         else:
@@ -125,7 +129,7 @@ def _hyperparameters(
             try:
                 info.check(key, v)
             except ValueError as err:
-                raise PlanError("optimizers", f"optimizer {label!r}: {err}") from None
+                raise PlanError("optimizers", f"optimizer {label!r}: {err}", key) from None
     return fixed, varying
 
 
@@ -146,7 +150,9 @@ def _check_lrs(argument: str, label: Any, values: list[Any]) -> None:
         v = next(
             (v for v in values if isinstance(v, bool) or not isinstance(v, int | float)), values
         )
-    raise PlanError(argument, f"optimizer {label!r}: invalid lr={v!r}; allowed: a number >= 0")
+    raise PlanError(
+        argument, f"optimizer {label!r}: invalid lr={v!r}; allowed: a number >= 0", "lr"
+    )
 
 
 def _as_list(argument: str, key: str, label: Any, value: Any) -> list[Any]:

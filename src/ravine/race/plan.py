@@ -23,7 +23,7 @@ from .. import landscapes
 from ..landscapes import Landscape
 from ..optim.registry import OptimizerInfo, resolve
 from .entry import Entry, PlanError, build_entry, default_lr
-from .scheduling import has, parse, with_schedules
+from .scheduling import check_schedules, has, parse, with_schedules
 
 __all__ = ["Entry", "PlanError", "RacePlan", "check_raceable", "default_lr"]
 
@@ -77,6 +77,8 @@ class RacePlan:
         if len(set(labels)) != len(labels):
             raise PlanError("optimizers", f"optimizer labels must be distinct, got {labels}")
         entries = with_schedules(entries, schedules)
+        for entry in entries:
+            check_schedules(entry, steps, land.dim)
         start_pts = _starts(land, starts, dtype)
         lo, hi = land.box(dtype)
         centre, half = (lo + hi) / 2, (hi - lo) / 2
@@ -124,6 +126,9 @@ class RacePlan:
             else e
             for e in self.entries
         )
+        for entry in entries:
+            if entry.label in having:
+                check_schedules(entry, self.steps, self.landscape.dim)
         return replace(self, entries=entries)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from ..optim.registry import OptimizerInfo
 from .entry import Entry, PlanError
 
-__all__ = ["has", "parse", "with_schedules"]
+__all__ = ["check_schedules", "has", "parse", "with_schedules"]
 
 
 def with_schedules(entries: list[Entry], schedules: Any) -> list[Entry]:
@@ -68,5 +68,41 @@ def parse(schedule: Any, where: str) -> Any:
 
     try:
         return schedules.parse(schedule)
+    except ValueError as err:
+        raise PlanError("schedules", f"{where}{err}") from None
+
+
+#: Steps of a schedule dry-run at most (a Scheduler step costs microseconds).
+DRY_RUN_STEPS = 100_000
+
+
+def check_schedules(entry: Entry, steps: int, dim: int) -> None:
+    """Drive ``entry``'s schedules over the race's ``steps`` on a throwaway optimizer (its
+    first lr and varying values), so that a hyperparameter the scheduler cannot drive
+    (``betas`` rather than ``betas[0]``) or a value out of its range at any step is a
+    PlanError now rather than an error mid-race. Metric-driven schedules (whose state a
+    dry run would change) are only attached, and optimizers that need a model's layers
+    are left to the race."""
+    if not entry.schedule or entry.info.closure_kind == "model":
+        return
+    import torch
+
+    from ..schedules import Scheduler
+
+    values = {k: v[0] for k, v in entry.varying.items()}
+    if entry.takes_lr:
+        values["lr"] = entry.lrs[0]
+    x = torch.zeros(1, dim, dtype=torch.float64, requires_grad=True)
+    where = f"optimizer {entry.label!r}: "
+    try:
+        optimizer = entry.info.build([x], **entry.fixed, **values)
+    except (TypeError, ValueError):
+        return  # the entry's own checks name it; the race reports what remains
+    try:
+        scheduler = Scheduler(optimizer, dict(entry.schedule))
+        if any(s.needs_metric for s in entry.schedule.values() if hasattr(s, "needs_metric")):
+            return
+        for _ in range(min(steps, DRY_RUN_STEPS)):
+            scheduler.step()
     except ValueError as err:
         raise PlanError("schedules", f"{where}{err}") from None

@@ -7,7 +7,7 @@ Written by :func:`ravine.cli.list.write_tables`; do not edit.
 # fmt: off
 TABLES = {
     'optimizers': {
-        'digest': '80d3e02937ce905e',
+        'digest': 'f9eff28da23cde91',
         'rows': [
             ('name', 'family', 'defaults', 'paper'),
             ('sgd', 'gradient descent', 'lr=0.01', 'Robbins and Monro 1951'),
@@ -52,7 +52,7 @@ TABLES = {
         ],
     },
     'problems': {
-        'digest': 'db00652967ae39ed',
+        'digest': '1e5e3c1ca50b6c14',
         'rows': [
             ('name', 'description'),
             ('moons', 'Noisy two moons (scikit-learn make_moons), a 2-class MLP with depth tanh layers'),

@@ -15,11 +15,10 @@ Run: python examples/kfac_lbfgs_vs_adam_digits.py   (under a minute)
 
 from __future__ import annotations
 
-import argparse
 import time
-from pathlib import Path
 
 import torch
+from _common import FIGURES, made, parser
 from torch import nn
 
 import ravine.optim as ro
@@ -79,8 +78,7 @@ def run(name: str, lr: float, split, steps: int = STEPS):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--out", default="docs/figures/second_order")
+    ap = parser(__doc__, FIGURES / "second_order")
     args = ap.parse_args()
     torch.set_num_threads(1)
     split = data()
@@ -104,7 +102,7 @@ def main() -> None:
                 + ("not reached" if hit is None else f"step {hit + 1}, {seconds[hit]:.2f} s")
             )
         print(f"first step with training loss <= {target:g}: " + "; ".join(cells))
-    out = Path(args.out)
+    out = made(args.out)
     steps = list(range(1, STEPS + 1))
     p1 = training_curves(
         {f"{k} (lr={v[3]:g})": (steps, v[0]) for k, v in best.items()},

@@ -14,12 +14,11 @@ Run: python examples/newton_step_cost.py   (about a minute; --sizes 128,...,4096
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
-from pathlib import Path
 
 import torch
+from _common import FIGURES, made, parser
 
 import ravine.optim as ro
 from ravine.curvature import hessian_graph
@@ -53,8 +52,7 @@ def slope(ns, ys) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--out", default="docs/figures/second_order")
+    ap = parser(__doc__, FIGURES / "second_order")
     ap.add_argument("--sizes", default="128,256,512,1024,2048")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -88,7 +86,7 @@ def main() -> None:
         f"step time {slope(big, [r[3] for r in tail]):.2f}, "
         f"memory {slope(big, [r[4] for r in tail]):.2f}"
     )
-    out = Path(args.out)
+    out = made(args.out)
     p1 = cost_vs_parameters(
         ns,
         {

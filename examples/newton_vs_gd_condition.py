@@ -17,11 +17,10 @@ Run: python examples/newton_vs_gd_condition.py   (a few seconds)
 
 from __future__ import annotations
 
-import argparse
 import math
-from pathlib import Path
 
 import torch
+from _common import FIGURES, made, parser
 
 import ravine.optim as ro
 from ravine.plot.curvature import iterations_vs_condition
@@ -88,8 +87,7 @@ def newton_iterations(kappa: float, kind: str) -> int:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--out", default="docs/figures/second_order")
+    ap = parser(__doc__, FIGURES / "second_order")
     args = ap.parse_args()
     kappas = [1, 10, 100, 1_000, 3_000]
     table = {}
@@ -109,7 +107,7 @@ def main() -> None:
     path = iterations_vs_condition(
         kappas,
         series,
-        Path(args.out) / "newton_vs_gd_condition.png",
+        made(args.out) / "newton_vs_gd_condition.png",
         title=f"Iterations to f < {TOL:g} f0, {DIM}-d ravine",
     )
     print("wrote", path)

@@ -1,16 +1,17 @@
 """Draw the common schedules (the figure in docs/schedules.md).
 
-python examples/schedules_gallery.py [OUT.png]
+python examples/schedules_gallery.py [--out DIR]   # writes DIR/schedules.png
 """
 
 from __future__ import annotations
 
-import sys
+from _common import out_dir
 
 from ravine.plot.schedules import plot_schedule
 
 
-def main(out: str = "docs/figures/schedules.png") -> None:
+def main() -> None:
+    out = out_dir(__doc__) / "schedules.png"
     specs = {
         "lr: warm-up, cosine": "warmup:500>cosine:9500",
         "lr: step decay": "step:3000:0.3",
@@ -23,4 +24,4 @@ def main(out: str = "docs/figures/schedules.png") -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    main()

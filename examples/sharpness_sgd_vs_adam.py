@@ -19,11 +19,10 @@ Run: python examples/sharpness_sgd_vs_adam.py   (about a minute)
 
 from __future__ import annotations
 
-import argparse
 import statistics
-from pathlib import Path
 
 import torch
+from _common import FIGURES, made, parser
 from torch import nn
 
 import ravine.optim as ro
@@ -83,8 +82,7 @@ def train(make, seed: int, split):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--out", default="docs/figures/second_order")
+    ap = parser(__doc__, FIGURES / "second_order")
     args = ap.parse_args()
     torch.set_num_threads(1)
     split = data()
@@ -112,7 +110,7 @@ def main() -> None:
         a["top"] > b["top"] for a, b in zip(results["Adam"], results["SGD+momentum"], strict=True)
     )
     print(f"Adam's minimum sharper than SGD+momentum's on {wins} of {SEEDS} seeds")
-    out = Path(args.out)
+    out = made(args.out)
     p1 = sharpness_by_optimizer(
         {k: [r["top"] for r in v] for k, v in results.items()},
         out / "sharpness_by_optimizer.png",

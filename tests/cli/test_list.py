@@ -9,6 +9,7 @@ from ravine import landscapes, problems
 from ravine.cli import list as listing
 from ravine.cli import main
 from ravine.optim import registry
+from support.fresh import run_fresh
 
 
 def run(*args):
@@ -102,3 +103,28 @@ def test_one_way_to_add_a_kind(monkeypatch):
     assert res.exit_code == 0
     assert res.output.splitlines() == ["name         volume", "-----------  ------",
                                        "brown betty  1.2 l"]  # fmt: skip
+
+
+def test_stored_tables_are_current():
+    # `ravine list` prints these without importing torch: they must equal the live tables.
+    from ravine.cli.listed import TABLES
+
+    for what, sources in listing.SOURCES.items():
+        if not sources:
+            continue
+        hint = "rewrite them: from ravine.cli.list import write_tables; write_tables()"
+        assert what in TABLES, hint
+        assert TABLES[what]["digest"] == listing.digest(sources), hint
+        assert [tuple(r) for r in TABLES[what]["rows"]] == listing.LISTERS[what](), hint
+
+
+def test_a_stale_stored_table_is_read_live():
+    # Sources changed since the table was stored: the registry is read (importing torch).
+    out = run_fresh(
+        "from ravine.cli import list as listing, listed",
+        "live = listing.table('schedules')",
+        "assert 'torch' not in sys.modules",
+        "listed.TABLES['schedules']['digest'] = 'stale'",
+        "assert listing.table('schedules') == live and 'torch' in sys.modules",
+    )
+    assert out.returncode == 0, out.stderr

@@ -66,6 +66,32 @@ class Problem:
                 f"problem {self.name!r}: combine must be 'softmax' or 'mean', got {self.combine!r}"
             )
 
+    def __repr__(self) -> str:
+        # A summary (sizes, metric, model), never the data tensors.
+        shape = "x".join(str(n) for n in self.x_train.shape[1:]) or "scalar"
+        extra = ", ".join(f"{k}={v}" for k, v in self.info.items())
+        better = "higher" if self.higher_is_better else "lower"
+        target = "" if self.target is None else f", target {self.target:g}"
+        return "\n".join(
+            [
+                f"Problem {self.name!r}: {self.n_train} training and {len(self.x_val)} "
+                f"validation examples of shape [{shape}]" + (f" ({extra})" if extra else ""),
+                f"  metric: {self.metric_name} ({better} is better{target}); "
+                f"loss: {getattr(self.loss, '__name__', type(self.loss).__name__)}",
+                f"  model: {self._model_summary()}",
+            ]
+        )
+
+    def _model_summary(self) -> str:
+        """The model's class, layers and parameter count, from one copy built without
+        touching the caller's random state."""
+        with torch.random.fork_rng(devices=[]):
+            model = self.model()
+        layers = [type(m).__name__ for m in model.modules() if not list(m.children())]
+        count = sum(p.numel() for p in model.parameters())
+        shown = ", ".join(f"{n} {name}" for name, n in _counts(layers).items())
+        return f"{type(model).__name__} ({shown}), {count:,} parameters"
+
     @property
     def n_train(self) -> int:
         return len(self.x_train)
@@ -98,6 +124,14 @@ class Problem:
         if self.combine == "mean":
             return stacked.mean(0)
         return torch.logsumexp(F.log_softmax(stacked, dim=-1), dim=0) - math.log(len(outputs))
+
+
+def _counts(names: list[str]) -> dict[str, int]:
+    """How often each name occurs, in order of first occurrence."""
+    counts: dict[str, int] = {}
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 def batches(n: int, batch_size: int | str, generator: torch.Generator) -> list[Tensor]:

@@ -50,6 +50,19 @@ class Run:
     arrival_step: Tensor
     batched: bool
 
+    def __repr__(self) -> str:
+        # A summary (grid, steps, outcomes), never the trajectory tensors.
+        return f"Run({self.label!r}: {self._line()})"
+
+    def _line(self) -> str:
+        """One line: the optimizer, the grid's axes and sizes, steps, outcomes counted."""
+        sizes = zip(self.axes, self.grid_shape, strict=True)
+        grid = " x ".join(f"{n} {axis}{'s' if n > 1 else ''}" for axis, n in sizes)
+        steps = self.positions.shape[-2] - 1
+        counts = [(name, int((self.outcome == c).sum())) for c, name in enumerate(OUTCOMES)]
+        outcomes = ", ".join(f"{n} {name}" for name, n in counts if n)
+        return f"{self.optimizer}, {grid}, {steps} steps: {outcomes}"
+
     @property
     def grid_shape(self) -> tuple[int, ...]:
         return tuple(self.outcome.shape)
@@ -93,6 +106,13 @@ class RaceResult:
     tol: float
     bound: tuple[Tensor, Tensor]
     schedules: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        # A summary (landscape, optimizers, grids, outcomes), never the tensors.
+        width = max((len(label) for label in self.runs), default=0)
+        lines = [f"RaceResult on {self.landscape.settings()}: {len(self.runs)} optimizer(s)"]
+        lines += [f"  {label:<{width}}  {run._line()}" for label, run in self.runs.items()]
+        return "\n".join(lines)
 
     def __getitem__(self, label: str) -> Run:
         return self.runs[label]

@@ -7,7 +7,7 @@ Written by :func:`ravine.cli.list.write_tables`; do not edit.
 # fmt: off
 TABLES = {
     'optimizers': {
-        'digest': 'f9eff28da23cde91',
+        'digest': '1e1583e6b6a31700',
         'rows': [
             ('name', 'family', 'defaults', 'paper'),
             ('sgd', 'gradient descent', 'lr=0.01', 'Robbins and Monro 1951'),
@@ -74,7 +74,7 @@ TABLES = {
         ],
     },
     'landscapes': {
-        'digest': '46b5424b1e59477c',
+        'digest': '822874d0d6b44554',
         'rows': [
             ('name', 'dim', 'global minimum', 'model', 'options', 'description'),
             ('saddle', '2', 'none (saddle)', '-', '-', 'x^2 - y^2: a saddle point at the origin, unbounded below along y.'),

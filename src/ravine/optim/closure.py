@@ -110,6 +110,10 @@ class ClosureOptimizer(Optimizer):
         """The step length a line search starts from: ``lr`` (1 for methods without one)."""
         return float(group.get("lr", 1.0))
 
+    def policy(self, group: dict[str, Any]) -> Damping:
+        """The damping policy of ``group``: the class's ``damping_policy`` by default."""
+        return self.damping_policy
+
     def converged(self, at: Point, group: dict[str, Any]) -> bool:
         """Whether to stop before moving (quasi-Newton methods: a tiny gradient)."""
         return False
@@ -130,7 +134,7 @@ class ClosureOptimizer(Optimizer):
         at = self._evaluate(closure, params, group)
         if self.converged(at, group):
             return at.loss
-        policy = self.damping_policy
+        policy = self.policy(group)
         damping = policy.damping(group, state)
         t = self.initial_step(at, group, state)
         d = self.direction(at, group, state, damping)

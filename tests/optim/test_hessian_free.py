@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import torch
 from torch import nn
@@ -194,7 +196,7 @@ def test_defaults_train_a_small_mlp_with_cross_entropy(digits, cls):
     takes no rising step) and ends far below the start; with the damping fixed at its
     default the same run diverges (2.3 to about 1e14 within 8 steps)."""
     losses = _digits_losses(digits, cls, 20)
-    assert all(b <= a for a, b in zip(losses, losses[1:], strict=False)), losses
+    assert all(b <= a for a, b in itertools.pairwise(losses)), losses
     assert losses[-1] < 0.25 * losses[0], losses
     fixed = _digits_losses(digits, lambda p: cls(p, adaptive_damping=False), 8)
     assert max(fixed) > 1e3 * fixed[0], fixed
@@ -226,5 +228,5 @@ def test_fixed_damping_keeps_the_plain_damped_step_even_when_the_loss_rises():
         theta = theta - lr * torch.linalg.solve(G + lam * torch.eye(4), g)
         losses.append(float(opt.step(closure)))
         torch.testing.assert_close(_flat(model), theta, rtol=1e-8, atol=1e-10)
-    assert max(losses[1:] + [float(closure()[0].detach())]) > losses[0], losses
+    assert max([*losses[1:], float(closure()[0].detach())]) > losses[0], losses
     assert "damping" not in opt.state[model.weight]

@@ -38,12 +38,11 @@ import torch
 from torch import Tensor
 
 from ..curvature import flatten, hessian_graph, hvp_graph, unflatten
-from .base import Optimizer, Range, all_finite
+from .base import Optimizer, all_finite
+from .constraints import COUNT, ScalarHyperparameters
 from .damping import Damping, LineSearch
 
 __all__ = ["COUNT", "ClosureOptimizer", "Point"]
-
-COUNT = Range(1.0)  # iteration counts and sizes: at least 1
 
 
 @dataclass
@@ -84,12 +83,13 @@ class Point:
         self.grads = self.out = None
 
 
-class ClosureOptimizer(Optimizer):
+class ClosureOptimizer(ScalarHyperparameters, Optimizer):
     """Base of the optimizers whose step needs a closure and acts on flat vectors.
 
     A subclass writes :meth:`direction` (its math, one pure function) and picks a
     ``damping_policy`` (default: :class:`~ravine.optim.damping.LineSearch`, the damping fixed
-    at the group's ``damping`` and ``t`` from ``lr`` or a line search)."""
+    at the group's ``damping`` and ``t`` from ``lr`` or a line search). Its hyperparameters
+    are numbers, never tensors of several values (:class:`~ravine.optim.constraints.Scalar`)."""
 
     elementwise: ClassVar[bool] = False
     needs_closure: ClassVar[bool] = True

@@ -13,7 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from .base import POSITIVE, UNIT_INTERVAL, Optimizer, all_finite
-from .closure import COUNT
+from .constraints import COUNT, ScalarHyperparameters
 
 __all__ = ["KFAC", "kfac_damped_inverses", "kfac_factors", "kfac_precondition"]
 
@@ -66,7 +66,7 @@ def kfac_precondition(grad: Tensor, a_inv: Tensor, g_inv: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------- the optimizer
 
 
-class KFAC(Optimizer):
+class KFAC(ScalarHyperparameters, Optimizer):
     r"""Kronecker-factored approximate curvature (Martens and Grosse 2015) for ``nn.Linear``
     and ``nn.Conv2d`` layers (Grosse and Martens 2016).
 

@@ -141,8 +141,9 @@ class LBFGS(_QuasiNewton):
         maximize: bool = False,
         check_finite: bool = True,
     ) -> None:
+        self.validate({"max_iter": max_iter})  # before it sets max_eval's default
         if max_eval is None:
-            max_eval = max(int(max_iter) * 5 // 4, 25)
+            max_eval = max(max_iter * 5 // 4, 25)
         super().__init__(**arguments(locals()))
 
     def direction(

@@ -38,9 +38,10 @@ import torch
 from torch import Tensor
 
 from ..curvature import flatten, hessian_graph, hvp_graph, unflatten
-from .base import Optimizer, all_finite
+from .base import Optimizer
 from .constraints import COUNT, ScalarHyperparameters
 from .damping import Damping, LineSearch
+from .finite import check_gradients
 
 __all__ = ["COUNT", "ClosureOptimizer", "Point"]
 
@@ -135,8 +136,8 @@ class ClosureOptimizer(ScalarHyperparameters, Optimizer):
     def _iterate(self, closure: Callable[[], Any], group: dict[str, Any]) -> Any:
         """Evaluate, direction, step length, accept, count; returns the loss before."""
         params = self._params(group)
+        at = self._evaluate(closure, params, group)  # checked: nothing changed before it
         state = self._group_state(group)
-        at = self._evaluate(closure, params, group)
         if self.converged(at, group):
             return at.loss
         policy = self.policy(group)
@@ -179,10 +180,10 @@ class ClosureOptimizer(ScalarHyperparameters, Optimizer):
             with torch.enable_grad():
                 loss = closure()
             g = self._flat_grad(params)
+            self._check(group, g, {id(p): p.grad for p in params})
             maximize = bool(group.get("maximize", False))
             if maximize:
                 g = -g
-            self._check(g)
             value = float(loss)
             return Point(params, loss, -value if maximize else value, g)
         out, loss, grads = self._loss_and_grad(closure, params)
@@ -193,7 +194,7 @@ class ClosureOptimizer(ScalarHyperparameters, Optimizer):
                 "network outputs the loss is computed from, without calling backward()"
             )
         g = flatten(grads).detach()
-        self._check(g)
+        self._check(group, g, {id(p): gi for p, gi in zip(params, grads, strict=True)})
         return Point(params, loss.detach(), float(loss), g, grads, out)
 
     def _loss_and_grad(self, closure: Callable[[], Any], params: Sequence[Tensor]):
@@ -273,12 +274,13 @@ class ClosureOptimizer(ScalarHyperparameters, Optimizer):
             )
         return closure
 
-    def _check(self, g: Tensor) -> None:
-        if self.check_finite and not bool(all_finite(g)):
-            raise FloatingPointError(
-                f"{type(self).__name__}: non-finite gradient; pass check_finite=False to let "
-                "non-finite values through"
-            )
+    def _check(self, group: dict[str, Any], g: Tensor, grads: dict[int, Tensor | None]) -> None:
+        """Raise :class:`FloatingPointError` naming the first parameter of ``group`` whose
+        gradient (in ``grads``, by parameter id; ``g`` all of them flat) is not finite."""
+        if self.check_finite:
+            gi = next(i for i, gr in enumerate(self.param_groups) if gr is group)
+            by_position = [[grads.get(id(p)) for p in group["params"]]]
+            check_gradients(type(self).__name__, [g], [group["params"]], by_position, gi)
 
     # -- flat views of a param group -------------------------------------------------
 

@@ -8,6 +8,7 @@ import torch
 
 from ravine.optim.base import arguments
 from ravine.optim.closure import ClosureOptimizer
+from support import catalog
 
 
 def steepest(g: torch.Tensor) -> torch.Tensor:
@@ -59,3 +60,50 @@ def test_trial_points_are_restored_even_when_the_closure_raises():
             phi(2.0)
     torch.testing.assert_close(seen[1], torch.tensor([3.0, 2.0]))
     torch.testing.assert_close(x.detach(), torch.tensor([1.0, 2.0]))
+
+
+def _regression():
+    """A small tanh network on a regression problem: curvature without a closed form."""
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(32, 3, generator=g), torch.randn(32, 1, generator=g)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
+    return model, lambda: torch.nn.functional.mse_loss(model(x), y)
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")
+@pytest.mark.parametrize("v", catalog.variants(lambda v: v.entry.closure_kind == "loss"))
+def test_a_closure_calling_backward_with_create_graph_gives_the_same_numbers(v):
+    """AdaHessian's convention (the closure calls loss.backward(create_graph=True) and
+    returns the loss) and the documented one (the loss with its graph, no backward) take
+    the same steps; no gradient keeps its graph (a reference cycle) after a step."""
+    runs = []
+    for calls_backward in (False, True):
+        model, loss_of = _regression()
+        opt = v.make(model.parameters())
+
+        def closure(opt=opt, loss_of=loss_of, calls_backward=calls_backward):
+            opt.zero_grad()
+            loss = loss_of()
+            if calls_backward:
+                loss.backward(create_graph=True)
+            return loss
+
+        losses = [float(opt.step(closure)) for _ in range(3)]
+        runs.append((losses, [p.detach().clone() for p in model.parameters()]))
+        assert all(p.grad is None or not p.grad.requires_grad for p in model.parameters())
+    assert runs[0][0] == runs[1][0]
+    for a, b in zip(runs[0][1], runs[1][1], strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_a_closure_calling_plain_backward_is_told_what_to_do():
+    x = torch.tensor([1.0, -2.0], requires_grad=True)
+
+    def closure():
+        loss = (x**2).sum()
+        loss.backward()
+        return loss
+
+    with pytest.raises(RuntimeError, match=r"backward\(create_graph=True\)"):
+        SteepestDescent([x]).step(closure)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import torch
 from torch import nn
@@ -164,3 +166,67 @@ def test_closure_contract_errors():
         ro.NaturalGradient([p], likelihood="poisson")
     for name in ("gauss_newton", "natural_gradient", "hessian_free"):
         assert ro.lookup(name).elementwise is False
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """The digits MLP (64-64-10, cross-entropy), in float32."""
+    from ravine import problems
+
+    return problems.get("digits_mlp")
+
+
+def _digits_losses(problem, make, steps):
+    torch.manual_seed(0)
+    model = problem.model().float()
+    opt = make(model.parameters())
+
+    x, y = problem.x_train[:512], problem.y_train[:512]  # a third: the test's time
+
+    def closure():
+        z = model(x)
+        return problem.loss(z, y), z
+
+    return [float(opt.step(closure)) for _ in range(steps)] + [float(closure()[0].detach())]
+
+
+@pytest.mark.parametrize("cls", [ro.GaussNewton, ro.NaturalGradient])
+def test_defaults_train_a_small_mlp_with_cross_entropy(digits, cls):
+    """With their defaults the loss decreases on every one of 20 steps (adaptive damping
+    takes no rising step) and ends far below the start; with the damping fixed at its
+    default the same run diverges (2.3 to about 1e14 within 8 steps)."""
+    losses = _digits_losses(digits, cls, 20)
+    assert all(b <= a for a, b in itertools.pairwise(losses)), losses
+    assert losses[-1] < 0.25 * losses[0], losses
+    fixed = _digits_losses(digits, lambda p: cls(p, adaptive_damping=False), 8)
+    assert max(fixed) > 1e3 * fixed[0], fixed
+
+
+def test_fixed_damping_keeps_the_plain_damped_step_even_when_the_loss_rises():
+    """adaptive_damping=False: every step is theta <- theta - lr (G + lambda I)^-1 g with the
+    same lambda, the old behaviour; with a step long enough to raise the loss (lr = 8)."""
+    X, y = _logistic_data()
+    torch.manual_seed(0)
+    model = nn.Linear(3, 1)
+    Xb = torch.cat([X, torch.ones(30, 1)], 1)
+    lam, lr = 1e-2, 8.0
+    opt = ro.GaussNewton(
+        model.parameters(), lr=lr, damping=lam, adaptive_damping=False, cg_max_iter=100,
+        cg_tol=1e-12,
+    )  # fmt: skip
+
+    def closure():
+        z = model(X).squeeze(-1)
+        return nn.functional.binary_cross_entropy_with_logits(z, y), z
+
+    theta = _flat(model)
+    losses = []
+    for _ in range(3):
+        s = torch.sigmoid(Xb @ theta)
+        g = Xb.T @ (s - y) / 30
+        G = Xb.T @ (Xb * (s * (1 - s))[:, None]) / 30
+        theta = theta - lr * torch.linalg.solve(G + lam * torch.eye(4), g)
+        losses.append(float(opt.step(closure)))
+        torch.testing.assert_close(_flat(model), theta, rtol=1e-8, atol=1e-10)
+    assert max([*losses[1:], float(closure()[0].detach())]) > losses[0], losses
+    assert "damping" not in opt.state[model.weight]

@@ -23,7 +23,9 @@ Closures. The quasi-Newton methods follow ``torch.optim.LBFGS``: the closure zer
 gradients, computes the loss, calls ``backward()`` and returns the loss. The methods that use
 curvature differentiate the loss themselves and need the graph: their closure returns the loss
 *without* calling ``backward()`` (Newton, Levenberg-Marquardt, DiagonalNewton, block-diagonal
-Newton), or the pair ``(loss, outputs)`` (GaussNewton, NaturalGradient, HessianFree).
+Newton), or the pair ``(loss, outputs)`` (GaussNewton, NaturalGradient, HessianFree). They also
+take the closure AdaHessian users write, which calls ``loss.backward(create_graph=True)`` and
+returns the loss: the gradients it leaves (with their graph) are used, with the same numbers.
 """
 
 from __future__ import annotations
@@ -36,12 +38,12 @@ import torch
 from torch import Tensor
 
 from ..curvature import flatten, hessian_graph, hvp_graph, unflatten
-from .base import Optimizer, Range, all_finite
+from .base import Optimizer
+from .constraints import COUNT, ScalarHyperparameters
 from .damping import Damping, LineSearch
+from .finite import check_gradients
 
 __all__ = ["COUNT", "ClosureOptimizer", "Point"]
-
-COUNT = Range(1.0)  # iteration counts and sizes: at least 1
 
 
 @dataclass
@@ -82,16 +84,20 @@ class Point:
         self.grads = self.out = None
 
 
-class ClosureOptimizer(Optimizer):
+class ClosureOptimizer(ScalarHyperparameters, Optimizer):
     """Base of the optimizers whose step needs a closure and acts on flat vectors.
 
     A subclass writes :meth:`direction` (its math, one pure function) and picks a
     ``damping_policy`` (default: :class:`~ravine.optim.damping.LineSearch`, the damping fixed
-    at the group's ``damping`` and ``t`` from ``lr`` or a line search)."""
+    at the group's ``damping`` and ``t`` from ``lr`` or a line search). Its hyperparameters
+    are numbers, never tensors of several values (:class:`~ravine.optim.constraints.Scalar`)."""
 
     elementwise: ClassVar[bool] = False
     needs_closure: ClassVar[bool] = True
     damping_policy: ClassVar[Damping] = LineSearch()
+    # Whether the last closure called loss.backward(create_graph=True) itself (then its
+    # evaluations for a loss value alone need gradients enabled too).
+    _closure_backward: bool = False
 
     # -- what an algorithm supplies ----------------------------------------------------
 
@@ -110,6 +116,10 @@ class ClosureOptimizer(Optimizer):
         """The step length a line search starts from: ``lr`` (1 for methods without one)."""
         return float(group.get("lr", 1.0))
 
+    def policy(self, group: dict[str, Any]) -> Damping:
+        """The damping policy of ``group``: the class's ``damping_policy`` by default."""
+        return self.damping_policy
+
     def converged(self, at: Point, group: dict[str, Any]) -> bool:
         """Whether to stop before moving (quasi-Newton methods: a tiny gradient)."""
         return False
@@ -126,11 +136,11 @@ class ClosureOptimizer(Optimizer):
     def _iterate(self, closure: Callable[[], Any], group: dict[str, Any]) -> Any:
         """Evaluate, direction, step length, accept, count; returns the loss before."""
         params = self._params(group)
+        at = self._evaluate(closure, params, group)  # checked: nothing changed before it
         state = self._group_state(group)
-        at = self._evaluate(closure, params, group)
         if self.converged(at, group):
             return at.loss
-        policy = self.damping_policy
+        policy = self.policy(group)
         damping = policy.damping(group, state)
         t = self.initial_step(at, group, state)
         d = self.direction(at, group, state, damping)
@@ -170,48 +180,62 @@ class ClosureOptimizer(Optimizer):
             with torch.enable_grad():
                 loss = closure()
             g = self._flat_grad(params)
+            self._check(group, g, {id(p): p.grad for p in params})
             maximize = bool(group.get("maximize", False))
             if maximize:
                 g = -g
-            self._check(g)
             value = float(loss)
             return Point(params, loss, -value if maximize else value, g)
         out, loss, grads = self._loss_and_grad(closure, params)
+        self._closure_backward = _detach_grads(self.param_groups)
         if self.closure_kind == "outputs" and not (isinstance(out, tuple | list) and len(out) == 2):
             raise RuntimeError(
                 f"{type(self).__name__}: the closure must return the pair (loss, outputs), the "
                 "network outputs the loss is computed from, without calling backward()"
             )
         g = flatten(grads).detach()
-        self._check(g)
+        self._check(group, g, {id(p): gi for p, gi in zip(params, grads, strict=True)})
         return Point(params, loss.detach(), float(loss), g, grads, out)
 
     def _loss_and_grad(self, closure: Callable[[], Any], params: Sequence[Tensor]):
-        """Evaluate the closure with the graph kept; returns (out, loss, grads with graph)."""
+        """Evaluate the closure with the graph kept; returns (out, loss, grads with graph).
+
+        Two closures give the same numbers: the documented one returns the loss with its
+        graph, and the gradient is taken here; the one AdaHessian users write calls
+        ``loss.backward(create_graph=True)`` itself, and the gradients it leaves in ``.grad``
+        (with their graph) are used. Those are detached afterwards: a gradient that holds
+        its own graph keeps it alive (torch warns of a reference cycle)."""
         with torch.enable_grad():
             out = closure()
             loss = out[0] if isinstance(out, tuple | list) else out
             if not isinstance(loss, Tensor) or loss.grad_fn is None:
                 raise RuntimeError(
                     f"{type(self).__name__}: the closure must return the loss (a tensor with "
-                    "its autograd graph) without calling backward()"
+                    "its autograd graph), without calling backward() or after calling "
+                    "loss.backward(create_graph=True)"
                 )
             scalar = loss.mean() if loss.dim() > 0 else loss
+            graphed = _graphed_grads(params)
+            if graphed is not None:
+                return out, scalar, graphed
             try:
                 grads = torch.autograd.grad(scalar, params, create_graph=True, allow_unused=True)
             except RuntimeError as err:
                 raise RuntimeError(
                     f"{type(self).__name__} differentiates the loss itself: the closure must "
-                    f"return the loss without calling backward() ({err})"
+                    "return the loss without calling backward(), or call "
+                    f"loss.backward(create_graph=True) ({err})"
                 ) from err
         return out, scalar, _zeros_for_none(grads, params)
 
     def value_of(self, closure: Callable[[], Any]) -> Callable[[], float]:
-        """The loss alone (no gradient), for line searches and reduction ratios."""
+        """The loss alone, for line searches and reduction ratios: without a graph, except
+        for a closure that calls ``backward()`` itself (it needs one)."""
 
         def value() -> float:
-            with torch.no_grad():
+            with torch.set_grad_enabled(self._closure_backward):
                 out = closure()
+            _detach_grads(self.param_groups)
             loss = out[0] if isinstance(out, tuple | list) else out
             return float(loss.mean() if isinstance(loss, Tensor) and loss.dim() > 0 else loss)
 
@@ -235,8 +259,11 @@ class ClosureOptimizer(Optimizer):
                 out = closure()
                 loss = out[0] if isinstance(out, tuple | list) else out
                 loss = loss.mean() if loss.dim() > 0 else loss
-                grads = torch.autograd.grad(loss, params, allow_unused=True)
-            return float(loss), flatten(_zeros_for_none(grads, params))
+                grads = _graphed_grads(params)
+                if grads is None:
+                    grads = torch.autograd.grad(loss, params, allow_unused=True)
+            _detach_grads(self.param_groups)
+            return float(loss), flatten(_zeros_for_none(grads, params)).detach()
 
         return plain
 
@@ -247,12 +274,13 @@ class ClosureOptimizer(Optimizer):
             )
         return closure
 
-    def _check(self, g: Tensor) -> None:
-        if self.check_finite and not bool(all_finite(g)):
-            raise FloatingPointError(
-                f"{type(self).__name__}: non-finite gradient; pass check_finite=False to let "
-                "non-finite values through"
-            )
+    def _check(self, group: dict[str, Any], g: Tensor, grads: dict[int, Tensor | None]) -> None:
+        """Raise :class:`FloatingPointError` naming the first parameter of ``group`` whose
+        gradient (in ``grads``, by parameter id; ``g`` all of them flat) is not finite."""
+        if self.check_finite:
+            gi = next(i for i, gr in enumerate(self.param_groups) if gr is group)
+            by_position = [[grads.get(id(p)) for p in group["params"]]]
+            check_gradients(type(self).__name__, [g], [group["params"]], by_position, gi)
 
     # -- flat views of a param group -------------------------------------------------
 
@@ -285,6 +313,26 @@ class ClosureOptimizer(Optimizer):
         if "step" not in state:
             state["step"] = torch.tensor(0.0)
         return state
+
+
+def _graphed_grads(params: Sequence[Tensor]) -> list[Tensor] | None:
+    """The gradients a closure's ``loss.backward(create_graph=True)`` left in ``.grad``
+    (those that carry a graph), or None when it did not call it."""
+    grads = [p.grad for p in params]
+    if not any(g is not None and g.requires_grad for g in grads):
+        return None
+    return _zeros_for_none(grads, params)
+
+
+def _detach_grads(groups: Sequence[dict[str, Any]]) -> bool:
+    """Drop the graph of every ``.grad`` that holds one; whether any did."""
+    found = False
+    for group in groups:
+        for p in group["params"]:
+            if p.grad is not None and p.grad.requires_grad:
+                p.grad = p.grad.detach()
+                found = True
+    return found
 
 
 def _zeros_for_none(grads: Sequence[Tensor | None], params: Sequence[Tensor]) -> list[Tensor]:

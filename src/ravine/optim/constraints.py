@@ -5,22 +5,29 @@ it, with an error that names the hyperparameter and what is allowed."""
 from __future__ import annotations
 
 import math
+import numbers
+import operator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
 
 __all__ = [
     "BOOL",
+    "COUNT",
     "NONNEGATIVE",
     "OPTIONAL_BOOL",
     "POSITIVE",
+    "SEED",
     "UNIT_INTERVAL",
     "Betas",
     "Choice",
     "Constraint",
+    "Integer",
     "Range",
+    "Scalar",
+    "ScalarHyperparameters",
 ]
 
 
@@ -42,8 +49,8 @@ def _values(value: Any) -> list[float] | None:
     """The numbers in a number or one-element real tensor, or None when neither."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return [float(value)]
+    if isinstance(value, numbers.Real) and not isinstance(value, Tensor):
+        return [float(value)]  # Python and NumPy numbers (np.float32(0.01)), as torch takes
     if isinstance(value, Tensor) and _real(value) and value.numel() == 1:
         return [float(value.detach())]
     return None
@@ -129,8 +136,76 @@ class Betas(Constraint):
             self.each.check(f"{name}[{i}]", beta, owner)
 
 
+@dataclass(frozen=True)
+class Integer(Constraint):
+    """A whole number in ``[low, high]``: a Python or NumPy integer (``operator.index``
+    accepts it), never a float (``2.5`` or ``2.0``), a bool or a tensor."""
+
+    low: int = 0
+    high: int | None = None
+
+    def describe(self) -> str:
+        if self.high is None:
+            return f"an integer >= {self.low}"
+        return f"an integer in [{self.low}, {self.high}]"
+
+    def check(self, name: str, value: Any, owner: str) -> None:
+        if isinstance(value, bool | Tensor):
+            n = None
+        else:
+            try:
+                n = operator.index(value)
+            except TypeError:
+                n = None
+        if n is None:
+            raise ValueError(
+                f"{owner}: {name} must be an integer, got {type(value).__name__} {value!r}; "
+                f"allowed: {self.describe()}"
+            )
+        if n < self.low or (self.high is not None and n > self.high):
+            raise ValueError(f"{owner}: invalid {name}={value}; allowed: {self.describe()}")
+
+
+@dataclass(frozen=True)
+class Scalar(Constraint):
+    """``inner``, with plain numbers only: no tensor of more than one element, for the
+    optimizers that act on all parameters at once (a tensor of values cannot broadcast
+    against a flattened parameter vector). Applies inside pairs such as ``betas`` too."""
+
+    inner: Constraint
+
+    def describe(self) -> str:
+        return f"{self.inner.describe()} (a number, not a tensor of several values)"
+
+    def check(self, name: str, value: Any, owner: str) -> None:
+        items = enumerate(value) if isinstance(value, tuple | list) else [(None, value)]
+        for i, item in items:
+            if isinstance(item, Tensor) and item.numel() != 1:
+                where = name if i is None else f"{name}[{i}]"
+                raise ValueError(
+                    f"{owner}: {where} must be a number, got a tensor of shape "
+                    f"{tuple(item.shape)}: {owner} acts on all parameters at once and takes "
+                    "one value per param group"
+                )
+        self.inner.check(name, value, owner)
+
+
+class ScalarHyperparameters:
+    """Mixin for optimizer classes whose hyperparameters are plain numbers (second-order and
+    quasi-Newton methods, K-FAC): every declared constraint is wrapped in :class:`Scalar`."""
+
+    constraints: ClassVar[dict[str, Constraint]]
+
+    @classmethod
+    def constraint(cls, name: str) -> Constraint | None:
+        found = super().constraint(name)  # type: ignore[misc]
+        return None if found is None else Scalar(found)
+
+
 NONNEGATIVE = Range(0.0)
 POSITIVE = Range(0.0, low_open=True)
 UNIT_INTERVAL = Range(0.0, 1.0, high_open=True)  # momentum and decay rates: [0, 1)
 BOOL = Choice((False, True))
 OPTIONAL_BOOL = Choice((None, False, True))
+COUNT = Integer(1)  # iteration counts and sizes
+SEED = Integer(0, 2**63 - 1)  # what torch.Generator.manual_seed takes

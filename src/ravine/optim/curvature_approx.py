@@ -21,6 +21,7 @@ from torch import Tensor
 from ..curvature import flatten, hvp_graph, unflatten
 from .base import POSITIVE, Betas, Choice, Range, zeros
 from .closure import COUNT, ClosureOptimizer, Point
+from .constraints import SEED
 from .directions import saddle_free_direction
 from .kfac import KFAC, kfac_factors, kfac_precondition
 
@@ -85,7 +86,12 @@ class DiagonalNewton(ClosureOptimizer):
     rule = staticmethod(adahessian)
     family = "second-order (diagonal)"
     paper = "Yao et al. 2021 (AdaHessian)"
-    constraints = {"betas": Betas(), "eps": POSITIVE, "hessian_power": Range(0.0, 1.0)}
+    constraints = {
+        "betas": Betas(),
+        "eps": POSITIVE,
+        "hessian_power": Range(0.0, 1.0),
+        "seed": SEED,
+    }
 
     def __init__(
         self,
@@ -98,6 +104,7 @@ class DiagonalNewton(ClosureOptimizer):
         seed: int = 0,
         check_finite: bool = True,
     ) -> None:
+        self.validate({"seed": seed})  # before torch's manual_seed sees it
         super().__init__(
             params,
             lr=lr,

@@ -48,16 +48,25 @@ def _locally_finite(tensors: list[Tensor]) -> bool:
     return all(bool(all_finite(t)) for t in tensors)
 
 
-def check_gradients(owner: str, probes: list[Tensor], groups: list[list[Tensor]]) -> None:
+def check_gradients(
+    owner: str,
+    probes: list[Tensor],
+    groups: list[list[Tensor]],
+    grads: list[list[Tensor | None]] | None = None,
+    first_group: int = 0,
+) -> None:
     """Raise :class:`FloatingPointError` naming the first parameter of ``groups`` with a NaN
     or infinite gradient, unless every entry of ``probes`` (tensors holding every gradient
-    entry once) is finite."""
+    entry once) is finite. The gradients are the parameters' ``.grad``, or ``grads`` (laid
+    out as ``groups``) for optimizers that differentiate the loss themselves; ``groups``
+    are numbered from ``first_group``."""
     if all_finite_list(probes):
         return
+    if grads is None:
+        grads = [[p.grad for p in params] for params in groups]
     where = "on another process (a shard of a sharded parameter)"
-    for gi, params in enumerate(groups):
-        found = [pi for pi, p in enumerate(params)
-                 if p.grad is not None and not bool(all_finite(local(p.grad)))]  # fmt: skip
+    for gi, gs in enumerate(grads, start=first_group):
+        found = [pi for pi, g in enumerate(gs) if g is not None and not bool(all_finite(local(g)))]
         if found:
             where = f"in param group {gi}, parameter {found[0]}"
             break

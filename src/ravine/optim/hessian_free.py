@@ -21,9 +21,9 @@ import torch
 from torch import Tensor
 
 from ..curvature import LIKELIHOODS, fisher_graph, flatten, ggn_graph, unflatten
-from .base import NONNEGATIVE, POSITIVE, Choice, Range, arguments
+from .base import BOOL, NONNEGATIVE, POSITIVE, Choice, Range, arguments
 from .closure import COUNT, ClosureOptimizer, Point
-from .damping import TrustRegion
+from .damping import Damping, LineSearch, TrustRegion
 from .directions import solve_damped
 
 __all__ = ["GaussNewton", "HessianFree", "NaturalGradient", "solve_damped"]
@@ -36,14 +36,30 @@ class GaussNewton(ClosureOptimizer):
     :math:`G` is positive semi-definite for a convex loss of the outputs, so the direction is a
     descent direction even where the Hessian is indefinite. For least squares it is the classic
     Gauss-Newton :math:`J^\top J`. Defaults: ``lr`` 1, ``damping`` 1e-3, ``cg_max_iter`` 50,
-    ``cg_tol`` 1e-5 (relative residual). Closure: returns ``(loss, outputs)``.
+    ``cg_tol`` 1e-5 (relative residual), ``adaptive_damping`` True. Closure: returns
+    ``(loss, outputs)``.
+
+    ``adaptive_damping=True`` (default): ``damping`` is the initial :math:`\lambda`, adapted
+    each step by Martens's Levenberg-Marquardt rule from the reduction ratio :math:`\rho`
+    (x 2/3 when :math:`\rho > 3/4`, x 3/2 when :math:`\rho < 1/4`), the step shortened by
+    Armijo backtracking from ``lr`` when the loss would rise
+    (:class:`~ravine.optim.damping.TrustRegion`, as :class:`HessianFree`; Martens 2010,
+    section 4.1). ``adaptive_damping=False``: :math:`\lambda` fixed at ``damping`` and the
+    step ``lr`` always taken (the behaviour before; with a small ``damping`` it diverges on
+    a small MLP with cross-entropy, where the Gauss-Newton model is trusted too far).
     """
 
     closure_kind = "outputs"
+    damping_policy: Damping = TrustRegion(backtrack=True)
     rule = staticmethod(solve_damped)
     family = "second-order"
     paper = "Schraudolph 2002"
-    constraints = {"damping": NONNEGATIVE, "cg_max_iter": COUNT, "cg_tol": POSITIVE}
+    constraints = {
+        "damping": NONNEGATIVE,
+        "cg_max_iter": COUNT,
+        "cg_tol": POSITIVE,
+        "adaptive_damping": BOOL,
+    }
 
     def __init__(
         self,
@@ -53,9 +69,14 @@ class GaussNewton(ClosureOptimizer):
         damping: float = 1e-3,
         cg_max_iter: int = 50,
         cg_tol: float = 1e-5,
+        adaptive_damping: bool = True,
         check_finite: bool = True,
     ) -> None:
         super().__init__(**arguments(locals()))
+
+    def policy(self, group: dict[str, Any]) -> Damping:
+        """Levenberg-Marquardt (the class's policy) unless the group fixes the damping."""
+        return self.damping_policy if group.get("adaptive_damping", True) else FIXED
 
     @property
     def per_example_losses(self) -> bool:
@@ -92,7 +113,9 @@ class NaturalGradient(GaussNewton):
     :math:`\hat F = \frac1N \sum_n \nabla\ell_n \nabla\ell_n^\top` from the per-example losses
     (the closure returns ``(losses, outputs)`` with ``losses`` of shape [N]); cheaper to explain,
     but not the Fisher, and a poor curvature model far from the optimum (Kunstner et al. 2019).
-    Defaults: ``lr`` 1, ``damping`` 1e-3, ``fisher`` ``"true"``, ``likelihood`` ``"categorical"``.
+    Defaults: ``lr`` 1, ``damping`` 1e-3 (the initial :math:`\lambda`, adapted as in
+    :class:`GaussNewton` unless ``adaptive_damping=False``), ``fisher`` ``"true"``,
+    ``likelihood`` ``"categorical"``.
     """
 
     paper = "Amari 1998"
@@ -112,6 +135,7 @@ class NaturalGradient(GaussNewton):
         likelihood: str = "categorical",
         cg_max_iter: int = 50,
         cg_tol: float = 1e-5,
+        adaptive_damping: bool = True,
         check_finite: bool = True,
     ) -> None:
         ClosureOptimizer.__init__(self, **arguments(locals()))
@@ -141,7 +165,6 @@ class HessianFree(GaussNewton):
     ``cg_tol`` 5e-4, ``cg_decay`` 0.95. Closure: returns ``(loss, outputs)``.
     """
 
-    damping_policy = TrustRegion(backtrack=True)
     paper = "Martens 2010"
     constraints = {
         "damping": POSITIVE,
@@ -174,6 +197,9 @@ class HessianFree(GaussNewton):
             d = self._solve(at, group, damping)
         state["d"] = d
         return d
+
+
+FIXED = LineSearch()  # adaptive_damping=False: lambda fixed, the step lr
 
 
 def _mean(loss: Tensor) -> Tensor:

@@ -12,8 +12,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .base import POSITIVE, UNIT_INTERVAL, Optimizer, all_finite
-from .closure import COUNT
+from .base import POSITIVE, UNIT_INTERVAL, Optimizer
+from .constraints import COUNT, ScalarHyperparameters
+from .finite import check_gradients
 
 __all__ = ["KFAC", "kfac_damped_inverses", "kfac_factors", "kfac_precondition"]
 
@@ -66,7 +67,7 @@ def kfac_precondition(grad: Tensor, a_inv: Tensor, g_inv: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------- the optimizer
 
 
-class KFAC(Optimizer):
+class KFAC(ScalarHyperparameters, Optimizer):
     r"""Kronecker-factored approximate curvature (Martens and Grosse 2015) for ``nn.Linear``
     and ``nn.Conv2d`` layers (Grosse and Martens 2016).
 
@@ -189,6 +190,9 @@ class KFAC(Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
+        if self.check_finite:  # every gradient, before any factor, state or parameter moves
+            grads = [p.grad for g in self.param_groups for p in g["params"] if p.grad is not None]
+            check_gradients("KFAC", grads, [g["params"] for g in self.param_groups])
         group = self.param_groups[0]
         # K-FAC's own step count (the factor and inverse schedules follow it), kept as a
         # Python int like torch.optim.LBFGS's n_iter: state_dict carries it unchanged
@@ -236,8 +240,6 @@ class KFAC(Optimizer):
         """The layer's parameters with their preconditioned gradients (:func:`kfac_precondition`
         on the gradient matrix ``[dW, db]``)."""
         v = self._grad_matrix(m)
-        if self.check_finite and not bool(all_finite(v)):
-            raise FloatingPointError("KFAC: non-finite gradient; pass check_finite=False")
         u = kfac_precondition(v, st["A_inv"], st["G_inv"])
         updates = [(m.weight, u[:, : m.weight[0].numel()].reshape(m.weight.shape))]
         if m.bias is not None:

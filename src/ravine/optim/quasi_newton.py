@@ -141,8 +141,9 @@ class LBFGS(_QuasiNewton):
         maximize: bool = False,
         check_finite: bool = True,
     ) -> None:
+        self.validate({"max_iter": max_iter})  # before it sets max_eval's default
         if max_eval is None:
-            max_eval = max(int(max_iter) * 5 // 4, 25)
+            max_eval = max(max_iter * 5 // 4, 25)
         super().__init__(**arguments(locals()))
 
     def direction(
@@ -177,13 +178,14 @@ class LBFGS(_QuasiNewton):
     def _iterate(self, closure: Callable[[], Any], group: dict[str, Any]) -> Any:
         """Up to ``max_iter`` iterations, with torch.optim.LBFGS's evaluation count
         (``func_evals``) and stopping rules; returns the loss at the start."""
-        params, st = self._params(group), self._group_state(group)
+        params = self._params(group)
+        at = start = self._evaluate(closure, params, group)  # checked before any change
+        st = self._group_state(group)
         max_iter, max_eval = int(group["max_iter"]), group["max_eval"]
         tol_change = group["tolerance_change"]
         st.setdefault("func_evals", 0)
         for key in ("s", "y", "rho"):
             st.setdefault(key, [])
-        at = start = self._evaluate(closure, params, group)
         evals = 1
         st["func_evals"] += 1
         if self.converged(at, group):

@@ -4,6 +4,8 @@ scipy, torch.optim.LBFGS) need problems of their own and live next to their test
 
 from __future__ import annotations
 
+import torch
+
 import ravine.optim as ro
 
 from .records import Bad, OptimizerEntry, Variant
@@ -26,6 +28,8 @@ SECOND_ORDER = (
             Bad("line_search_fn", "armijo"),
             Bad("max_params", 0),
             Bad("cg_max_iter", 0),
+            Bad("cg_max_iter", 2.5),
+            Bad("lr", torch.ones(2), match=r"lr must be a number"),
         ),
     ),
     OptimizerEntry(
@@ -51,7 +55,13 @@ SECOND_ORDER = (
     ),
     OptimizerEntry(
         ro.DiagonalNewton,
-        bad=(Bad("betas", (0.9, 1.0)), Bad("eps", 0.0), Bad("hessian_power", 1.5)),
+        bad=(
+            Bad("betas", (0.9, 1.0)),
+            Bad("eps", 0.0),
+            Bad("hessian_power", 1.5),
+            Bad("seed", -1, group=False),
+            Bad("seed", 0.5, group=False),
+        ),
     ),
     OptimizerEntry(
         ro.BlockDiagonalNewton,
@@ -82,6 +92,8 @@ SECOND_ORDER = (
             Bad("history_size", 0),
             Bad("line_search_fn", "backtracking"),
             Bad("max_iter", 0),
+            Bad("max_iter", 2.5),
+            Bad("history_size", 10.0),
             Bad("tolerance_change", -1.0),
         ),
     ),

@@ -7,7 +7,7 @@ Written by :func:`ravine.cli.list.write_tables`; do not edit.
 # fmt: off
 TABLES = {
     'optimizers': {
-        'digest': '1e1583e6b6a31700',
+        'digest': '5e705f4dc2d2dcc1',
         'rows': [
             ('name', 'family', 'defaults', 'paper'),
             ('sgd', 'gradient descent', 'lr=0.01', 'Robbins and Monro 1951'),
@@ -23,8 +23,8 @@ TABLES = {
             ('adabelief', 'adam', 'lr=0.001, betas=(0.9, 0.999), eps=1e-16, decoupled_weight_decay=False', 'Zhuang et al. 2020'),
             ('newton', 'second-order', 'lr=1, damping=0, solver=direct, line_search_fn=None, max_params=4096, cg_max_iter=200', 'Newton 1669; Nocedal and Wright 2006, ch. 3 and 7'),
             ('levenberg_marquardt', 'second-order', 'damping=1, decrease=0.666667, increase=1.5, max_params=4096', 'Levenberg 1944; Marquardt 1963'),
-            ('gauss_newton', 'second-order', 'lr=1, damping=0.001, cg_max_iter=50, cg_tol=1e-05', 'Schraudolph 2002'),
-            ('natural_gradient', 'second-order', 'lr=1, damping=0.001, fisher=true, likelihood=categorical, cg_max_iter=50, cg_tol=1e-05', 'Amari 1998'),
+            ('gauss_newton', 'second-order', 'lr=1, damping=0.001, cg_max_iter=50, cg_tol=1e-05, adaptive_damping=True', 'Schraudolph 2002'),
+            ('natural_gradient', 'second-order', 'lr=1, damping=0.001, fisher=true, likelihood=categorical, cg_max_iter=50, cg_tol=1e-05, adaptive_damping=True', 'Amari 1998'),
             ('hessian_free', 'second-order', 'lr=1, damping=1, cg_max_iter=50, cg_tol=0.0005, cg_decay=0.95', 'Martens 2010'),
             ('diagonal_newton', 'second-order (diagonal)', 'lr=0.15, betas=(0.9, 0.999), eps=0.0001, hessian_power=1, seed=0', 'Yao et al. 2021 (AdaHessian)'),
             ('block_newton', 'second-order (block-diagonal)', 'lr=1, damping=0.001, blocks=tensor, max_block=4096', 'Dauphin et al. 2014 (saddle-free Newton); Martens and Grosse 2015 (blocks)'),

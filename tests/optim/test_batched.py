@@ -79,7 +79,7 @@ def test_tensor_betas_and_momentum_vary_per_row() -> None:
 def test_hyperparameter_that_would_enlarge_the_parameter_is_rejected() -> None:
     x = torch.nn.Parameter(torch.zeros(3))
     x.grad = torch.ones(3)
-    with pytest.raises(ValueError, match="hyperparameter lr .* broadcasts parameter 0"):
+    with pytest.raises(ValueError, match=r"hyperparameter lr .* broadcasts parameter 0"):
         ro.SGD([x], lr=torch.full((4, 1), 0.1))  # at construction, the parameters known
     opt = ro.SGD([x], lr=0.1)
     opt.param_groups[0]["lr"] = torch.full((4, 1), 0.1)  # set later (a schedule): at the step

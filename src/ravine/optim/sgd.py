@@ -57,7 +57,7 @@ def nesterov(
 
 def _damped(g: Tensor, t: int, dampening) -> Tensor:
     """The gradient's share of a momentum buffer: (1 - dampening) g after the first step."""
-    return g if t == 1 or _is_zero(dampening) else (1 - dampening) * g
+    return g if _is_zero(dampening) or t == 1 else (1 - dampening) * g
 
 
 def _is_zero(x) -> bool:

@@ -13,8 +13,8 @@ chunked, compiled, memory, state_dict, parity and convergence tests pick it up, 
 ``tests/optim/test_catalog.py`` fails while a registered class has no entry.
 
 Modules: :mod:`.records` (the record types and the closure each kind of optimizer asks
-for), :mod:`.first_order`, :mod:`.torch_named` and :mod:`.second_order` (the entries), :mod:`.references` (the
-updates written out where no library follows a convention).
+for), :mod:`.first_order`, :mod:`.torch_named` and :mod:`.second_order` (the entries),
+:mod:`.references` (the updates written out where no library follows a convention).
 """
 
 from __future__ import annotations

@@ -66,7 +66,8 @@ def test_a_registered_optimizer_is_listed_from_its_class(monkeypatch):
 
     monkeypatch.setitem(registry.REGISTRY, "plain", Plain)
     row = rows_of(run("list", "optimizers").output)["plain"]
-    assert "test family" in row and "Nobody 2024" in row and "lr=0.01" in row
+    # lr=0.001: torch.optim.SGD's default
+    assert "test family" in row and "Nobody 2024" in row and "lr=0.001" in row
 
 
 def test_problem_descriptions_come_from_the_problem_registry(monkeypatch):

@@ -118,13 +118,13 @@ def test_race_noise_and_html(tmp_path):
                 "race",
                 "beale",
                 "-o",
-                "sgd,adam",
+                "adagrad,adam",
                 "--momentum-schedule",
                 "linear:0.5:0.9:10",
                 "--out",
                 "x.png",
             ],
-            "none of sgd, adam has a hyperparameter 'momentum'",
+            "none of adagrad, adam has a hyperparameter 'momentum'",
         ),
         (["race", "beale", "--schedule", "betas", "--out", "x.png"], "is not HP=SPEC"),
         # a schedule the optimizer cannot take, or one leaving the range at some step
@@ -183,15 +183,15 @@ def test_schedule_flags_reach_the_race(tmp_path, monkeypatch):
 
     monkeypatch.setattr("ravine.race.run", spy)
     res = run(
-        "race", "quadratic", "-o", "sgd,momentum", "--steps", "20",
+        "race", "quadratic", "-o", "adagrad,momentum", "--steps", "20",
         "--lr-schedule", "step:5:0.5", "--momentum-schedule", "linear:0.5:0.99:10",
         "--schedule", "lr=cosine:20", "--out", str(tmp_path / "q.png"),
     )  # fmt: skip
     assert res.exit_code == 0, res.output
-    assert set(seen) == {"sgd", "momentum"}
-    assert set(seen["momentum"]) == {"lr", "momentum"} and set(seen["sgd"]) == {"lr"}
+    assert set(seen) == {"adagrad", "momentum"}
+    assert set(seen["momentum"]) == {"lr", "momentum"} and set(seen["adagrad"]) == {"lr"}
     assert seen["momentum"]["momentum"](10) == pytest.approx(0.99)
-    assert seen["sgd"]["lr"](20, 0.1) == pytest.approx(0.0)  # --schedule overrides lr
+    assert seen["adagrad"]["lr"](20, 0.1) == pytest.approx(0.0)  # --schedule overrides lr
 
 
 def test_lr_per_optimizer_and_hyperparameters_reach_the_plan(tmp_path, monkeypatch):

@@ -79,7 +79,10 @@ def test_tensor_betas_and_momentum_vary_per_row() -> None:
 def test_hyperparameter_that_would_enlarge_the_parameter_is_rejected() -> None:
     x = torch.nn.Parameter(torch.zeros(3))
     x.grad = torch.ones(3)
-    opt = ro.SGD([x], lr=torch.full((4, 1), 0.1))
+    with pytest.raises(ValueError, match=r"hyperparameter lr .* broadcasts parameter 0"):
+        ro.SGD([x], lr=torch.full((4, 1), 0.1))  # at construction, the parameters known
+    opt = ro.SGD([x], lr=0.1)
+    opt.param_groups[0]["lr"] = torch.full((4, 1), 0.1)  # set later (a schedule): at the step
     with pytest.raises(ValueError, match="broadcast"):
         opt.step()
 
@@ -87,7 +90,8 @@ def test_hyperparameter_that_would_enlarge_the_parameter_is_rejected() -> None:
 def test_hyperparameter_that_does_not_broadcast_is_rejected() -> None:
     x = torch.nn.Parameter(torch.zeros(3))
     x.grad = torch.ones(3)
-    opt = ro.Adam([x], lr=torch.full((2,), 0.1))
+    opt = ro.Adam([x], lr=0.1)
+    opt.param_groups[0]["lr"] = torch.full((2,), 0.1)
     with pytest.raises(ValueError, match="does not broadcast against parameter 0 of shape"):
         opt.step()
     assert torch.equal(x, torch.zeros(3)) and not opt.state

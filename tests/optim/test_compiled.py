@@ -171,7 +171,8 @@ def test_enlarging_hyperparameter_refused_before_anything_moves() -> None:
     for p in (x, y):
         p.grad = torch.ones_like(p)
     opt = ro.SGD([{"params": [y], "lr": torch.full((4, 1), 0.1)},
-                  {"params": [x], "lr": torch.full((4, 1), 0.1)}], compile=True)  # fmt: skip
+                  {"params": [x], "lr": 0.1}], compile=True)  # fmt: skip
+    opt.param_groups[1]["lr"] = torch.full((4, 1), 0.1)  # a construction would refuse it
     with pytest.raises(ValueError, match="group 1 broadcasts parameter 0"):
         opt.step()
     assert torch.equal(y, torch.zeros(4, 1)) and not opt.state

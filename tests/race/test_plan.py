@@ -134,9 +134,9 @@ BAD = [
     ({"tol": 0.0}, "tol", "tol must be a number > 0"),
     ({"schedules": {"adam": {"lr": "cosine:10"}}}, "schedules", "unknown optimizers ['adam']"),
     (
-        {"schedules": {"sgd": {"momentum": "cosine:10"}}},
+        {"schedules": {"sgd": {"rho": "cosine:10"}}},
         "schedules",
-        "no hyperparameter 'momentum'",
+        "no hyperparameter 'rho'",
     ),
     ({"schedules": {"sgd": {"lr": "cosine:ten"}}}, "schedules", "optimizer 'sgd', lr: "),
     ({"landscape": "saddle", "optimizers": ["gauss_newton"]}, "optimizers", "race it on one of"),
@@ -205,10 +205,10 @@ def test_plan_holds_resolved_entries_and_parsed_schedules():
 
 
 def test_scheduled_reaches_every_optimizer_that_has_the_hyperparameter():
-    plan = RacePlan.build("booth", ["sgd", "momentum", "adam"], steps=3)
+    plan = RacePlan.build("booth", ["adagrad", "momentum", "adam"], steps=3)
     plan = plan.scheduled("momentum", "linear:0.5:0.9:3").scheduled("lr", "cosine:3")
     assert set(plan.schedules["momentum"]) == {"momentum", "lr"}
-    assert set(plan.schedules["sgd"]) == {"lr"} and set(plan.schedules["adam"]) == {"lr"}
+    assert set(plan.schedules["adagrad"]) == {"lr"} and set(plan.schedules["adam"]) == {"lr"}
     with pytest.raises(PlanError, match="none of sgd, adam has a hyperparameter 'rho'") as caught:
         RacePlan.build("booth", ["sgd", "adam"], steps=3).scheduled("rho", "cosine:3")
     assert caught.value.argument == "schedules"

@@ -96,7 +96,8 @@ def test_resume_is_bit_for_bit(v):
     first = _train(model, opt, sched, cut, data)
     # The plateau has cut the lr before the checkpoint, so its state matters on resuming.
     primary = next(iter(sched.state_dict()["schedules"]))
-    if v.cls.elementwise and not v.label:  # at the defaults; variants may not plateau by then
+    # at the defaults (the papers'; torch's RMSprop's lr 1e-2 does not plateau by then)
+    if v.cls.elementwise and not v.label and v.cls is not ro.RMSprop:
         assert sched.state_dict()["schedules"][primary][0]["1"]["reductions"] >= 1
     buf = io.BytesIO()
     torch.save(

@@ -83,7 +83,7 @@ MALFORMED = [
     ("optimizers.1.lr", {"wat": 1}, "optimizers[1].lr"),
     ("optimizers.1.betas", [0.9, 1.5], "optimizers[1].betas"),
     ("optimizers.1.momentum", 0.9, "optimizers[1].momentum"),
-    ("optimizers.0.momentum", 0.9, "optimizers[0].momentum"),
+    ("optimizers.0.momentum", 1.5, "optimizers[0].momentum"),
     ("optimizers.1.schedules", "cosine", "optimizers[1].schedules"),
     ("optimizers.1.schedules", {"lr": 3}, "optimizers[1].schedules.lr"),
     ("optimizers.1.schedules", {"gamma": "cosine:10"}, "optimizers[1].schedules.gamma"),

@@ -5,6 +5,11 @@ machinery of :class:`ravine.optim.base.Optimizer`. Build one by class or by name
 
     opt = ravine.optim.Adam(model.parameters(), lr=1e-3)
     opt = ravine.optim.get("rmsprop", model.parameters(), lr=1e-3, decay=0.9)
+
+Two families of names: the papers' (``RMSProp``, ``AdaGrad``, ``AdaDelta``, ``Nadam``,
+``Momentum``, ``Nesterov``: their conventions and defaults) and torch.optim's (``SGD``,
+``Adagrad``, ``RMSprop``, ``Adadelta``, ``Adam``, ``AdamW``, ``Adamax``, ``NAdam``, ``LBFGS``:
+torch's arguments, order, defaults and numbers), over the same rules (``docs/algorithms.md``).
 """
 
 from .adam import AdaBelief, Adam, AdaMax, AdamW, Nadam, adabelief, adam, adamax, nadam
@@ -17,6 +22,7 @@ from .newton import LevenbergMarquardt, Newton
 from .quasi_newton import BFGS, LBFGS
 from .registry import REGISTRY, get, lookup, names, register
 from .sgd import SGD, Momentum, Nesterov, momentum, nesterov, sgd
+from .torch_named import Adadelta, Adagrad, Adamax, NAdam, RMSprop
 
 __all__ = [
     "BFGS",
@@ -28,20 +34,25 @@ __all__ = [
     "AdaDelta",
     "AdaGrad",
     "AdaMax",
+    "Adadelta",
+    "Adagrad",
     "Adam",
     "AdamW",
+    "Adamax",
     "BlockDiagonalNewton",
     "DiagonalNewton",
     "GaussNewton",
     "HessianFree",
     "LevenbergMarquardt",
     "Momentum",
+    "NAdam",
     "Nadam",
     "NaturalGradient",
     "Nesterov",
     "Newton",
     "Optimizer",
     "RMSProp",
+    "RMSprop",
     "adabelief",
     "adadelta",
     "adagrad",

@@ -125,6 +125,7 @@ class Adam(Optimizer):
 
     rule = staticmethod(adam)
     constraints = {"betas": _BETAS, "eps": POSITIVE, "bias_correction": BOOL, "amsgrad": BOOL}
+    torch_state = {"exp_avg": "m", "exp_avg_sq": "v", "max_exp_avg_sq": "v_max"}
     family = "adam"
     paper = "Kingma and Ba 2015"
 
@@ -134,14 +135,17 @@ class Adam(Optimizer):
         lr: float | Tensor = 1e-3,
         betas: tuple[float | Tensor, float | Tensor] = (0.9, 0.999),
         eps: float | Tensor = 1e-8,
-        *,
-        bias_correction: bool = True,
-        amsgrad: bool = False,
         weight_decay: float | Tensor = 0.0,
-        decoupled_weight_decay: bool = False,
-        maximize: bool = False,
-        check_finite: bool = True,
+        amsgrad: bool = False,
+        *,
         foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        decoupled_weight_decay: bool = False,
+        bias_correction: bool = True,
+        check_finite: bool = True,
         compile: bool | None = None,
         state_dtype: torch.dtype | None = None,
     ) -> None:
@@ -169,13 +173,16 @@ class AdamW(Adam):
         lr: float | Tensor = 1e-3,
         betas: tuple[float | Tensor, float | Tensor] = (0.9, 0.999),
         eps: float | Tensor = 1e-8,
-        *,
         weight_decay: float | Tensor = 1e-2,
-        bias_correction: bool = True,
         amsgrad: bool = False,
+        *,
         maximize: bool = False,
-        check_finite: bool = True,
         foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        bias_correction: bool = True,
+        check_finite: bool = True,
         compile: bool | None = None,
         state_dtype: torch.dtype | None = None,
     ) -> None:
@@ -207,6 +214,7 @@ class AdaMax(Optimizer):
 
     rule = staticmethod(adamax)
     constraints = {"betas": _BETAS, "eps": POSITIVE, "eps_in_max": BOOL}
+    torch_state = {"exp_avg": "m", "exp_inf": "u"}
     family = "adam"
     paper = "Kingma and Ba 2015 (Sec. 7.1)"
 
@@ -216,12 +224,14 @@ class AdaMax(Optimizer):
         lr: float | Tensor = 2e-3,
         betas: tuple[float | Tensor, float | Tensor] = (0.9, 0.999),
         eps: float | Tensor = 1e-8,
-        *,
-        eps_in_max: bool = True,
         weight_decay: float | Tensor = 0.0,
-        maximize: bool = False,
-        check_finite: bool = True,
         foreach: bool | None = None,
+        *,
+        maximize: bool = False,
+        differentiable: bool = False,
+        capturable: bool = False,
+        eps_in_max: bool = True,
+        check_finite: bool = True,
         compile: bool | None = None,
         state_dtype: torch.dtype | None = None,
     ) -> None:
@@ -260,6 +270,7 @@ class Nadam(Optimizer):
 
     rule = staticmethod(nadam)
     constraints = {"betas": _BETAS, "eps": POSITIVE, "momentum_decay": NONNEGATIVE}
+    torch_state = {"exp_avg": "m", "exp_avg_sq": "v"}
     family = "adam"
     paper = "Dozat 2016"
 

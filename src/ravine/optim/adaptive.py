@@ -19,9 +19,12 @@ def _root(x: Tensor, eps, eps_in_sqrt: bool) -> Tensor:
 
 
 def adagrad(
-    p: Tensor, g: Tensor, state: State, t: int, *, lr, eps, eps_in_sqrt
+    p: Tensor, g: Tensor, state: State, t: int, *, lr, eps, eps_in_sqrt, lr_decay
 ) -> tuple[Tensor, State]:
-    r"""G <- G + g^2;  theta <- theta - lr g / (sqrt(G) + eps)."""
+    r"""G <- G + g^2;  theta <- theta - lr_t g / (sqrt(G) + eps),
+    lr_t = lr / (1 + (t - 1) lr_decay) (PyTorch's ``lr_decay``; 0: lr_t = lr)."""
+    if not (type(lr_decay) in (int, float) and lr_decay == 0):
+        lr = lr / (1 + (t - 1) * lr_decay)
     G = state["G"] + g * g
     return p - lr * g / _root(G, eps, eps_in_sqrt), {"G": G}
 
@@ -74,6 +77,7 @@ class AdaGrad(Optimizer):
     eps                     ``eps``                    1e-8 (> 0)
     G_0                     ``initial_accumulator``    0.0 (>= 0)
     eps inside the root     ``eps_in_sqrt``            False: sqrt(G) + eps
+    lr / (1 + (t-1) d)      ``lr_decay``               0.0 (>= 0, PyTorch's)
     ======================  =========================  ===========================
 
     Sources differ: PyTorch starts G at 0 with eps 1e-10 outside the root; optax and Keras
@@ -84,7 +88,13 @@ class AdaGrad(Optimizer):
     """
 
     rule = staticmethod(adagrad)
-    constraints = {"eps": POSITIVE, "initial_accumulator": NONNEGATIVE, "eps_in_sqrt": BOOL}
+    constraints = {
+        "eps": POSITIVE,
+        "initial_accumulator": NONNEGATIVE,
+        "eps_in_sqrt": BOOL,
+        "lr_decay": NONNEGATIVE,
+    }
+    torch_state = {"sum": "G"}
     family = "adaptive"
     paper = "Duchi, Hazan and Singer 2011"
 
@@ -96,6 +106,7 @@ class AdaGrad(Optimizer):
         *,
         initial_accumulator: float | Tensor = 0.0,
         eps_in_sqrt: bool = False,
+        lr_decay: float | Tensor = 0.0,
         weight_decay: float | Tensor = 0.0,
         maximize: bool = False,
         check_finite: bool = True,
@@ -146,6 +157,7 @@ class RMSProp(Optimizer):
         "momentum": UNIT_INTERVAL,
         "centered": BOOL,
     }
+    torch_state = {"square_avg": "s", "momentum_buffer": "b", "grad_avg": "gbar"}
     family = "adaptive"
     paper = "Tieleman and Hinton 2012"
 
@@ -200,6 +212,7 @@ class AdaDelta(Optimizer):
 
     rule = staticmethod(adadelta)
     constraints = {"decay": UNIT_INTERVAL, "eps": POSITIVE}
+    torch_state = {"square_avg": "Eg2", "acc_delta": "Edx2"}
     family = "adaptive"
     paper = "Zeiler 2012"
 

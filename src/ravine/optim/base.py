@@ -43,7 +43,6 @@ from .closures import evaluate_offset
 from .constraints import (
     BOOL,
     NONNEGATIVE,
-    OPTIONAL_BOOL,
     POSITIVE,
     UNIT_INTERVAL,
     Betas,
@@ -52,6 +51,7 @@ from .constraints import (
     Range,
 )
 from .finite import all_finite, all_finite_list, check_gradients
+from .loading import StateLoading
 from .multi_tensor import Bucket, Chunk, Kernel, build_bucket, by_kind, eager_kernel
 from .paths import auto_compile
 from .rule import (
@@ -65,6 +65,7 @@ from .rule import (
     zeros,
 )
 from .sharded import is_dtensor
+from .torch_compat import machinery, plain_group
 
 __all__ = [
     "BOOL",
@@ -89,7 +90,7 @@ __all__ = [
 # --------------------------------------------------------------------------- the optimizer
 
 
-class Optimizer(torch.optim.Optimizer):
+class Optimizer(StateLoading, torch.optim.Optimizer):
     """Base class of every ravine optimizer: a rule plus shared machinery.
 
     Subclasses set :attr:`rule` (the algorithm's math), :attr:`constraints` (the allowed
@@ -125,6 +126,10 @@ class Optimizer(torch.optim.Optimizer):
     # Metadata for `ravine list` and the docs.
     family: ClassVar[str] = ""
     paper: ClassVar[str] = ""
+    # The group keys of the rule's arguments where they differ (e.g. {"decay": "alpha"} for
+    # torch's RMSprop), and rule arguments a class fixes (e.g. {"eps_in_sqrt": False}).
+    rule_names: ClassVar[Mapping[str, str]] = {}
+    fixed: ClassVar[Mapping[str, Any]] = {}
     # Whether step() must receive a closure.
     needs_closure: ClassVar[bool] = False
     # What step(closure) expects of its closure: "backward" (torch's contract: zero the
@@ -157,25 +162,29 @@ class Optimizer(torch.optim.Optimizer):
         foreach: bool | None = None,
         compile: bool | None = None,
         state_dtype: torch.dtype | None = None,
+        fused: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
         **defaults: Any,
     ) -> None:
-        owner = type(self).__name__
-        BOOL.check("check_finite", check_finite, owner)
-        OPTIONAL_BOOL.check("foreach", foreach, owner)
-        OPTIONAL_BOOL.check("compile", compile, owner)
-        if state_dtype is not None and not (
-            isinstance(state_dtype, torch.dtype) and state_dtype.is_floating_point
-        ):
-            raise ValueError(
-                f"{owner}: invalid state_dtype={state_dtype!r}; allowed: None (the "
-                "parameter's dtype) or a floating torch.dtype such as torch.float32"
-            )
+        compile = machinery(
+            type(self).__name__,
+            check_finite=check_finite,
+            foreach=foreach,
+            compile=compile,
+            state_dtype=state_dtype,
+            fused=fused,
+            capturable=capturable,
+            differentiable=differentiable,
+        )
+        defaults = plain_group(defaults)
         self.check_finite = check_finite
         self.foreach = foreach
         self.compile = compile
         self.state_dtype = state_dtype
         self.validate(defaults)
-        self._rule_args = keyword_only(type(self).rule)
+        rule, names = type(self).rule, type(self).rule_names
+        self._rule_keys = {a: names.get(a, a) for a in keyword_only(rule) if a not in self.fixed}
         self._buckets: dict[tuple[int, str, torch.device, torch.dtype], Bucket] = {}
         self._compile_broken = False
         super().__init__(params, defaults)
@@ -210,16 +219,32 @@ class Optimizer(torch.optim.Optimizer):
                 constraint.check(name, value, owner)
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
-        super().add_param_group(param_group)
+        """torch's ``add_param_group``, its hyperparameters validated (numpy scalars read as
+        numbers) and, for elementwise rules, tensor hyperparameters checked against each
+        parameter: one that would enlarge a parameter is refused here, naming it."""
+        super().add_param_group(plain_group(param_group))
         group = self.param_groups[-1]
-        self.validate(group)
-        owner = type(self).__name__
-        for p in group["params"]:
-            if p.is_complex():
-                raise TypeError(
-                    f"{owner} does not support complex parameters; "
-                    "optimize torch.view_as_real(p) instead"
-                )
+        try:
+            self.validate(group)
+            owner = type(self).__name__
+            for p in group["params"]:
+                if p.is_complex():
+                    raise TypeError(
+                        f"{owner} does not support complex parameters; "
+                        "optimize torch.view_as_real(p) instead"
+                    )
+            if self.elementwise:
+                values = {k: group[k] for k in (*self._rule_keys.values(), "lr", "weight_decay")}
+                gi, params = len(self.param_groups) - 1, enumerate(group["params"])
+                check_broadcast(owner, gi, params, values)
+        except (ValueError, TypeError):
+            self.param_groups.pop()  # nothing half-added
+            raise
+
+    def _hyper(self, group: Mapping[str, Any]) -> dict[str, Any]:
+        """The rule's hyperparameters, from ``group`` (under :attr:`rule_names`) and
+        :attr:`fixed`."""
+        return {arg: group[key] for arg, key in self._rule_keys.items()} | dict(self.fixed)
 
     # -- the step -------------------------------------------------------------------------
 
@@ -237,8 +262,7 @@ class Optimizer(torch.optim.Optimizer):
         self, p: Tensor, g: Tensor, state: Mapping[str, Any], t: int, group: Mapping[str, Any]
     ) -> tuple[Tensor, State]:
         """The rule applied to ``p`` with the shared preprocessing of :func:`apply_rule`."""
-        hyper = {name: group[name] for name in self._rule_args}
-        return apply_rule(type(self).rule, p, g, state, t, hyper, **self._prep(group))
+        return apply_rule(type(self).rule, p, g, state, t, self._hyper(group), **self._prep(group))
 
     def _evaluate(self, closure: Callable[[], Any] | None) -> Any:
         offsets: list[tuple[Tensor, Tensor]] = []
@@ -268,6 +292,7 @@ class Optimizer(torch.optim.Optimizer):
                 t for w in work for bucket, staged in w.buckets for t in bucket.probes(staged)
             ]
             probes += [p.grad for w in work for _, p in w.rest]
+            probes = [t for t in probes if t.device.type != "meta"]  # no values to check
             check_gradients(type(self).__name__, probes, [w.group["params"] for w in work])
         for w in work:
             if w.buckets:
@@ -295,10 +320,8 @@ class Optimizer(torch.optim.Optimizer):
         path = self._path(group, active)
         work = _GroupStep(gi, group, path)
         if path is None or path == WHOLE:
-            values = [group[k] for k in (*self._rule_args, "weight_decay")]
-            if not all(map(is_scalar, values)):  # before any parameter moves
-                for pi, p in active:
-                    check_broadcast(type(self).__name__, gi, pi, p, values)
+            values = {k: group[k] for k in (*self._rule_keys.values(), "weight_decay")}
+            check_broadcast(type(self).__name__, gi, active, values)  # before any moves
             work.rest = active
             return work
         kinds, work.rest = by_kind(active)
@@ -314,7 +337,9 @@ class Optimizer(torch.optim.Optimizer):
         """ "compiled", "eager" (multi-tensor) or None (the per-tensor reference)."""
         if not active or not self.elementwise or (self.foreach is False and not self.compile):
             return None
-        keys = (*self._rule_args, "lr", "weight_decay")
+        if any(p.device.type == "meta" for _, p in active):
+            return None  # no values: the reference path, which reads none
+        keys = (*self._rule_keys.values(), "lr", "weight_decay")
         if not all(is_scalar(group[k]) for k in keys):
             # Tensor hyperparameters broadcast against each whole parameter: the reference
             # serves them, or asked to compile, one fused kernel per parameter.
@@ -375,8 +400,7 @@ class Optimizer(torch.optim.Optimizer):
         """The chunk update of ``group``'s rule: eager ops, or the compiled fused kernel with
         the eager one as its fallback should compiling fail (then for good)."""
         rule, owner = type(self).rule, type(self).__name__
-        hyper = {name: group[name] for name in self._rule_args}
-        prep = self._prep(group)
+        hyper, prep = self._hyper(group), self._prep(group)
         eager = eager_kernel(rule, hyper, prep, owner)
         if path == "eager":
             return eager
@@ -390,21 +414,6 @@ class Optimizer(torch.optim.Optimizer):
 
         device_type = group["params"][0].device.type
         return compiled_kernel(rule, hyper, prep, device_type, eager, broken, fail)
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """torch's ``load_state_dict``; the multi-tensor buckets are rebuilt from the loaded
-        state on the next step. torch casts floating state to the parameter's dtype: with a
-        ``state_dtype``, the saved values are taken again in that dtype, so nothing rounds."""
-        self._buckets.clear()
-        super().load_state_dict(state_dict)
-        if self.state_dtype is None:
-            return
-        saved = [i for g in state_dict["param_groups"] for i in g["params"]]
-        params = [p for g in self.param_groups for p in g["params"]]
-        for pid, p in zip(saved, params, strict=True):
-            for k, v in state_dict["state"].get(pid, {}).items():
-                if k != "step" and isinstance(v, Tensor) and v.is_floating_point():
-                    self.state[p][k] = v.to(device=p.device, dtype=self.state_dtype)
 
     # -- description ------------------------------------------------------------------------
 
@@ -434,7 +443,15 @@ class _GroupStep:
 WHOLE = "compiled whole tensors"
 
 # Keyword arguments of every optimizer that choose how it runs, not what it computes.
-MACHINERY = ("check_finite", "foreach", "compile", "state_dtype")
+MACHINERY = (
+    "check_finite",
+    "foreach",
+    "compile",
+    "state_dtype",
+    "fused",
+    "capturable",
+    "differentiable",
+)
 
 
 def _nonzero(x: float | Tensor) -> bool:

@@ -26,6 +26,7 @@ from .kfac import KFAC
 from .newton import LevenbergMarquardt, Newton
 from .quasi_newton import BFGS, LBFGS
 from .sgd import SGD, Momentum, Nesterov
+from .torch_named import Adadelta, Adagrad, NAdam, RMSprop
 
 REGISTRY: dict[str, type[Optimizer]] = {
     "sgd": SGD,
@@ -49,6 +50,12 @@ REGISTRY: dict[str, type[Optimizer]] = {
     "kfac": KFAC,
     "bfgs": BFGS,
     "lbfgs": LBFGS,
+    # torch.optim's names and conventions where they differ from the papers' (SGD, Adam,
+    # AdamW, Adamax and LBFGS are one class for both, registered above)
+    "adagrad_torch": Adagrad,
+    "rmsprop_torch": RMSprop,
+    "adadelta_torch": Adadelta,
+    "nadam_torch": NAdam,
 }
 
 TORCH_PREFIX = "torch.optim."

@@ -9,7 +9,7 @@ compiled kernel all call it, so none of them writes that handling again.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import torch
@@ -63,22 +63,27 @@ def zeros(p: Tensor) -> Tensor:
     return torch.zeros_like(p, memory_format=torch.preserve_format)
 
 
-def check_broadcast(owner: str, gi: int, pi: int, p: Tensor, values: list[Any]) -> None:
-    """Refuse hyperparameter tensors that would enlarge ``p`` when broadcast against it."""
-    shape = tuple(p.shape)
-    for v in _flatten(values):
-        if isinstance(v, Tensor):
-            shape = _broadcast(shape, tuple(v.shape))
-    if shape != tuple(p.shape):
-        what = (
-            f"does not broadcast against parameter {pi} of shape {tuple(p.shape)}"
-            if shape == (-1,)
-            else f"broadcasts parameter {pi} from {tuple(p.shape)} to {shape}"
-        )
-        raise ValueError(
-            f"{owner}: a hyperparameter tensor of group {gi} {what}; tensor hyperparameters "
-            "must broadcast against the parameter without enlarging it"
-        )
+def check_broadcast(
+    owner: str, gi: int, params: Iterable[tuple[int, Tensor]], values: Mapping[str, Any]
+) -> None:
+    """Refuse a tensor hyperparameter of group ``gi`` (``values``: name -> value) that would
+    enlarge one of ``params`` (index, parameter) when broadcast against it, naming both."""
+    tensors = [(k, v) for k, v in _named(values) if isinstance(v, Tensor) and v.numel() > 1]
+    for pi, p in params if tensors else ():
+        for name, v in tensors:
+            shape = _broadcast(tuple(p.shape), tuple(v.shape))
+            if shape == tuple(p.shape):
+                continue
+            what = (
+                f"does not broadcast against parameter {pi} of shape {tuple(p.shape)}"
+                if shape == (-1,)
+                else f"broadcasts parameter {pi} from {tuple(p.shape)} to {shape}"
+            )
+            raise ValueError(
+                f"{owner}: hyperparameter {name} (a tensor of shape {tuple(v.shape)}) of group "
+                f"{gi} {what}; tensor hyperparameters must broadcast against the parameter "
+                "without enlarging it"
+            )
 
 
 def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
@@ -95,10 +100,14 @@ def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _flatten(values: list[Any]) -> list[Any]:
-    out: list[Any] = []
-    for v in values:
-        out += _flatten(list(v)) if isinstance(v, tuple | list) else [v]
+def _named(values: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """``values`` with tuples spelled out: ``betas`` -> ``betas[0]``, ``betas[1]``."""
+    out: list[tuple[str, Any]] = []
+    for k, v in values.items():
+        if isinstance(v, tuple | list):
+            out += _named({f"{k}[{i}]": x for i, x in enumerate(v)})
+        else:
+            out.append((k, v))
     return out
 
 

@@ -13,8 +13,8 @@ chunked, compiled, memory, state_dict, parity and convergence tests pick it up, 
 ``tests/optim/test_catalog.py`` fails while a registered class has no entry.
 
 Modules: :mod:`.records` (the record types and the closure each kind of optimizer asks
-for), :mod:`.first_order` and :mod:`.second_order` (the entries), :mod:`.references` (the
-updates written out where no library follows a convention).
+for), :mod:`.first_order`, :mod:`.torch_named` and :mod:`.second_order` (the entries),
+:mod:`.references` (the updates written out where no library follows a convention).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import ravine.optim as ro
 from .first_order import FIRST_ORDER
 from .records import Bad, OptimizerEntry, Reference, Variant
 from .second_order import SECOND_ORDER
+from .torch_named import TORCH_NAMED
 
 __all__ = [
     "CATALOG",
@@ -43,7 +44,7 @@ __all__ = [
     "variants",
 ]
 
-CATALOG: tuple[OptimizerEntry, ...] = FIRST_ORDER + SECOND_ORDER
+CATALOG: tuple[OptimizerEntry, ...] = FIRST_ORDER + TORCH_NAMED + SECOND_ORDER
 
 
 def entry(name: str) -> OptimizerEntry:

@@ -38,6 +38,16 @@ FIRST_ORDER = (
                     T.SGD, ({"lr": 0.05, "weight_decay": 0.01}, {"lr": 0.02, "weight_decay": 0.0})
                 ),
             ),
+            Variant(
+                "momentum-dampening",
+                {"momentum": 0.9, "dampening": 0.3},
+                Reference(T.SGD, MOMENTA, state={"v": same("momentum_buffer")}),
+            ),
+            Variant(
+                "nesterov",
+                {"momentum": 0.9, "nesterov": True},
+                Reference(T.SGD, MOMENTA, state={"v": same("momentum_buffer")}),
+            ),
         ),
         bad=(
             Bad("lr", -0.1, r"invalid lr=-0\.1; allowed: a finite number in \[0, inf\)"),
@@ -46,6 +56,8 @@ FIRST_ORDER = (
             Bad("lr", "fast", "lr must be a number or a real tensor"),
             Bad("weight_decay", -1.0, "invalid weight_decay=-1.0"),
             Bad("maximize", "yes", r"invalid maximize='yes'; allowed: one of False, True"),
+            Bad("dampening", 1.5, "invalid dampening=1.5"),
+            Bad("nesterov", True, "nesterov=True requires a momentum", group=False),
         ),
         converges={"quadratic": ({"lr": 0.2}, 300, 1.0), "rosenbrock": ({"lr": 1e-3}, 20000, 1.0)},
     ),

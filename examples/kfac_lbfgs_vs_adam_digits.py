@@ -52,7 +52,14 @@ def run(name: str, lr: float, split, steps: int = STEPS):
     elif name == "kfac":
         opt = ro.KFAC(net, lr=lr, damping=1e-2, momentum=0.9, inverse_update_interval=10)
     else:
-        opt = ro.LBFGS(net.parameters(), lr=lr, history_size=20, line_search_fn="strong_wolfe")
+        opt = ro.LBFGS(  # one iteration per step, as the others take
+            net.parameters(),
+            lr=lr,
+            max_iter=1,
+            max_eval=25,
+            history_size=20,
+            line_search_fn="strong_wolfe",
+        )
 
     def closure():
         opt.zero_grad()

@@ -82,7 +82,12 @@ def ravine_run(f, x0, make, *, closure_kind="backward", gtol=1e-5, max_steps=500
             "L-BFGS-B",
             # tolerance_change=0: torch's default 1e-9 stops once g.d > -1e-9, before max|g| < 1e-5
             lambda p: ro.LBFGS(
-                p, history_size=10, tolerance_change=0.0, line_search_fn="strong_wolfe"
+                p,
+                max_iter=1,  # one iteration per step, to count them as scipy does
+                max_eval=25,
+                history_size=10,
+                tolerance_change=0.0,
+                line_search_fn="strong_wolfe",
             ),
             "backward",
         ),
@@ -159,10 +164,11 @@ def test_lbfgs_same_iterates_as_torch(line_search_fn, max_iter, max_eval, dtype)
 
 def test_lbfgs_defaults_and_errors():
     defaults = ro.LBFGS.hyperparameter_defaults()
-    assert defaults["max_iter"] == 1 and defaults["history_size"] == 100
+    assert defaults["max_iter"] == 20 and defaults["history_size"] == 100  # torch's
     p = torch.zeros(2, requires_grad=True)
-    assert ro.LBFGS([p]).param_groups[0]["max_eval"] == 25
-    assert ro.LBFGS([p], max_iter=40).param_groups[0]["max_eval"] == 50
+    for max_iter in (1, 20, 40):  # max_eval's default, as torch.optim.LBFGS sets it
+        ours = ro.LBFGS([p], max_iter=max_iter).param_groups[0]["max_eval"]
+        assert ours == torch.optim.LBFGS([p], max_iter=max_iter).param_groups[0]["max_eval"]
     with pytest.raises(ValueError, match="line_search_fn"):
         ro.LBFGS([p], line_search_fn="armijo")
     with pytest.raises(ValueError, match="history_size"):

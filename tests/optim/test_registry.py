@@ -70,3 +70,10 @@ def test_capabilities():
     assert resolve("newton").closure_kind == "loss"
     assert resolve("gauss_newton").closure_kind == "outputs"
     assert resolve("adam").description
+
+
+def test_lineage_names_the_class_and_the_registered_classes_it_renames():
+    assert resolve("adadelta_torch").lineage == ["adadelta_torch", "adadelta"]
+    assert resolve("adam").lineage == ["adam"]
+    assert resolve("adamw").lineage == ["adamw", "adam"]
+    assert resolve("torch.optim.Adam").lineage == []

@@ -84,14 +84,7 @@ def _assert_same(ours, theirs, what: str) -> None:
         assert err <= RTOL, f"{what}: parameter {i} differs by {err:.3g} relative"
 
 
-LBFGS_DEFAULT = pytest.mark.xfail(
-    strict=True, reason="ravine's LBFGS defaults to max_iter=1 (one iteration per step)"
-)
-
-
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=LBFGS_DEFAULT) if n == "LBFGS" else n for n in NAMES]
-)
+@pytest.mark.parametrize("name", NAMES)
 def test_signature_is_torchs(name: str) -> None:
     """Every torch argument, in torch's positional order, with torch's default."""
     theirs = inspect.signature(getattr(torch.optim, name).__init__).parameters

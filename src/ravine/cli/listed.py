@@ -7,17 +7,17 @@ Written by :func:`ravine.cli.list.write_tables`; do not edit.
 # fmt: off
 TABLES = {
     'optimizers': {
-        'digest': '5e705f4dc2d2dcc1',
+        'digest': 'b9494901dd91f254',
         'rows': [
             ('name', 'family', 'defaults', 'paper'),
-            ('sgd', 'gradient descent', 'lr=0.01', 'Robbins and Monro 1951'),
-            ('momentum', 'momentum', 'lr=0.01, momentum=0.9, lr_in_velocity=True', 'Polyak 1964'),
-            ('nesterov', 'momentum', 'lr=0.01, momentum=0.9, lookahead=False', 'Nesterov 1983; Sutskever et al. 2013'),
-            ('adagrad', 'adaptive', 'lr=0.01, eps=1e-08, initial_accumulator=0, eps_in_sqrt=False', 'Duchi, Hazan and Singer 2011'),
+            ('sgd', 'gradient descent', 'lr=0.001, momentum=0, dampening=0, nesterov=False', 'Robbins and Monro 1951'),
+            ('momentum', 'momentum', 'lr=0.01, momentum=0.9, lr_in_velocity=True, dampening=0', 'Polyak 1964'),
+            ('nesterov', 'momentum', 'lr=0.01, momentum=0.9, lookahead=False, dampening=0', 'Nesterov 1983; Sutskever et al. 2013'),
+            ('adagrad', 'adaptive', 'lr=0.01, eps=1e-08, initial_accumulator=0, eps_in_sqrt=False, lr_decay=0', 'Duchi, Hazan and Singer 2011'),
             ('rmsprop', 'adaptive', 'lr=0.001, decay=0.9, eps=1e-08, eps_in_sqrt=False, momentum=0, centered=False', 'Tieleman and Hinton 2012'),
             ('adadelta', 'adaptive', 'lr=1, decay=0.9, eps=1e-06', 'Zeiler 2012'),
-            ('adam', 'adam', 'lr=0.001, betas=(0.9, 0.999), eps=1e-08, bias_correction=True, amsgrad=False, decoupled_weight_decay=False', 'Kingma and Ba 2015'),
-            ('adamw', 'adam', 'lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, bias_correction=True, amsgrad=False', 'Loshchilov and Hutter 2019'),
+            ('adam', 'adam', 'lr=0.001, betas=(0.9, 0.999), eps=1e-08, amsgrad=False, decoupled_weight_decay=False, bias_correction=True', 'Kingma and Ba 2015'),
+            ('adamw', 'adam', 'lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, amsgrad=False, bias_correction=True', 'Loshchilov and Hutter 2019'),
             ('adamax', 'adam', 'lr=0.002, betas=(0.9, 0.999), eps=1e-08, eps_in_max=True', 'Kingma and Ba 2015 (Sec. 7.1)'),
             ('nadam', 'adam', 'lr=0.002, betas=(0.9, 0.999), eps=1e-08, momentum_decay=0, decoupled_weight_decay=False', 'Dozat 2016'),
             ('adabelief', 'adam', 'lr=0.001, betas=(0.9, 0.999), eps=1e-16, decoupled_weight_decay=False', 'Zhuang et al. 2020'),
@@ -30,7 +30,11 @@ TABLES = {
             ('block_newton', 'second-order (block-diagonal)', 'lr=1, damping=0.001, blocks=tensor, max_block=4096', 'Dauphin et al. 2014 (saddle-free Newton); Martens and Grosse 2015 (blocks)'),
             ('kfac', 'second-order (Kronecker-factored)', 'lr=0.01, damping=0.001, momentum=0.9, factor_decay=0.95, factor_update_interval=1, inverse_update_interval=10', 'Martens and Grosse 2015'),
             ('bfgs', 'quasi-Newton', 'lr=1, tolerance_grad=1e-07, max_eval=25, line_search_fn=strong_wolfe', 'Broyden 1970; Fletcher 1970; Goldfarb 1970; Shanno 1970'),
-            ('lbfgs', 'quasi-Newton', 'lr=1, max_iter=1, max_eval=None, tolerance_grad=1e-07, tolerance_change=1e-09, history_size=100, line_search_fn=None', 'Liu and Nocedal 1989'),
+            ('lbfgs', 'quasi-Newton', 'lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-07, tolerance_change=1e-09, history_size=100, line_search_fn=None', 'Liu and Nocedal 1989'),
+            ('adagrad_torch', 'adaptive', 'lr=0.01, lr_decay=0, initial_accumulator_value=0, eps=1e-10', 'Duchi, Hazan and Singer 2011'),
+            ('rmsprop_torch', 'adaptive', 'lr=0.01, alpha=0.99, eps=1e-08, momentum=0, centered=False', 'Tieleman and Hinton 2012'),
+            ('adadelta_torch', 'adaptive', 'lr=1, rho=0.9, eps=1e-06', 'Zeiler 2012'),
+            ('nadam_torch', 'adam', 'lr=0.002, betas=(0.9, 0.999), eps=1e-08, momentum_decay=0.004, decoupled_weight_decay=False', 'Dozat 2016'),
         ],
     },
     'schedules': {

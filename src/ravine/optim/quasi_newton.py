@@ -99,15 +99,13 @@ class LBFGS(_QuasiNewton):
     ``line_search_fn="strong_wolfe"``.
 
     Arguments and their meaning are those of ``torch.optim.LBFGS`` (same names, same stopping
-    rules, bitwise-equal iterates in float32 and float64: tested), with one default changed:
+    rules, defaults and bitwise-equal iterates in float32 and float64: tested):
 
-    * ``max_iter`` (default **1**, torch: 20): iterations per ``step(closure)``. ravine's
-      closure-driven methods take one iteration per step unless told otherwise; pass
-      ``max_iter=20`` for torch's behaviour.
+    * ``max_iter`` 20: iterations per ``step(closure)``; ``max_iter=1`` makes one step one
+      iteration, as ravine's other closure-driven methods take (races and studies compare
+      optimizers step by step: pass it there to count iterations alike).
     * ``max_eval`` (default ``None``): closure evaluations per step; ``None`` means
-      ``max(max_iter * 5 // 4, 25)``, which equals torch's ``max_iter * 5 // 4`` for every
-      ``max_iter >= 20`` (torch's default included) and leaves the line search room for
-      smaller ``max_iter``.
+      ``max_iter * 5 // 4``, as in torch.
     * ``tolerance_grad`` 1e-7 (stop when :math:`\max|g| \le` it), ``tolerance_change`` 1e-9
       (stop on tiny steps or loss changes), ``history_size`` 100, ``lr`` 1,
       ``line_search_fn`` ``None`` or ``"strong_wolfe"``.
@@ -131,7 +129,7 @@ class LBFGS(_QuasiNewton):
         self,
         params: Any,
         lr: float = 1.0,
-        max_iter: int = 1,
+        max_iter: int = 20,
         max_eval: int | None = None,
         tolerance_grad: float = 1e-7,
         tolerance_change: float = 1e-9,
@@ -143,7 +141,7 @@ class LBFGS(_QuasiNewton):
     ) -> None:
         self.validate({"max_iter": max_iter})  # before it sets max_eval's default
         if max_eval is None:
-            max_eval = max(max_iter * 5 // 4, 25)
+            max_eval = max_iter * 5 // 4
         super().__init__(**arguments(locals()))
 
     def direction(

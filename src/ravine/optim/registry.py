@@ -120,6 +120,16 @@ class OptimizerInfo:
         return self.is_ravine and bool(getattr(self.cls, "elementwise", True))
 
     @property
+    def lineage(self) -> list[str]:
+        """The registry names of the class and of the registered classes it derives from,
+        most specific first (``adadelta_torch``, ``adadelta``): what suggestions keyed by
+        name (a landscape's learning rates) fall back on."""
+        named = [self.name] if self.name in REGISTRY else []
+        for cls in self.cls.__mro__[1:]:
+            named += [k for k, v in REGISTRY.items() if v is cls and k not in named]
+        return named
+
+    @property
     def description(self) -> str:
         """The first line of the class docstring."""
         doc = inspect.getdoc(self.cls) or ""

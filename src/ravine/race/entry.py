@@ -90,9 +90,14 @@ def build_entry(landscape: Landscape, label: Any, spec: Any, lrs: Any) -> Entry:
 
 def default_lr(landscape: Landscape, info: OptimizerInfo) -> float | None:
     """The learning rate a race gives ``info``'s optimizer on ``landscape`` when none is
-    given: the landscape's suggestion for its registry name or family, else the class's
+    given: the landscape's suggestion for its registry name (or that of the class it
+    renames, such as torch's ``Adadelta`` of ``AdaDelta``) or family, else the class's
     default."""
-    suggested = landscape.default_lr(info.name, getattr(info.cls, "family", ""))
+    for name in info.lineage:
+        suggested = landscape.default_lr(name)
+        if suggested is not None:
+            return suggested
+    suggested = landscape.default_lr("", getattr(info.cls, "family", ""))
     return info.defaults["lr"] if suggested is None else suggested
 
 

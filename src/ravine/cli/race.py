@@ -6,13 +6,13 @@ import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import click
 
 from ..progress import Progress
 from .output import print_table
+from .race_figures import check_drawable, check_output, draw
 
 __all__ = ["DEFAULT_OPTIMIZERS", "parse_lr_grid", "parse_point", "race_command"]
 
@@ -22,7 +22,6 @@ DEFAULT_OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "nesterov", "adam")
 #: The steps of a race when none is given.
 DEFAULT_STEPS = 200
 
-SUFFIXES = (".png", ".svg", ".pdf", ".gif", ".mp4", ".html")
 FIGURES = ("auto", "contour", "surface", "coordinates", "loss", "sensitivity")
 
 
@@ -72,38 +71,6 @@ def _parse_value(text: str) -> Any:
         except ValueError:
             pass
     return text
-
-
-def _check_output(out: str, figure: str) -> Path:
-    path = Path(out)
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise click.BadParameter(
-            f"{out!r}: the output must end in one of {', '.join(SUFFIXES)}", param_hint="'--out'"
-        )
-    if suffix in {".gif", ".mp4"} and figure not in {"auto", "contour"}:
-        raise click.BadParameter(
-            f"--figure {figure} is a still figure; write it to .png, .svg or .pdf",
-            param_hint="'--figure'",
-        )
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise click.BadParameter(
-            f"{out!r}: directory {str(parent)!r} does not exist", param_hint="'--out'"
-        )
-    if path.is_dir():
-        raise click.BadParameter(f"{out!r} is a directory", param_hint="'--out'")
-    existed = path.exists()
-    try:
-        with open(path, "ab"):
-            pass
-    except OSError as err:
-        raise click.BadParameter(
-            f"{out!r} is not writable: {err.strerror}", param_hint="'--out'"
-        ) from None
-    if not existed:
-        path.unlink()
-    return path
 
 
 @click.command("race")
@@ -255,17 +222,29 @@ def race_command(
     for hp, spec, flag in _schedule_flags(lr_schedule, momentum_schedule, schedule_items):
         with _refusals(flag):
             plan = plan.scheduled(hp, spec)
-    path = _check_output(out, figure)
-    _check_drawable(path, figure, land)
+    path = check_output(out, figure)
+    check_drawable(path, figure, land)
 
     # -- the race ------------------------------------------------------------------------
-    with Progress(total=plan.work, description=f"racing on {land.name}", unit="steps") as bar:
-        if not bar.terminal:
-            bar.line(f"racing on {land.name}: {plan.work} trajectory-steps")
-        result = races.run(plan, progress=bar.update)
-    _draw(result, path, figure, frames, several_lrs=isinstance(lrs, list) and len(lrs) > 1)
+    result = run_with_progress(plan, f"racing on {land.name}")
+    draw(result, path, figure, frames, several_lrs=isinstance(lrs, list) and len(lrs) > 1)
     print_table(result.summary())
     click.echo(f"wrote {os.fspath(path)}")
+
+
+def run_with_progress(plan: Any, description: str, **display: Any) -> Any:
+    """Run the race ``plan`` under a progress bar (``display``: :class:`Progress` options,
+    such as a fake clock in tests) whose ETA is right early on: work is counted in cost
+    units (:func:`ravine.race.runner.work_cost`: a batched step advances every trajectory
+    at once) and the first step, which pays for warm-up, is not measured."""
+    from .. import race as races
+    from ..race.runner import costed, work_cost
+
+    total = work_cost(plan)
+    with Progress(total=total, description=description, unit="steps", warmup=1, **display) as bar:
+        if not bar.terminal:
+            bar.line(f"{description}: {plan.work} trajectory-steps")
+        return races.run(plan, progress=costed(plan, bar.update))
 
 
 #: The flag that sets each argument of a race plan, for its refusals.
@@ -401,48 +380,3 @@ def _schedule_flags(
             raise click.BadParameter(f"{item!r} is not HP=SPEC", param_hint="'--schedule'")
         wanted.append((hp.strip(), spec.strip(), "--schedule"))
     return wanted
-
-
-def _check_drawable(path: Path, figure: str, land: Any) -> None:
-    """Refuse an animation of a landscape that is not 2-D, an MP4 without ffmpeg, and a
-    contour or surface of a 1-D landscape."""
-    suffix = path.suffix.lower()
-    if suffix in {".gif", ".mp4"} and land.dim != 2:
-        raise click.BadParameter(
-            f"an animation needs a 2-D landscape; {land.name} has dim={land.dim}",
-            param_hint="'--out'",
-        )
-    if suffix == ".mp4":
-        from ..plot import bundled_ffmpeg
-
-        try:
-            bundled_ffmpeg()
-        except RuntimeError as err:
-            raise click.ClickException(str(err)) from None
-    if figure in {"contour", "surface"} and land.dim < 2:
-        raise click.BadParameter(f"{figure} needs dim >= 2", param_hint="'--figure'")
-
-
-def _draw(result: Any, path: Path, figure: str, frames: int, several_lrs: bool) -> None:
-    """Write the animation (.gif, .mp4), the page (.html) or the still ``figure``."""
-    from .. import plot
-
-    suffix = path.suffix.lower()
-    if suffix in {".gif", ".mp4"}:
-        plot.animate(result, path, frames=frames)
-        return
-    if suffix == ".html":
-        plot.write_html(result, path, frames=min(frames, 60))
-        return
-    choice = figure
-    if choice == "auto":
-        dim = result.landscape.dim
-        choice = "sensitivity" if several_lrs else "contour" if dim == 2 else "loss"
-    draw = {
-        "contour": plot.contour_figure,
-        "surface": plot.surface_figure,
-        "coordinates": plot.coordinates_figure,
-        "loss": plot.loss_figure,
-        "sensitivity": plot.sensitivity_figure,
-    }[choice]
-    plot.save(draw(result), path)

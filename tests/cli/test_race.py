@@ -323,3 +323,13 @@ def test_the_race_bar_s_eta_is_right_within_two_after_five_percent(monkeypatch):
     assert bars[0].completed == pytest.approx(bars[0].total)
     assert len(seen) > 4000 and all(math.isfinite(eta) for eta, _ in seen)
     assert all(0.5 <= eta / left <= 2.0 for eta, left in seen), max(e / t for e, t in seen)
+
+
+def test_loss_panel_animates_and_is_refused_for_a_still(tmp_path):
+    base = ("race", "beale", "-o", "sgd,adam", "--steps", "10", "--frames", "3", "--loss-panel")
+    res = run(*base, "--out", str(tmp_path / "r.gif"))
+    assert res.exit_code == 0, res.output
+    with Image.open(tmp_path / "r.gif") as img:
+        assert img.n_frames == 3 and img.size[1] > img.size[0]  # the panel makes it tall
+    res = CliRunner().invoke(main, [*base, "--out", str(tmp_path / "r.png")])
+    assert res.exit_code == 2 and "--loss-panel is for animations" in res.output

@@ -168,6 +168,9 @@ def _parse_value(text: str) -> Any:
     help="A hyperparameter of one optimizer (repeatable): --hp momentum.momentum=0.95, "
     "--hp adam.betas=0.8,0.99, --hp nesterov.nesterov=true (see `ravine list optimizers`).",
 )
+@click.option(
+    "--loss-panel", is_flag=True, help="Animations: a loss-against-step panel under the contours."
+)
 @click.option("--float32", is_flag=True, help="Race in float32 (faster, less exact).")
 @click.option(
     "--out",
@@ -191,6 +194,7 @@ def race_command(
     momentum_schedule: str | None,
     schedule_items: tuple[str, ...],
     hp_items: tuple[str, ...],
+    loss_panel: bool,
     float32: bool,
     out: str,
 ) -> None:
@@ -222,12 +226,19 @@ def race_command(
     for hp, spec, flag in _schedule_flags(lr_schedule, momentum_schedule, schedule_items):
         with _refusals(flag):
             plan = plan.scheduled(hp, spec)
-    path = check_output(out, figure)
+    path = check_output(out, figure, loss_panel)
     check_drawable(path, figure, land)
 
     # -- the race ------------------------------------------------------------------------
     result = run_with_progress(plan, f"racing on {land.name}")
-    draw(result, path, figure, frames, several_lrs=isinstance(lrs, list) and len(lrs) > 1)
+    draw(
+        result,
+        path,
+        figure,
+        frames,
+        several_lrs=isinstance(lrs, list) and len(lrs) > 1,
+        loss_panel=loss_panel,
+    )
     print_table(result.summary())
     click.echo(f"wrote {os.fspath(path)}")
 

@@ -13,7 +13,8 @@ __all__ = ["SUFFIXES", "check_drawable", "check_output", "draw"]
 SUFFIXES = (".png", ".svg", ".pdf", ".gif", ".mp4", ".html")
 
 
-def check_output(out: str, figure: str) -> Path:
+def check_output(out: str, figure: str, loss_panel: bool = False) -> Path:
+    """The ``--out`` path, checked writable and fit for ``--figure`` and ``--loss-panel``."""
     path = Path(out)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -24,6 +25,10 @@ def check_output(out: str, figure: str) -> Path:
         raise click.BadParameter(
             f"--figure {figure} is a still figure; write it to .png, .svg or .pdf",
             param_hint="'--figure'",
+        )
+    if loss_panel and suffix not in {".gif", ".mp4"}:
+        raise click.BadParameter(
+            "--loss-panel is for animations; write a .gif or .mp4", param_hint="'--loss-panel'"
         )
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
@@ -65,13 +70,15 @@ def check_drawable(path: Path, figure: str, land: Any) -> None:
         raise click.BadParameter(f"{figure} needs dim >= 2", param_hint="'--figure'")
 
 
-def draw(result: Any, path: Path, figure: str, frames: int, several_lrs: bool) -> None:
+def draw(
+    result: Any, path: Path, figure: str, frames: int, several_lrs: bool, loss_panel: bool = False
+) -> None:
     """Write the animation (.gif, .mp4), the page (.html) or the still ``figure``."""
     from .. import plot
 
     suffix = path.suffix.lower()
     if suffix in {".gif", ".mp4"}:
-        plot.animate(result, path, frames=frames)
+        plot.animate(result, path, frames=frames, loss_panel=loss_panel)
         return
     if suffix == ".html":
         plot.write_html(result, path, frames=min(frames, 60))

@@ -15,7 +15,7 @@ choose an optimizer. :mod:`ravine.plot.style` owns colours, the backend and writ
 from __future__ import annotations
 
 from .animation import SUFFIXES as ANIMATION_SUFFIXES
-from .animation import animate, bundled_ffmpeg, race_frames
+from .animation import animate, animation_figure, bundled_ffmpeg, race_frames
 from .data import Grid, Sensitivity, loss_gaps, sensitivity, surface_grid
 from .figures import (
     FIGURES,
@@ -38,6 +38,7 @@ __all__ = [
     "Grid",
     "Sensitivity",
     "animate",
+    "animation_figure",
     "bundled_ffmpeg",
     "colors_for",
     "contour_figure",

@@ -6,13 +6,13 @@ import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
 
 from ..progress import Progress
 from .output import print_table
-from .race_figures import check_drawable, check_output, draw
 
 __all__ = ["DEFAULT_OPTIMIZERS", "parse_lr_grid", "parse_point", "race_command"]
 
@@ -22,6 +22,7 @@ DEFAULT_OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "nesterov", "adam")
 #: The steps of a race when none is given.
 DEFAULT_STEPS = 200
 
+SUFFIXES = (".png", ".svg", ".pdf", ".gif", ".mp4", ".html")
 FIGURES = ("auto", "contour", "surface", "coordinates", "loss", "sensitivity")
 
 
@@ -71,6 +72,63 @@ def _parse_value(text: str) -> Any:
         except ValueError:
             pass
     return text
+
+
+def _check_output(out: str, figure: str, loss_panel: bool = False) -> Path:
+    """The ``--out`` path, checked writable and fit for ``--figure`` and ``--loss-panel``."""
+    path = Path(out)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise click.BadParameter(
+            f"{out!r}: the output must end in one of {', '.join(SUFFIXES)}", param_hint="'--out'"
+        )
+    if suffix in {".gif", ".mp4"} and figure not in {"auto", "contour"}:
+        raise click.BadParameter(
+            f"--figure {figure} is a still figure; write it to .png, .svg or .pdf",
+            param_hint="'--figure'",
+        )
+    if loss_panel and suffix not in {".gif", ".mp4"}:
+        raise click.BadParameter(
+            "--loss-panel is for animations; write a .gif or .mp4", param_hint="'--loss-panel'"
+        )
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise click.BadParameter(
+            f"{out!r}: directory {str(parent)!r} does not exist", param_hint="'--out'"
+        )
+    if path.is_dir():
+        raise click.BadParameter(f"{out!r} is a directory", param_hint="'--out'")
+    existed = path.exists()
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as err:
+        raise click.BadParameter(
+            f"{out!r} is not writable: {err.strerror}", param_hint="'--out'"
+        ) from None
+    if not existed:
+        path.unlink()
+    return path
+
+
+def _check_drawable(path: Path, figure: str, land: Any) -> None:
+    """Refuse an animation of a landscape that is not 2-D, an MP4 without ffmpeg, and a
+    contour or surface of a 1-D landscape."""
+    suffix = path.suffix.lower()
+    if suffix in {".gif", ".mp4"} and land.dim != 2:
+        raise click.BadParameter(
+            f"an animation needs a 2-D landscape; {land.name} has dim={land.dim}",
+            param_hint="'--out'",
+        )
+    if suffix == ".mp4":
+        from ..plot import bundled_ffmpeg
+
+        try:
+            bundled_ffmpeg()
+        except RuntimeError as err:
+            raise click.ClickException(str(err)) from None
+    if figure in {"contour", "surface"} and land.dim < 2:
+        raise click.BadParameter(f"{figure} needs dim >= 2", param_hint="'--figure'")
 
 
 @click.command("race")
@@ -208,6 +266,7 @@ def race_command(
     import torch
 
     from .. import race as races
+    from ..plot import write_race
 
     # -- everything is checked before any work starts ---------------------------------
     names = _names(optimizers)
@@ -226,19 +285,12 @@ def race_command(
     for hp, spec, flag in _schedule_flags(lr_schedule, momentum_schedule, schedule_items):
         with _refusals(flag):
             plan = plan.scheduled(hp, spec)
-    path = check_output(out, figure, loss_panel)
-    check_drawable(path, figure, land)
+    path = _check_output(out, figure, loss_panel)
+    _check_drawable(path, figure, land)
 
     # -- the race ------------------------------------------------------------------------
     result = run_with_progress(plan, f"racing on {land.name}")
-    draw(
-        result,
-        path,
-        figure,
-        frames,
-        several_lrs=isinstance(lrs, list) and len(lrs) > 1,
-        loss_panel=loss_panel,
-    )
+    write_race(result, path, figure=figure, frames=frames, loss_panel=loss_panel)
     print_table(result.summary())
     click.echo(f"wrote {os.fspath(path)}")
 

@@ -28,6 +28,7 @@ from .figures import (
 from .html import write_html
 from .style import COLORS, NOTE, colors_for, data_uri, png_base64, save
 from .style import SUFFIXES as FIGURE_SUFFIXES
+from .write import write_race
 
 __all__ = [
     "ANIMATION_SUFFIXES",
@@ -54,4 +55,5 @@ __all__ = [
     "surface_figure",
     "surface_grid",
     "write_html",
+    "write_race",
 ]

@@ -80,3 +80,15 @@ def test_elsewhere_only_one_line_per_finished_item():
 
 def test_format_seconds():
     assert [format_seconds(s) for s in (4.4, 65, 3725, math.inf)] == ["4s", "1m05s", "1h02m", "?"]
+
+
+def test_warm_up_updates_are_not_measured():
+    """A first step that compiles for 30 s does not make the ETA hours."""
+    clock = Clock()
+    bar = Progress(total=1000, stream=io.StringIO(), clock=clock, warmup=1)
+    clock.tick(30)
+    bar.update(1)
+    assert bar.eta() == math.inf  # nothing measured yet
+    clock.tick(0.1)
+    bar.update(10)
+    assert bar.eta() == pytest.approx(989 * 0.01)

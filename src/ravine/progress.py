@@ -14,7 +14,9 @@ one per finished item.
 
 The time left is the work left divided by the rate of *this* run: the work done since the
 display started (work already done when it started, such as the finished trials of a
-resumed study, is not counted as done in no time) over the time since it started.
+resumed study, is not counted as done in no time) over the time since it started. With
+``warmup=k`` the first k updates are warm-up (compiling, allocating, a first slow step): the
+rate is measured from the end of the k-th update, so the ETA is not hours for a moment.
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ class Progress:
 
     ``stream`` defaults to standard error; ``terminal`` (default: whether ``stream`` is one)
     decides between the redrawn bar and plain lines. ``clock`` returns seconds (a fake one
-    in tests); ``completed`` is the work already done when the display starts.
+    in tests); ``completed`` is the work already done when the display starts; the first
+    ``warmup`` updates are not measured (:meth:`restart` after them).
     """
 
     def __init__(
@@ -61,6 +64,7 @@ class Progress:
         min_interval: float = 0.25,
         clock: Callable[[], float] = time.monotonic,
         completed: float = 0.0,
+        warmup: int = 0,
     ):
         self.stream = stream if stream is not None else sys.stderr
         self.terminal = _isatty(self.stream) if terminal is None else terminal
@@ -72,6 +76,7 @@ class Progress:
         self._rich: Any = None  # rich.progress.Progress and its task, made on the first draw
         self._task: Any = None
         self.draws = 0  # how many times the bar was redrawn
+        self._warmup = warmup  # updates left before the rate is measured from scratch
 
     # -- the numbers ------------------------------------------------------------------------
 
@@ -126,6 +131,10 @@ class Progress:
             self.total = total
         if description is not None:
             self.description = description
+        if self._warmup > 0:
+            self._warmup -= 1
+            if self._warmup == 0:
+                self.restart()
         self.refresh()
 
     def line(self, text: str) -> None:

@@ -280,3 +280,56 @@ def test_the_command_builds_one_plan_and_looks_each_name_up_once(tmp_path, monke
     assert res.exit_code == 0, res.output
     assert plans == [1]
     assert looked_up == ["sgd", "momentum", "lbfgs"]
+
+
+def test_the_race_bar_s_eta_is_right_within_two_after_five_percent(monkeypatch):
+    """A stubbed race on a fake clock: a first step that pays 30 s of warm-up, then a batched
+    entry (1.5 ms a step, whatever its trajectories) and one run a trajectory at a time
+    (1 ms a trajectory-step). From 5% of the work on, the ETA is within a factor of two of
+    the time truly left (counting trajectory-steps and the warm-up said hours)."""
+    import io
+    import math
+
+    import ravine.race
+    from ravine.race import RacePlan
+    from support.clock import Clock
+
+    optimizers = {"sgd": {}, "torch-sgd": {"optimizer": "torch.optim.SGD"}}
+    plan = RacePlan.build("booth", optimizers, lrs=[0.01, 0.02, 0.03, 0.04], steps=1000)
+    clock, bars, seen = Clock(), [], []
+    calls = [(4, 1.5e-3)] * 1000 + [(1, 1e-3)] * 4000  # (trajectory-steps, seconds)
+    total_time = sum(dt for _, dt in calls)
+
+    class Recorded(race_cli.Progress):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            bars.append(self)
+
+    def fake_run(plan, progress):
+        spent = 0.0
+        for k, (n, dt) in enumerate(calls):
+            clock.tick(dt + (30.0 if k == 0 else 0.0))
+            spent += dt
+            progress(n)
+            bar = bars[0]
+            if bar.completed >= 0.05 * bar.total and bar.completed < bar.total:
+                seen.append((bar.eta(), total_time - spent))
+        return "result"
+
+    monkeypatch.setattr(race_cli, "Progress", Recorded)
+    monkeypatch.setattr(ravine.race, "run", fake_run)
+    out = io.StringIO()
+    assert race_cli.run_with_progress(plan, "racing", stream=out, clock=clock) == "result"
+    assert bars[0].completed == pytest.approx(bars[0].total)
+    assert len(seen) > 4000 and all(math.isfinite(eta) for eta, _ in seen)
+    assert all(0.5 <= eta / left <= 2.0 for eta, left in seen), max(e / t for e, t in seen)
+
+
+def test_loss_panel_animates_and_is_refused_for_a_still(tmp_path):
+    base = ("race", "beale", "-o", "sgd,adam", "--steps", "10", "--frames", "3", "--loss-panel")
+    res = run(*base, "--out", str(tmp_path / "r.gif"))
+    assert res.exit_code == 0, res.output
+    with Image.open(tmp_path / "r.gif") as img:
+        assert img.n_frames == 3 and img.size[1] > img.size[0]  # the panel makes it tall
+    res = CliRunner().invoke(main, [*base, "--out", str(tmp_path / "r.png")])
+    assert res.exit_code == 2 and "--loss-panel is for animations" in res.output

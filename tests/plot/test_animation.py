@@ -41,3 +41,28 @@ def test_animation_refuses_other_dimensions_and_formats(result, tmp_path):
         plot.race_frames(race(landscapes.get("rosenbrock", dim=3), ["sgd"], lrs=1e-4, steps=2))
     with pytest.raises(ValueError, match=r"\.gif or \.mp4"):
         plot.animate(result, tmp_path / "x.avi")
+
+
+def test_a_loss_panel_is_a_second_axes_under_the_contours(result, tmp_path):
+    fig, ax, loss_ax = plot.animation_figure(result, size=(4.0, 3.5), dpi=50)
+    assert fig.axes == [ax] and loss_ax is None
+    fig, ax, loss_ax = plot.animation_figure(result, size=(4.0, 3.5), dpi=50, loss_panel=True)
+    assert fig.axes == [ax, loss_ax]
+    assert loss_ax.get_position().y1 < ax.get_position().y0  # under the contours
+    assert loss_ax.get_xlabel() == "step" and loss_ax.get_xlim() == (0, result.steps)
+    path = plot.animate(
+        result, tmp_path / "race.gif", frames=3, size=(4.0, 3.5), dpi=50, loss_panel=True
+    )
+    with Image.open(path) as img:
+        assert img.n_frames == 3 and img.size == (200, 245)  # 1.4 times as tall
+
+
+def test_rendering_reports_each_frame_to_a_progress_bar(result):
+    import io
+
+    from ravine.progress import Progress
+
+    out = io.StringIO()
+    with Progress(total=4, unit="frames", stream=out, terminal=True, min_interval=0) as bar:
+        plot.race_frames(result, frames=4, size=(4.0, 3.5), dpi=50, progress=bar.update)
+    assert bar.completed == 4 and "4/4 frames" in out.getvalue()

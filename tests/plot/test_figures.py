@@ -28,3 +28,48 @@ def test_figures_handle_divergence_and_no_minimum(tmp_path):
     assert any(math.isnan(v) for v in r["sgd"].positions.flatten().tolist())
     for draw in (plot.contour_figure, plot.loss_figure, plot.sensitivity_figure):
         plot.save(draw(r), tmp_path / "x.png")
+
+
+def _luminance(rgba) -> float:
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+@pytest.mark.parametrize("draw", [plot.contour_figure, plot.loss_figure])
+def test_an_lr_grid_colours_learning_rates_along_a_ramp(draw):
+    """Several learning rates: each lr its colour, brighter as lr grows (a sequential ramp,
+    labelled by a colour bar); each optimizer its line style."""
+    from matplotlib.colors import to_rgba
+
+    lrs = [1e-3, 1e-2, 1e-1]
+    r = race("beale", ["sgd", "adam"], lrs=lrs, starts=[1.0, 1.4], steps=10)
+    fig = draw(r)
+    ax, bar = fig.axes
+    assert bar.get_ylabel() == "learning rate"
+    lines = [ln for ln in ax.get_lines() if len(ln.get_xdata()) > 2]
+    assert len(lines) == 2 * len(lrs)  # one trajectory per optimizer and lr
+    for k in range(2):  # sgd, then adam
+        mine = lines[k * len(lrs) : (k + 1) * len(lrs)]
+        assert len({ln.get_linestyle() for ln in mine}) == 1
+        light = [_luminance(to_rgba(ln.get_color())) for ln in mine]
+        assert light == sorted(light) and len(set(light)) == len(lrs)  # distinct, monotone
+    assert lines[0].get_linestyle() != lines[len(lrs)].get_linestyle()
+    assert {t.get_text() for t in ax.get_legend().get_texts()} >= {"sgd", "adam"}
+
+
+def test_sensitivity_shows_every_optimizer_s_divergence_and_escapes():
+    """On the saddle, sgd and momentum diverge at lr 2 (the same lr): both rows of x
+    markers are visible, at different heights; escapes have a marker of their own."""
+    r = race("saddle", ["sgd", "adam", "momentum"], lrs=[0.01, 0.1, 0.5, 2.0], steps=40)
+    outcomes = {label: run.outcome_names() for label, run in r.runs.items()}
+    assert outcomes["sgd"][-1] == outcomes["momentum"][-1] == "diverged"
+    ax = plot.sensitivity_figure(r).axes[0]
+    drawn = [ln for ln in ax.get_lines() if len(ln.get_xdata())]
+    crosses = [ln for ln in drawn if ln.get_marker() == "x"]
+    escapes = [ln for ln in drawn if ln.get_marker() == "v"]
+    assert len(crosses) == 2  # one set per optimizer that diverged
+    assert crosses[0].get_color() != crosses[1].get_color()
+    assert crosses[0].get_ydata()[0] != crosses[1].get_ydata()[0]  # not hiding each other
+    assert len(escapes) == 3 and len({ln.get_ydata()[0] for ln in escapes}) == 3
+    legend = {t.get_text() for t in ax.get_legend().get_texts()}
+    assert {"diverged", "escaped"} <= legend

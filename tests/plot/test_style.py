@@ -76,9 +76,10 @@ def study_results(tmp_path_factory):
 
 def test_an_optimizer_has_one_colour_in_race_and_study_figures(study_results):
     raced = race("beale", ["adam", "nesterov", "sgd"], lrs=[1e-3, 1e-2], steps=5)
+    one_lr = race("beale", ["adam", "nesterov", "sgd"], lrs=1e-3, steps=5)
     profile = {"taus": [1.0, 2.0], "profiles": {"sgd": [0, 1], "adam": [1, 1]}, "ratios": {}}
     figures = [
-        plot.contour_figure(raced),
+        plot.contour_figure(one_lr),  # over several lrs, colour tells the lrs apart
         plot.sensitivity_figure(raced),
         study_plots.curves_figure(study_results, "moons"),
         study_plots.sensitivity_figure(study_results, "moons"),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sys
 
+import pytest
 import torch
 
 import ravine
 from ravine.race import RacePlan, race, run
+from ravine.race.runner import costed, work_cost
 
 
 def test_ravine_race_is_callable_and_import_stays_light():
@@ -41,3 +43,14 @@ def test_race_is_its_plan_run_and_progress_counts_the_plan_s_work():
         torch.testing.assert_close(
             raced[label].positions, again[label].positions, rtol=0, atol=0, equal_nan=True
         )
+
+
+def test_costed_progress_counts_a_batched_step_once_and_sums_to_the_work_cost():
+    """A batched entry's step advances all its trajectories at once: one cost unit, not n."""
+    optimizers = {"sgd": {}, "torch-sgd": {"optimizer": torch.optim.SGD}}
+    plan = RacePlan.build("booth", optimizers, lrs=[0.01, 0.02, 0.03], steps=20)
+    assert work_cost(plan) == 20 * 1 + 20 * 3  # batched: steps; one at a time: steps x n
+    done: list[float] = []
+    run(plan, progress=costed(plan, done.append))
+    assert sum(done) == pytest.approx(work_cost(plan))
+    assert done[:20] == [1.0] * 20 and done[20:] == [1.0] * 60

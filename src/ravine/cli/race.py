@@ -74,7 +74,8 @@ def _parse_value(text: str) -> Any:
     return text
 
 
-def _check_output(out: str, figure: str) -> Path:
+def _check_output(out: str, figure: str, loss_panel: bool = False) -> Path:
+    """The ``--out`` path, checked writable and fit for ``--figure`` and ``--loss-panel``."""
     path = Path(out)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -85,6 +86,10 @@ def _check_output(out: str, figure: str) -> Path:
         raise click.BadParameter(
             f"--figure {figure} is a still figure; write it to .png, .svg or .pdf",
             param_hint="'--figure'",
+        )
+    if loss_panel and suffix not in {".gif", ".mp4"}:
+        raise click.BadParameter(
+            "--loss-panel is for animations; write a .gif or .mp4", param_hint="'--loss-panel'"
         )
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
@@ -104,6 +109,26 @@ def _check_output(out: str, figure: str) -> Path:
     if not existed:
         path.unlink()
     return path
+
+
+def _check_drawable(path: Path, figure: str, land: Any) -> None:
+    """Refuse an animation of a landscape that is not 2-D, an MP4 without ffmpeg, and a
+    contour or surface of a 1-D landscape."""
+    suffix = path.suffix.lower()
+    if suffix in {".gif", ".mp4"} and land.dim != 2:
+        raise click.BadParameter(
+            f"an animation needs a 2-D landscape; {land.name} has dim={land.dim}",
+            param_hint="'--out'",
+        )
+    if suffix == ".mp4":
+        from ..plot import bundled_ffmpeg
+
+        try:
+            bundled_ffmpeg()
+        except RuntimeError as err:
+            raise click.ClickException(str(err)) from None
+    if figure in {"contour", "surface"} and land.dim < 2:
+        raise click.BadParameter(f"{figure} needs dim >= 2", param_hint="'--figure'")
 
 
 @click.command("race")
@@ -201,6 +226,9 @@ def _check_output(out: str, figure: str) -> Path:
     help="A hyperparameter of one optimizer (repeatable): --hp momentum.momentum=0.95, "
     "--hp adam.betas=0.8,0.99, --hp nesterov.nesterov=true (see `ravine list optimizers`).",
 )
+@click.option(
+    "--loss-panel", is_flag=True, help="Animations: a loss-against-step panel under the contours."
+)
 @click.option("--float32", is_flag=True, help="Race in float32 (faster, less exact).")
 @click.option(
     "--out",
@@ -224,6 +252,7 @@ def race_command(
     momentum_schedule: str | None,
     schedule_items: tuple[str, ...],
     hp_items: tuple[str, ...],
+    loss_panel: bool,
     float32: bool,
     out: str,
 ) -> None:
@@ -237,6 +266,7 @@ def race_command(
     import torch
 
     from .. import race as races
+    from ..plot import write_race
 
     # -- everything is checked before any work starts ---------------------------------
     names = _names(optimizers)
@@ -255,17 +285,29 @@ def race_command(
     for hp, spec, flag in _schedule_flags(lr_schedule, momentum_schedule, schedule_items):
         with _refusals(flag):
             plan = plan.scheduled(hp, spec)
-    path = _check_output(out, figure)
+    path = _check_output(out, figure, loss_panel)
     _check_drawable(path, figure, land)
 
     # -- the race ------------------------------------------------------------------------
-    with Progress(total=plan.work, description=f"racing on {land.name}", unit="steps") as bar:
-        if not bar.terminal:
-            bar.line(f"racing on {land.name}: {plan.work} trajectory-steps")
-        result = races.run(plan, progress=bar.update)
-    _draw(result, path, figure, frames, several_lrs=isinstance(lrs, list) and len(lrs) > 1)
+    result = run_with_progress(plan, f"racing on {land.name}")
+    write_race(result, path, figure=figure, frames=frames, loss_panel=loss_panel)
     print_table(result.summary())
     click.echo(f"wrote {os.fspath(path)}")
+
+
+def run_with_progress(plan: Any, description: str, **display: Any) -> Any:
+    """Run the race ``plan`` under a progress bar (``display``: :class:`Progress` options,
+    such as a fake clock in tests) whose ETA is right early on: work is counted in cost
+    units (:func:`ravine.race.runner.work_cost`: a batched step advances every trajectory
+    at once) and the first step, which pays for warm-up, is not measured."""
+    from .. import race as races
+    from ..race.runner import costed, work_cost
+
+    total = work_cost(plan)
+    with Progress(total=total, description=description, unit="steps", warmup=1, **display) as bar:
+        if not bar.terminal:
+            bar.line(f"{description}: {plan.work} trajectory-steps")
+        return races.run(plan, progress=costed(plan, bar.update))
 
 
 #: The flag that sets each argument of a race plan, for its refusals.
@@ -401,48 +443,3 @@ def _schedule_flags(
             raise click.BadParameter(f"{item!r} is not HP=SPEC", param_hint="'--schedule'")
         wanted.append((hp.strip(), spec.strip(), "--schedule"))
     return wanted
-
-
-def _check_drawable(path: Path, figure: str, land: Any) -> None:
-    """Refuse an animation of a landscape that is not 2-D, an MP4 without ffmpeg, and a
-    contour or surface of a 1-D landscape."""
-    suffix = path.suffix.lower()
-    if suffix in {".gif", ".mp4"} and land.dim != 2:
-        raise click.BadParameter(
-            f"an animation needs a 2-D landscape; {land.name} has dim={land.dim}",
-            param_hint="'--out'",
-        )
-    if suffix == ".mp4":
-        from ..plot import bundled_ffmpeg
-
-        try:
-            bundled_ffmpeg()
-        except RuntimeError as err:
-            raise click.ClickException(str(err)) from None
-    if figure in {"contour", "surface"} and land.dim < 2:
-        raise click.BadParameter(f"{figure} needs dim >= 2", param_hint="'--figure'")
-
-
-def _draw(result: Any, path: Path, figure: str, frames: int, several_lrs: bool) -> None:
-    """Write the animation (.gif, .mp4), the page (.html) or the still ``figure``."""
-    from .. import plot
-
-    suffix = path.suffix.lower()
-    if suffix in {".gif", ".mp4"}:
-        plot.animate(result, path, frames=frames)
-        return
-    if suffix == ".html":
-        plot.write_html(result, path, frames=min(frames, 60))
-        return
-    choice = figure
-    if choice == "auto":
-        dim = result.landscape.dim
-        choice = "sensitivity" if several_lrs else "contour" if dim == 2 else "loss"
-    draw = {
-        "contour": plot.contour_figure,
-        "surface": plot.surface_figure,
-        "coordinates": plot.coordinates_figure,
-        "loss": plot.loss_figure,
-        "sensitivity": plot.sensitivity_figure,
-    }[choice]
-    plot.save(draw(result), path)

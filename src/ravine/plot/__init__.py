@@ -15,7 +15,7 @@ choose an optimizer. :mod:`ravine.plot.style` owns colours, the backend and writ
 from __future__ import annotations
 
 from .animation import SUFFIXES as ANIMATION_SUFFIXES
-from .animation import animate, bundled_ffmpeg, race_frames
+from .animation import animate, animation_figure, bundled_ffmpeg, race_frames
 from .data import Grid, Sensitivity, loss_gaps, sensitivity, surface_grid
 from .figures import (
     FIGURES,
@@ -28,6 +28,7 @@ from .figures import (
 from .html import write_html
 from .style import COLORS, NOTE, colors_for, data_uri, png_base64, save
 from .style import SUFFIXES as FIGURE_SUFFIXES
+from .write import write_race
 
 __all__ = [
     "ANIMATION_SUFFIXES",
@@ -38,6 +39,7 @@ __all__ = [
     "Grid",
     "Sensitivity",
     "animate",
+    "animation_figure",
     "bundled_ffmpeg",
     "colors_for",
     "contour_figure",
@@ -53,4 +55,5 @@ __all__ = [
     "surface_figure",
     "surface_grid",
     "write_html",
+    "write_race",
 ]

@@ -11,6 +11,7 @@ from torch import Tensor
 
 from ..landscapes import Landscape
 from ..race import RaceResult
+from ..race.measures import DIVERGED, ESCAPED
 
 __all__ = ["Grid", "Sensitivity", "loss_gaps", "sensitivity", "surface_grid"]
 
@@ -69,23 +70,25 @@ def loss_gaps(result: RaceResult) -> dict[str, Tensor]:
 class Sensitivity:
     """Final loss gap against learning rate, per optimizer: over every start and seed, the
     median (``center``, inf when most diverged), the range over the runs that did not
-    diverge (``low``..``high``, NaN if none), and the fraction that diverged."""
+    diverge (``low``..``high``, NaN if none), the fraction that diverged and the fraction
+    that escaped downhill (left the box with the loss unbounded below)."""
 
     lrs: dict[str, Tensor]
     center: dict[str, Tensor]
     low: dict[str, Tensor]
     high: dict[str, Tensor]
     diverged: dict[str, Tensor]
+    escaped: dict[str, Tensor]
 
 
 def sensitivity(result: RaceResult) -> Sensitivity:
     """Final loss gap per learning rate (other varying axes are pooled with starts and seeds)."""
     best = result.landscape.global_minimum
     floor = best.value if best is not None else 0.0
-    out = Sensitivity({}, {}, {}, {}, {})
+    out = Sensitivity({}, {}, {}, {}, {}, {})
     for label, run in result.runs.items():
         final = (run.final_losses() - floor).reshape(len(run.lrs), -1)
-        div = (run.diverged_step >= 0).reshape(len(run.lrs), -1)
+        codes = run.outcome.reshape(len(run.lrs), -1)
         out.lrs[label] = run.coords["lr"].clone()
         out.center[label] = final.nanquantile(0.5, dim=1) if final.isfinite().any() else final[:, 0]
         finite = final.isfinite()
@@ -94,5 +97,6 @@ def sensitivity(result: RaceResult) -> Sensitivity:
         high = torch.where(finite, final, -math.inf).max(dim=1).values
         out.low[label] = low.masked_fill(none, math.nan)  # range of the runs that finished
         out.high[label] = high.masked_fill(none, math.nan)
-        out.diverged[label] = div.double().mean(dim=1)
+        out.diverged[label] = (codes == DIVERGED).double().mean(dim=1)
+        out.escaped[label] = (codes == ESCAPED).double().mean(dim=1)
     return out

@@ -15,7 +15,7 @@ from torch import Tensor
 
 from ..race import RaceResult
 from .data import loss_gaps, sensitivity, surface_grid
-from .layers import alpha_for, caption, draw_landscape, draw_starts, race_colors
+from .layers import alpha_for, caption, draw_landscape, draw_starts, lr_ramp, race_colors
 from .style import pyplot, styled
 
 __all__ = [
@@ -36,19 +36,21 @@ def contour_figure(result: RaceResult, *, title: str | None = None, size=(7.2, 6
     fig, ax = plt.subplots(figsize=size)
     fig.subplots_adjust(left=0.09, right=0.97, top=0.92, bottom=0.17)
     draw_landscape(ax, landscape)
-    colors = race_colors(result)
+    colors, ramp = race_colors(result), lr_ramp(result)
     for label, run in result.runs.items():
         trajs = list(run.trajectories())
         alpha = alpha_for(len(trajs))
-        for k, (_, pos) in enumerate(trajs):
+        for k, (where, pos) in enumerate(trajs):
             p = pos[:, :2].numpy()
+            color = ramp.color(where["lr"]) if ramp else colors[label]
             ax.plot(
                 p[:, 0],
                 p[:, 1],
-                color=colors[label],
+                color=color,
+                ls=ramp.style(label) if ramp else "-",
                 lw=1.6,
                 alpha=alpha,
-                label=label if k == 0 else None,
+                label=None if ramp or k else label,
                 zorder=3,
             )
             good = p[~torch.isnan(pos[:, 0]).numpy()]
@@ -57,13 +59,14 @@ def contour_figure(result: RaceResult, *, title: str | None = None, size=(7.2, 6
                     *good[-1],
                     marker="o",
                     ms=4.5,
-                    color=colors[label],
+                    color=color,
                     mec="black",
                     mew=0.5,
                     zorder=4,
                     alpha=min(1.0, alpha + 0.2),
                 )
     draw_starts(ax, result)
+    _ramp_key(fig, ax, result, ramp)
     ax.legend(loc="best", ncol=2)
     default = textwrap.fill(f"{landscape.name}: {landscape.description}", 78)
     ax.set_title(title or default, loc="left")
@@ -175,20 +178,24 @@ def loss_figure(result: RaceResult, *, title: str | None = None, size=(7.2, 4.8)
     plt = pyplot()
     fig, ax = plt.subplots(figsize=size)
     fig.subplots_adjust(left=0.12, right=0.97, top=0.9, bottom=0.24)
-    colors = race_colors(result)
+    colors, ramp = race_colors(result), lr_ramp(result)
     gaps = loss_gaps(result)
     has_min = result.landscape.global_minimum is not None
     for label, gap in gaps.items():
         rows = gap.reshape(-1, result.steps + 1)
+        lrs = result.runs[label].coords["lr"].tolist()
         for k in range(rows.shape[0]):
             y = rows[k].clamp_min(1e-16) if has_min else rows[k]
+            lr = lrs[k * len(lrs) // rows.shape[0]]  # lr is the grid's first axis
             ax.plot(
                 y.numpy(),
-                color=colors[label],
+                color=ramp.color(lr) if ramp else colors[label],
+                ls=ramp.style(label) if ramp else "-",
                 lw=1.4,
                 alpha=alpha_for(rows.shape[0]),
-                label=label if k == 0 else None,
+                label=None if ramp or k else label,
             )
+    _ramp_key(fig, ax, result, ramp)
     if has_min:
         ax.set_yscale("log")
         ax.set_ylabel("f(x) - f*")
@@ -228,26 +235,54 @@ def sensitivity_figure(result: RaceResult, *, title: str | None = None, size=(7.
         lo = data.low[label].clamp(1e-16 if has_min else -top, top)
         hi = data.high[label].clamp(1e-16 if has_min else -top, top)
         ax.fill_between(lr, lo.numpy(), hi.numpy(), color=colors[label], alpha=0.08, lw=0)
-        div = data.diverged[label] > 0.5
-        if bool(div.any()):
-            ax.plot(
-                lr[div.numpy()],
-                [top] * int(div.sum()),
-                ls="none",
-                marker="x",
-                color=colors[label],
-                ms=6,
-            )
+    _failure_rows(ax, data, colors, top, 1e-16 if has_min else -top)
     ax.set_xscale("log")
     ax.set_yscale("log" if has_min else "symlog")
     ax.set_xlabel("learning rate")
     ax.set_ylabel(
         f"f - f* after {result.steps} steps" if has_min else f"f after {result.steps} steps"
     )
-    ax.legend(loc="best", ncol=2, title="x: diverged", title_fontsize=8)
+    ax.legend(loc="best", ncol=2, fontsize=8)
     ax.set_title(title or f"Learning-rate sensitivity on {result.landscape.name}", loc="left")
     caption(fig, result)
     return fig
+
+
+def _failure_rows(ax, data, colors: dict[str, str], top: float, bottom: float) -> None:
+    """Per optimizer, a row of markers at the learning rates where most runs diverged (x,
+    above the curves) or escaped downhill (v, below them): optimizer k's row is 3^k times
+    further out, so no optimizer's markers hide another's."""
+    shown = set()
+    for k, label in enumerate(data.lrs):
+        lr = data.lrs[label].numpy()
+        rows = (
+            ("diverged", "x", top * 3.0**k),
+            ("escaped", "v", bottom * 3.0 ** (-k if bottom > 0 else k)),
+        )
+        for kind, marker, y in rows:
+            hit = (getattr(data, kind)[label] > 0.5).numpy()
+            if hit.any():
+                ax.plot(
+                    lr[hit],
+                    [y] * int(hit.sum()),
+                    ls="none",
+                    marker=marker,
+                    color=colors[label],
+                    ms=6,
+                )
+                shown.add((kind, marker))
+    for kind, marker in sorted(shown):
+        ax.plot([], [], ls="none", marker=marker, color="#555555", label=kind)
+
+
+def _ramp_key(fig, ax, result: RaceResult, ramp) -> None:
+    """With a learning-rate ramp: its colour bar, and a legend entry per optimizer showing
+    its line style (in black, colour being the lr's)."""
+    if ramp is None:
+        return
+    ramp.colorbar(fig, ax)
+    for label in result.runs:
+        ax.plot([], [], color="black", ls=ramp.style(label), lw=1.4, label=label)
 
 
 #: Each race figure by name (the ``--figure`` choices of ``ravine race``).

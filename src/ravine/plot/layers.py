@@ -11,7 +11,19 @@ from ..race import RaceResult
 from .data import Grid, surface_grid
 from .style import NOTE, colors_for
 
-__all__ = ["alpha_for", "caption", "draw_landscape", "draw_points", "draw_starts", "race_colors"]
+__all__ = [
+    "LrRamp",
+    "alpha_for",
+    "caption",
+    "draw_landscape",
+    "draw_points",
+    "draw_starts",
+    "lr_ramp",
+    "race_colors",
+]
+
+#: Line styles that tell optimizers apart where colour tells learning rates apart.
+LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)), (0, (8, 3)))
 
 
 def caption(fig, result: RaceResult) -> None:
@@ -25,6 +37,49 @@ def caption(fig, result: RaceResult) -> None:
 def race_colors(result: RaceResult) -> dict[str, str]:
     """The colour of each run of ``result`` (see :func:`ravine.plot.style.colors_for`)."""
     return colors_for((label, run.optimizer) for label, run in result.runs.items())
+
+
+class LrRamp:
+    """Colours of learning rates on a sequential colour ramp over log lr, for races over
+    several learning rates: the lowest lr is darkest; :meth:`colorbar` labels the ramp.
+    Optimizers then differ by line style (:meth:`style`)."""
+
+    def __init__(self, result: RaceResult, low: float, high: float, cmap: str = "viridis"):
+        import matplotlib
+        import matplotlib.colors as mcolors
+        import numpy as np
+
+        self.norm = mcolors.LogNorm(vmin=low, vmax=high)
+        full = matplotlib.colormaps[cmap]  # without its palest end, faint on the contours
+        self.cmap = mcolors.ListedColormap(full(np.linspace(0.0, 0.88, 256)), name=cmap)
+        self.styles = {
+            label: LINESTYLES[k % len(LINESTYLES)] for k, label in enumerate(result.runs)
+        }
+
+    def color(self, lr: float) -> tuple[float, float, float, float]:
+        return self.cmap(float(self.norm(lr)))
+
+    def style(self, label: str):
+        return self.styles[label]
+
+    def colorbar(self, fig, ax):
+        import matplotlib.cm as cm
+
+        fig.subplots_adjust(right=min(fig.subplotpars.right, 0.88))  # room for its labels
+        mappable = cm.ScalarMappable(norm=self.norm, cmap=self.cmap)
+        bar = fig.colorbar(mappable, ax=ax, pad=0.02, fraction=0.05)
+        bar.set_label("learning rate")
+        return bar
+
+
+def lr_ramp(result: RaceResult) -> LrRamp | None:
+    """The colour ramp of ``result``'s learning rates, or None when it has one (then each
+    optimizer has its own colour, :func:`race_colors`)."""
+    lrs = sorted({float(v) for run in result.runs.values() for v in run.coords["lr"].tolist()})
+    positive = [v for v in lrs if v > 0]
+    if len(positive) < 2:
+        return None
+    return LrRamp(result, positive[0], positive[-1])
 
 
 def alpha_for(count: int) -> float:

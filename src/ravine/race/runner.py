@@ -3,6 +3,7 @@ and gather the measurements into a :class:`~ravine.race.result.RaceResult`."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -15,7 +16,7 @@ from .measures import blank_after_divergence, evaluate, finish_captured, outcome
 from .plan import Entry, RacePlan
 from .result import RaceResult, Run
 
-__all__ = ["race", "run"]
+__all__ = ["costed", "race", "run", "work_cost"]
 
 
 def race(
@@ -90,6 +91,35 @@ def run(plan: RacePlan, progress: Callable[[int], None] | None = None) -> RaceRe
         bound=plan.box,
         schedules=plan.schedules,
     )
+
+
+def work_cost(plan: RacePlan, entry: Entry | None = None) -> int:
+    """The race's work (or ``entry``'s) in cost units, proportional to its running time: a
+    batched entry advances all its trajectories in one step, so it costs ``steps``; an entry
+    run one trajectory at a time costs ``steps`` per trajectory. (``plan.work`` counts
+    trajectory-steps, which make a batched entry of n trajectories look n times as long.)"""
+    if entry is None:
+        return sum(work_cost(plan, e) for e in plan.entries)
+    return plan.steps * (1 if entry.info.elementwise else math.prod(plan.grid(entry)))
+
+
+def costed(plan: RacePlan, update: Callable[[float], Any]) -> Callable[[int], None]:
+    """A ``progress`` callback for :func:`run` (trajectory-steps) that calls ``update`` with
+    the same work in cost units (:func:`work_cost`): the entries run in order, so the
+    trajectory-steps done so far say which entry the next ones belong to."""
+    spans = [(plan.steps * math.prod(plan.grid(e)), work_cost(plan, e)) for e in plan.entries]
+    state = {"entry": 0, "done": 0}
+
+    def progress(n: int) -> None:
+        while n > 0 and state["entry"] < len(spans):
+            size, cost = spans[state["entry"]]
+            take = min(n, size - state["done"])
+            update(take * cost / size)
+            n, state["done"] = n - take, state["done"] + take
+            if state["done"] == size:
+                state["entry"], state["done"] = state["entry"] + 1, 0
+
+    return progress
 
 
 def _run(plan: RacePlan, entry: Entry, progress: Callable[[int], None] | None) -> Run:

@@ -9,7 +9,6 @@ import torch
 
 import ravine.optim as ro
 from ravine.optim.closures import make_closure
-from ravine.optim.constraints import Range
 from support import catalog
 
 
@@ -140,16 +139,7 @@ def _fuzz_cases():
             if type(default) is int:
                 values["fraction"] = 2.5
             for label, value in values.items():
-                marks = ()
-                if label == "tensor" and isinstance(entry.cls.constraint(name), Range):
-                    marks = pytest.mark.xfail(
-                        reason="elementwise rules take tensor hyperparameters; one that would "
-                        "enlarge a parameter is refused without its name (Optimizer._plan)",
-                        strict=False,
-                    )
-                cases.append(
-                    pytest.param(entry, name, value, id=f"{entry.name}-{name}-{label}", marks=marks)
-                )
+                cases.append(pytest.param(entry, name, value, id=f"{entry.name}-{name}-{label}"))
     return cases
 
 

@@ -233,8 +233,8 @@ class Optimizer(StateLoading, torch.optim.Optimizer):
                         f"{owner} does not support complex parameters; "
                         "optimize torch.view_as_real(p) instead"
                     )
-            if self.elementwise:
-                values = {k: group[k] for k in (*self._rule_keys.values(), "lr", "weight_decay")}
+            if self.elementwise:  # every hyperparameter: the rule's and the state's alike
+                values = {k: v for k, v in group.items() if k != "params"}
                 gi, params = len(self.param_groups) - 1, enumerate(group["params"])
                 check_broadcast(owner, gi, params, values)
         except (ValueError, TypeError):

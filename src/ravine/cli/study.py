@@ -75,6 +75,17 @@ def summary_lines(store) -> list[str]:
     return table_lines(table)
 
 
+def _open(path: str | Path):
+    """The store at ``path``; a file that is not one is a one-paragraph error, untouched."""
+    from ..study import Store
+    from ..study.storefile import StoreError
+
+    try:
+        return Store(path)
+    except StoreError as err:
+        raise click.ClickException(str(err)) from None
+
+
 def _store_for(store: str | None, spec) -> Path:
     from ..study.runner import default_store_path
 
@@ -119,7 +130,7 @@ def study() -> None:
 @click.option("--out", type=click.Path(dir_okay=False), help="Report file [NAME.report.html].")
 def run(spec, example_name, store, workers, executor, address, batch, report, out) -> None:
     """Run every unfinished trial of SPEC (a TOML file); rerun to resume after a stop."""
-    from ..study import Store, run_study
+    from ..study import run_study
 
     s = _load(spec, example_name)
     kind = executor or ("pool" if workers > 1 else "inprocess")
@@ -132,7 +143,7 @@ def run(spec, example_name, store, workers, executor, address, batch, report, ou
         raise click.ClickException(
             f"interrupted; finished trials are kept in {path}, rerun to resume"
         ) from None
-    with Store(path) as db:
+    with _open(path) as db:
         click.echo("")
         for line in summary_lines(db):
             click.echo(line)
@@ -149,9 +160,8 @@ def run(spec, example_name, store, workers, executor, address, batch, report, ou
 @click.argument("store", type=click.Path(exists=True, dir_okay=False))
 def status(store) -> None:
     """Trials pending, running and finished in STORE, and the summary so far."""
-    from ..study import Store
 
-    with Store(store) as db:
+    with _open(store) as db:
         spec = db.get_meta("spec") or {}
         counts = db.counts()
         total = sum(counts.values())
@@ -178,9 +188,8 @@ def status(store) -> None:
 def report(store, out) -> None:
     """Write the self-contained HTML report (figures and tables) of STORE."""
     from ..report import write_report
-    from ..study import Store
 
-    with Store(store) as db:
+    with _open(store) as db:
         name = (db.get_meta("spec") or {}).get("name", "study")
         target = Path(out) if out else Path(f"{name}.report.html")
         write_report(db, target)
@@ -201,9 +210,8 @@ def report(store, out) -> None:
 )
 def export_(store, fmt, out) -> None:
     """Write STORE's trials and metrics as CSV or Parquet tables."""
-    from ..study import Store
     from ..study.export import export
 
-    with Store(store) as db:
+    with _open(store) as db:
         for p in export(db, out, fmt):
             click.echo(str(p))

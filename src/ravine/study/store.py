@@ -39,8 +39,11 @@ from pathlib import Path
 from typing import Any
 
 from .records import FINISHED, METRIC_COLUMNS, MetricRow, TrialConfig, TrialResult
+from .storefile import StoreError, check_store_file
 
-__all__ = ["FINISHED", "STATUSES", "Store", "StoredTrial", "config_hash", "runner_id"]
+__all__ = [
+    "FINISHED", "STATUSES", "Store", "StoreError", "StoredTrial", "config_hash", "runner_id",
+]  # fmt: skip
 
 STATUSES = ("pending", "running", *FINISHED)
 SCHEMA_VERSION = 1
@@ -173,10 +176,12 @@ def _retry_locked(action: Callable[[], Any], timeout: float) -> Any:
 
 
 class Store:
-    """A study's results in the SQLite file at ``path`` (created if missing)."""
+    """A study's results in the SQLite file at ``path`` (created if missing); a file that
+    is not a ravine store is refused untouched (:class:`~.storefile.StoreError`)."""
 
     def __init__(self, path: str | Path, *, timeout: float = 60.0):
         self.path = Path(path)
+        check_store_file(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._timeout = timeout
         self.conn = self._connect()

@@ -51,3 +51,72 @@ def test_cli_run_status_report_export(tmp_path, monkeypatch):
     r = runner.invoke(main, ["study", "run"])
     assert r.exit_code != 0 and "--example" in r.output
     assert spec["name"] == "tiny"
+
+
+FLAKY = """
+import os
+from ravine_test_blobs import blobs
+
+
+def flaky(marker):
+    problem = blobs(n=60)
+    build = problem.model
+
+    def model():
+        if os.path.exists(marker):
+            raise RuntimeError("the flaky model is broken today")
+        return build()
+
+    problem.model = model
+    return problem
+"""
+
+
+def _flaky_spec(tmp_path, extra: str = "") -> str:
+    marker = tmp_path / "broken"
+    (tmp_path / "ravine_test_flaky.py").write_text(FLAKY)
+    return (
+        f'name = "flaky"\nbudget = {{ epochs = 1 }}\nbatch_size = 30\n{extra}'
+        f'[[problems]]\nname = "ravine_test_flaky:flaky"\noptions = {{ marker = "{marker}" }}\n'
+        '[[optimizers]]\nname = "sgd"\nlr = [0.1]\n'
+    )
+
+
+def test_a_failed_trial_says_why_everywhere_and_is_retried(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(write_blobs(tmp_path)))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "f.toml").write_text(_flaky_spec(tmp_path))
+    (tmp_path / "broken").write_text("")
+    runner = CliRunner()
+    why = "RuntimeError: the flaky model is broken today"
+    r = runner.invoke(main, ["study", "run", "f.toml", "--store", "f.db", "--out", "f.html"])
+    assert r.exit_code == 0, r.output
+    assert f"failed ({why})" in r.output
+    assert why in (tmp_path / "f.html").read_text()
+    r = runner.invoke(main, ["study", "status", "f.db"])
+    assert why in r.output and "--retry-failed" in r.output
+    (tmp_path / "broken").unlink()
+    r = runner.invoke(main, ["study", "run", "f.toml", "--store", "f.db", "--no-report"])
+    assert r.exit_code == 0 and "1 already finished" in r.output  # a plain rerun keeps it
+    r = runner.invoke(
+        main, ["study", "run", "f.toml", "--store", "f.db", "--no-report", "--retry-failed"]
+    )
+    assert r.exit_code == 0, r.output
+    with Store(tmp_path / "f.db") as s:
+        assert [(t.status, t.attempts, t.reason) for t in s.trials()] == [("done", 2, "")]
+
+
+def test_a_device_this_machine_lacks_is_refused_before_any_trial(tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.syspath_prepend(str(write_blobs(tmp_path)))
+    monkeypatch.chdir(tmp_path)
+    missing = ["cuda:7", "tpu"]
+    missing += [] if torch.cuda.is_available() else ["cuda"]
+    missing += [] if torch.backends.mps.is_available() else ["mps"]
+    for device in missing:
+        (tmp_path / "d.toml").write_text(_flaky_spec(tmp_path, f'device = "{device}"\n'))
+        r = CliRunner().invoke(main, ["study", "run", "d.toml", "--store", "d.db"])
+        assert r.exit_code == 1 and "device:" in r.output and device in r.output, r.output
+        assert "Traceback" not in r.output
+        assert not (tmp_path / "d.db").exists()

@@ -128,7 +128,12 @@ def study() -> None:
     "--report/--no-report", default=True, show_default=True, help="Write the HTML report when done."
 )
 @click.option("--out", type=click.Path(dir_okay=False), help="Report file [NAME.report.html].")
-def run(spec, example_name, store, workers, executor, address, batch, report, out) -> None:
+@click.option(
+    "--retry-failed", is_flag=True, help="Run the trials that failed in an earlier run again."
+)
+def run(
+    spec, example_name, store, workers, executor, address, batch, report, out, retry_failed
+) -> None:
     """Run every unfinished trial of SPEC (a TOML file); rerun to resume after a stop."""
     from ..study import run_study
 
@@ -136,7 +141,15 @@ def run(spec, example_name, store, workers, executor, address, batch, report, ou
     kind = executor or ("pool" if workers > 1 else "inprocess")
     path = _store_for(store, s)
     try:
-        run_study(s, path, executor=kind, workers=workers, address=address, batch=batch)
+        run_study(
+            s,
+            path,
+            executor=kind,
+            workers=workers,
+            address=address,
+            batch=batch,
+            retry_failed=retry_failed,
+        )
     except ValueError as err:
         raise click.ClickException(str(err)) from None
     except KeyboardInterrupt:
@@ -174,6 +187,10 @@ def status(store) -> None:
                 f"  running: #{t['id']} {t['problem']} {t['optimizer']} "
                 f"seed={t['seed']} by {t['claimed_by']}"
             )
+        for t in db.trials("failed"):
+            click.echo(f"  failed: #{t.id} {t.config.describe()}: {t.reason}")
+        if counts["failed"]:
+            click.echo("  (`ravine study run SPEC --retry-failed` runs the failed trials again)")
         if counts["done"] + counts["diverged"]:
             click.echo("")
             for line in summary_lines(db):

@@ -6,7 +6,8 @@
   :meth:`TrialConfig.to_dict`, whose SHA-256 identifies the trial) and the executors run;
 * :class:`MetricRow` one evaluation of a trial (:data:`METRIC_COLUMNS`);
 * :class:`EpochEvent` what a running trial reports after each epoch;
-* :class:`TrialResult` what a trial returns and the store commits.
+* :class:`TrialResult` what a trial returns and the store commits;
+* :class:`StoredTrial` a trial as the store holds it: its config and where it stands.
 
 A :class:`TrialConfig` resolves its optimizer through :func:`ravine.optim.registry.resolve`
 once (:attr:`TrialConfig.info`), however many times the batching, the trial and the display
@@ -36,8 +37,10 @@ __all__ = [
     "MetricRow",
     "OptimizerSpec",
     "ProblemSpec",
+    "StoredTrial",
     "TrialConfig",
     "TrialResult",
+    "failure_reason",
     "setting_label",
     "trial_score",
 ]
@@ -283,6 +286,11 @@ class TrialResult:
         )
 
     @property
+    def reason(self) -> str:
+        """Why the trial did not finish ``done``, in one line (see :func:`failure_reason`)."""
+        return failure_reason(self.error)
+
+    @property
     def final(self) -> MetricRow | None:
         """The last row, or None when there is none."""
         return self.rows[-1] if self.rows else None
@@ -291,6 +299,59 @@ class TrialResult:
     def val_metric(self) -> float:
         """The last validation metric (NaN when there is no row)."""
         return self.rows[-1].val_metric if self.rows else math.nan
+
+
+@dataclass(frozen=True)
+class StoredTrial:
+    """A trial as the store holds it: its config and where it stands. ``trial["id"]`` reads
+    ``trial.id`` (the dict-style access the command line uses)."""
+
+    id: int
+    hash: str
+    config: TrialConfig
+    stage: str
+    status: str
+    claimed_by: str | None = None
+    heartbeat: float | None = None
+    attempts: int = 0
+    started: float | None = None
+    finished: float | None = None
+    wall_time: float | None = None
+    steps: int | None = None
+    error: str | None = None
+    environment: dict[str, Any] | None = None
+
+    @property
+    def problem(self) -> str:
+        """The problem's label."""
+        return self.config.problem.label
+
+    @property
+    def optimizer(self) -> str:
+        """The optimizer's label."""
+        return self.config.optimizer_label
+
+    @property
+    def seed(self) -> int:
+        return self.config.seed
+
+    @property
+    def hyperparameters(self) -> dict[str, Any]:
+        return self.config.hyperparameters
+
+    @property
+    def reason(self) -> str:
+        """Why it failed or diverged, in one line (empty when done)."""
+        return failure_reason(self.error)
+
+
+def failure_reason(error: str | None) -> str:
+    """A stored error in one line: the exception as its traceback's last line reads
+    (``ValueError: lr must be positive``), without the traceback ravine keeps after it."""
+    for line in (error or "").splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
 
 
 def setting_label(hyperparameters: dict[str, Any]) -> str:

@@ -26,7 +26,7 @@ from .display import StudyProgress
 from .executors import Executor, make_executor
 from .protocols import first_stage, next_stage
 from .records import FINISHED, EpochEvent, TrialConfig, TrialResult
-from .spec import Spec, load_spec
+from .spec import Spec, check_device, load_spec
 from .store import Store, runner_id
 
 __all__ = ["Progress", "default_store_path", "run_study"]
@@ -264,6 +264,7 @@ def run_study(
     max_trials: int | None = None,
     on_result: Callable[[int, TrialResult], None] | None = None,
     batch: bool = True,
+    retry_failed: bool = False,
 ) -> Path:
     """Run every trial of ``spec`` not yet finished in ``store``; returns the store's path.
 
@@ -271,16 +272,21 @@ def run_study(
     ``"ray"`` (a cluster at ``address``, or a local Ray). ``max_trials`` stops after that many
     results (for tests and partial runs). ``batch`` (default True) runs trials that differ
     only in hyperparameters and seed as one batched computation where the optimizer and model
-    allow (the output says so); False runs every trial alone. A store already holding a
-    different study is refused.
+    allow (the output says so); False runs every trial alone. ``retry_failed`` runs the
+    trials that failed in an earlier run again. A store already holding a different study
+    is refused.
     """
     spec = load_spec(spec)
+    if executor != "ray":  # a Ray cluster's workers have devices of their own
+        check_device(spec.device)
     own_store = not isinstance(store, Store)
     db = Store(store or default_store_path(spec)) if own_store else store
     prog = StudyProgress() if progress is True else (progress or None)
     ex, beat = None, None
     try:
         _record_spec(db, spec)
+        if retry_failed:
+            db.retry_failed()
         driver = _Driver(
             spec,
             db,

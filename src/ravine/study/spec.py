@@ -53,7 +53,9 @@ from ..optim.registry import OptimizerInfo, resolve
 from .records import Interval, OptimizerSpec, ProblemSpec
 from .values import Range, SpecError, expand_values, is_finite, is_integer
 
-__all__ = ["Protocol", "Range", "Spec", "SpecError", "expand_values", "load_spec"]
+__all__ = [
+    "Protocol", "Range", "Spec", "SpecError", "check_device", "expand_values", "load_spec",
+]  # fmt: skip
 
 PROTOCOLS = {
     "grid": {"kind"},
@@ -180,6 +182,28 @@ def _device(v: Any) -> str:
     if not isinstance(v, str):
         raise SpecError("device", f"must be a device string such as 'cpu' or 'cuda', got {v!r}")
     return v
+
+
+def check_device(device: str) -> None:
+    """Refuse (naming the key ``device``) a device this machine does not have: an unknown
+    type (``tpu``), ``cuda`` without CUDA or ``cuda:N`` past the last GPU, ``mps`` off Apple
+    silicon. Called where the trials run in this machine's processes, before any trial."""
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise SpecError(
+            "device", f"unknown device {device!r}; use 'cpu', 'cuda', 'cuda:N' or 'mps'"
+        ) from None
+    if dev.type in ("cpu", "meta"):
+        return
+    backend = torch.backends.mps if dev.type == "mps" else getattr(torch, dev.type, None)
+    available = getattr(backend, "is_available", lambda: False)()
+    count = getattr(backend, "device_count", lambda: 1)() if available else 0
+    if not available or (dev.index is not None and dev.index >= count):
+        have = f"{count} {dev.type} device(s)" if available else f"no {dev.type} device"
+        raise SpecError("device", f"{device!r} is not available here ({have}); use 'cpu'")
 
 
 def _table(key: str, entry: Any) -> dict[str, Any]:

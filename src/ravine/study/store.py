@@ -34,11 +34,10 @@ import socket
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .records import FINISHED, METRIC_COLUMNS, MetricRow, TrialConfig, TrialResult
+from .records import FINISHED, METRIC_COLUMNS, MetricRow, StoredTrial, TrialConfig, TrialResult
 from .storefile import StoreError, check_store_file
 
 __all__ = [
@@ -120,45 +119,6 @@ _TRIAL_COLUMNS = (
     "id", "hash", "config", "stage", "status", "claimed_by", "heartbeat", "attempts",
     "started", "finished", "wall_time", "steps", "error", "environment",
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class StoredTrial:
-    """A trial as the store holds it: its config and where it stands. ``trial["id"]`` reads
-    ``trial.id`` (the dict-style access the command line uses)."""
-
-    id: int
-    hash: str
-    config: TrialConfig
-    stage: str
-    status: str
-    claimed_by: str | None = None
-    heartbeat: float | None = None
-    attempts: int = 0
-    started: float | None = None
-    finished: float | None = None
-    wall_time: float | None = None
-    steps: int | None = None
-    error: str | None = None
-    environment: dict[str, Any] | None = None
-
-    @property
-    def problem(self) -> str:
-        """The problem's label."""
-        return self.config.problem.label
-
-    @property
-    def optimizer(self) -> str:
-        """The optimizer's label."""
-        return self.config.optimizer_label
-
-    @property
-    def seed(self) -> int:
-        return self.config.seed
-
-    @property
-    def hyperparameters(self) -> dict[str, Any]:
-        return self.config.hyperparameters
 
 
 def _retry_locked(action: Callable[[], Any], timeout: float) -> Any:
@@ -354,6 +314,14 @@ class Store:
                 "WHERE id = ? AND claimed_by = ? AND status = 'running'",
                 [(i, runner) for i in ids],
             )
+
+    def retry_failed(self) -> int:
+        """Make every failed trial pending again (its error cleared); returns how many."""
+        with self._write() as c:
+            return c.execute(
+                "UPDATE trials SET status = 'pending', claimed_by = NULL, heartbeat = NULL, "
+                "error = NULL WHERE status = 'failed'"
+            ).rowcount
 
     def complete(self, trial_id: int, runner: str, result: TrialResult) -> bool:
         """Record a trial's result in one transaction: its metric rows, its model, and its

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .values import Values
 
 __all__ = [
+    "DIVERGE_FACTOR",
     "FINISHED",
     "METRIC_COLUMNS",
     "EpochEvent",
@@ -40,12 +41,17 @@ __all__ = [
     "StoredTrial",
     "TrialConfig",
     "TrialResult",
+    "divergence",
     "failure_reason",
     "setting_label",
     "trial_score",
 ]
 
 FINISHED = ("done", "diverged", "failed")
+
+DIVERGE_FACTOR = 1e4
+"""A trial whose training loss grows past this many times its initial loss has diverged
+(the spec key ``diverge_factor``): a loss of 3.9e20 is not a result."""
 
 
 class MetricRow(NamedTuple):
@@ -157,8 +163,9 @@ class TrialConfig:
     of ``batch_size`` (an integer or ``"full"``), evaluated every ``eval_every``.
 
     ``threads`` (None: leave torch's setting) is torch's intra-op threads for the trial;
-    ``save_model`` keeps the final weights. :meth:`to_dict` is the JSON form the store keeps
-    and hashes; it is the same dict ravine has always stored, so older stores resume."""
+    ``save_model`` keeps the final weights; ``diverge_factor``: see :func:`divergence`.
+    :meth:`to_dict` is the JSON form the store keeps and hashes; it is the same dict ravine
+    has always stored, so older stores resume."""
 
     problem: ProblemSpec
     optimizer: str
@@ -172,6 +179,7 @@ class TrialConfig:
     device: str = "cpu"
     save_model: bool = True
     threads: int | None = None
+    diverge_factor: float = DIVERGE_FACTOR
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrialConfig:
@@ -194,6 +202,7 @@ class TrialConfig:
             device=data.get("device", "cpu"),
             save_model=bool(data.get("save_model", True)),
             threads=data.get("threads"),
+            diverge_factor=float(data.get("diverge_factor", DIVERGE_FACTOR)),
         )
 
     @classmethod
@@ -219,6 +228,8 @@ class TrialConfig:
         }
         if self.threads is not None:
             out["threads"] = self.threads
+        if self.diverge_factor != DIVERGE_FACTOR:  # the default is left out: old hashes hold
+            out["diverge_factor"] = self.diverge_factor
         return out
 
     @cached_property
@@ -343,6 +354,21 @@ class StoredTrial:
     def reason(self) -> str:
         """Why it failed or diverged, in one line (empty when done)."""
         return failure_reason(self.error)
+
+
+def divergence(rows: list[MetricRow], factor: float = DIVERGE_FACTOR) -> str | None:
+    """Why the last of a trial's ``rows`` (after row 0) ends it as diverged, or None: a loss
+    that is not finite, or a training loss above ``factor`` times the initial one (row 0's,
+    when that is positive and finite)."""
+    last, first = rows[-1], rows[0].train_loss
+    if not (math.isfinite(last.train_loss) and math.isfinite(last.val_loss)):
+        return f"non-finite loss at step {last.step}"
+    if len(rows) > 1 and math.isfinite(first) and first > 0 and last.train_loss > factor * first:
+        return (
+            f"training loss {last.train_loss:.3g} at step {last.step} is over "
+            f"{factor:g} times the initial {first:.3g} (diverge_factor)"
+        )
+    return None
 
 
 def failure_reason(error: str | None) -> str:

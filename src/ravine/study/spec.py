@@ -9,6 +9,7 @@ A spec in TOML::
     batch_size = 64                   # an integer (1: single-example SGD) or "full"
     eval_every = { epochs = 1 }       # or { steps = 50 }
     threads = 1                       # torch threads per trial (1 suits small models)
+    diverge_factor = 1e4              # a training loss past 1e4 x its initial one: diverged
     save_models = true                # keep each trial's final weights (for ensembles)
     protocol = "grid"                 # "grid", "two_stage" or "random"
 
@@ -50,8 +51,8 @@ from pathlib import Path
 from typing import Any
 
 from ..optim.registry import OptimizerInfo, resolve
-from .records import Interval, OptimizerSpec, ProblemSpec
-from .values import Range, SpecError, expand_values, is_finite, is_integer
+from .records import DIVERGE_FACTOR, Interval, OptimizerSpec, ProblemSpec
+from .values import Range, SpecError, expand_values, is_finite, is_integer, is_number
 
 __all__ = [
     "Protocol", "Range", "Spec", "SpecError", "check_device", "expand_values", "load_spec",
@@ -74,6 +75,7 @@ _TOP_KEYS = {
     "save_models",
     "device",
     "threads",
+    "diverge_factor",
 }
 _PROBLEM_KEYS = {"name", "options", "target", "label"}
 _OPT_RESERVED = {"name", "schedules", "label"}
@@ -176,6 +178,14 @@ def _flag(key: str, v: Any) -> bool:
     if not isinstance(v, bool):
         raise SpecError(key, f"must be true or false, got {v!r}")
     return v
+
+
+def _diverge_factor(v: Any) -> float:
+    if not is_number(v) or not v > 1:
+        raise SpecError(
+            "diverge_factor", f"must be a number above 1 (inf: never by size), got {v!r}"
+        )
+    return float(v)
 
 
 def _device(v: Any) -> str:
@@ -357,6 +367,7 @@ class Spec:
     save_models: bool = True
     device: str = "cpu"
     threads: int = 1
+    diverge_factor: float = DIVERGE_FACTOR
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, check_problems: bool = True) -> Spec:
@@ -378,6 +389,7 @@ class Spec:
             save_models=_flag("save_models", data.get("save_models", True)),
             device=_device(data.get("device", "cpu")),
             threads=_positive_int("threads", data.get("threads", 1)),
+            diverge_factor=_diverge_factor(data.get("diverge_factor", DIVERGE_FACTOR)),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -397,6 +409,11 @@ class Spec:
                 {k: v for k, v in p.to_dict().items() if v is not None} for p in self.problems
             ],
             "optimizers": [o.to_dict() for o in self.optimizers],
+            **(
+                {}
+                if self.diverge_factor == DIVERGE_FACTOR
+                else {"diverge_factor": self.diverge_factor}
+            ),
         }
 
 

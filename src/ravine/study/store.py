@@ -145,14 +145,13 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._timeout = timeout
         self.conn = self._connect()
-        with self.conn:
-            self.conn.executescript(_SCHEMA)
-            self.conn.execute(
+        with self._write() as c:  # one transaction: no reader sees half a store
+            for statement in _SCHEMA.split(";"):
+                c.execute(statement)
+            c.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
-            self.conn.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('created', ?)", (str(time.time()),)
-            )
+            c.execute("INSERT OR IGNORE INTO meta VALUES ('created', ?)", (str(time.time()),))
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)

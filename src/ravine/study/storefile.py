@@ -4,12 +4,15 @@ A store is an SQLite file holding ravine's ``meta`` table with a ``schema_versio
 that does not exist yet becomes a new store; anything else that is not a store is refused
 with one paragraph saying what it looks like (empty, a TOML spec, not SQLite, cut short,
 another program's database), and the file is left as it was: the checks read it (the
-header bytes, then a read-only SQLite connection) and never open it for writing.
+header bytes, then a read-only SQLite connection) and never open it for writing. An SQLite
+database with no table at all holds nothing to harm (it is where a store being created
+stands) and passes.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 __all__ = ["StoreError", "check_store_file"]
@@ -49,6 +52,18 @@ def _header_problem(path: Path, head: bytes, size: int) -> str | None:
     return None
 
 
+def _settled_size(path: Path, young: float = 2.0) -> int:
+    """The file's size; an empty file made less than ``young`` seconds ago may be a store
+    another runner is creating this instant (SQLite makes the file, then writes its header),
+    so it is given until then to grow."""
+    while True:
+        stat = path.stat()
+        age = time.time() - stat.st_mtime
+        if stat.st_size or age > young:
+            return stat.st_size
+        time.sleep(min(0.02, young - age + 0.001))
+
+
 def check_store_file(path: str | Path) -> None:
     """Raise :class:`StoreError` when ``path`` exists and is not a ravine store; a missing
     path passes (it will be created). Reads only."""
@@ -57,7 +72,7 @@ def check_store_file(path: str | Path) -> None:
         return
     if not path.is_file():
         raise _refuse(path, "it is not a regular file")
-    size = path.stat().st_size
+    size = _settled_size(path)
     with open(path, "rb") as f:
         head = f.read(100)
     problem = _header_problem(path, head, size)
@@ -68,6 +83,8 @@ def check_store_file(path: str | Path) -> None:
         try:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
             version = None
+            if not tables:  # a new database (maybe a store being created): nothing to harm
+                return
             if {"meta", "trials", "metrics"} <= tables:
                 row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
                 version = row and row[0]

@@ -33,12 +33,13 @@ import os
 import socket
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from .records import FINISHED, METRIC_COLUMNS, MetricRow, StoredTrial, TrialConfig, TrialResult
-from .storefile import StoreError, check_store_file
+from .storefile import StoreError, check_store_file, check_tables
 
 __all__ = [
     "FINISHED", "STATUSES", "Store", "StoreError", "StoredTrial", "config_hash", "runner_id",
@@ -121,6 +122,13 @@ _TRIAL_COLUMNS = (
 )  # fmt: skip
 
 
+_OPEN: Counter[str] = Counter()
+"""Stores open in this process, by resolved path. Reading a file's bytes means opening and
+closing it, and closing any descriptor of a file drops every POSIX lock this process holds
+on it, SQLite's included (its readers would then miss commits): a file this process already
+holds as a store is therefore not read again as bytes."""
+
+
 def _retry_locked(action: Callable[[], Any], timeout: float) -> Any:
     """``action()``, tried again for up to ``timeout`` seconds while SQLite says the database
     is locked. Switching a new file to WAL needs a lock that SQLite does not wait for (its
@@ -141,10 +149,15 @@ class Store:
 
     def __init__(self, path: str | Path, *, timeout: float = 60.0):
         self.path = Path(path)
-        check_store_file(self.path)
+        self._key = str(self.path.resolve())
+        if not _OPEN[self._key]:  # see _OPEN: never reopen a file this process holds
+            check_store_file(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._timeout = timeout
         self.conn = self._connect()
+        _OPEN[self._key] += 1
+        if self.get_meta("schema_version") is not None:  # opening a store takes no lock
+            return
         with self._write() as c:  # one transaction: no reader sees half a store
             for statement in _SCHEMA.split(";"):
                 c.execute(statement)
@@ -155,13 +168,21 @@ class Store:
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
+        try:
+            check_tables(conn, self.path)  # before the first write
+        except StoreError:
+            conn.close()
+            raise
         _retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"), self._timeout)
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         return conn
 
     def close(self) -> None:
-        self.conn.close()
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None  # type: ignore[assignment]
+            _OPEN[self._key] -= 1
 
     def __enter__(self) -> Store:
         return self
@@ -187,7 +208,10 @@ class Store:
             c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
 
     def get_meta(self, key: str, default: Any = None) -> Any:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        try:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        except sqlite3.OperationalError:  # no meta table: a store not yet created
+            return default
         if row is None:
             return default
         try:

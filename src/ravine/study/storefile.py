@@ -4,7 +4,7 @@ A store is an SQLite file holding ravine's ``meta`` table with a ``schema_versio
 that does not exist yet becomes a new store; anything else that is not a store is refused
 with one paragraph saying what it looks like (empty, a TOML spec, not SQLite, cut short,
 another program's database), and the file is left as it was: the checks read it (the
-header bytes, then a read-only SQLite connection) and never open it for writing. An SQLite
+header bytes, then its tables through the store's connection before anything is written). An SQLite
 database with no table at all holds nothing to harm (it is where a store being created
 stands) and passes.
 """
@@ -15,7 +15,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-__all__ = ["StoreError", "check_store_file"]
+__all__ = ["StoreError", "check_store_file", "check_tables"]
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -65,8 +65,9 @@ def _settled_size(path: Path, young: float = 2.0) -> int:
 
 
 def check_store_file(path: str | Path) -> None:
-    """Raise :class:`StoreError` when ``path`` exists and is not a ravine store; a missing
-    path passes (it will be created). Reads only."""
+    """Raise :class:`StoreError` when ``path`` exists and its bytes show it is not an SQLite
+    database or one cut short; a missing path passes (it will be created). Reads only;
+    :func:`check_tables` then looks inside."""
     path = Path(path)
     if not path.exists():
         return
@@ -78,20 +79,24 @@ def check_store_file(path: str | Path) -> None:
     problem = _header_problem(path, head, size)
     if problem is not None:
         raise _refuse(path, problem)
+
+
+def check_tables(conn: sqlite3.Connection, path: str | Path) -> None:
+    """Raise :class:`StoreError` unless the database open on ``conn`` (nothing written yet)
+    holds ravine's tables or no table at all (a new store, maybe being created by another
+    runner this instant). The store's own connection reads this: a second connection to the
+    file in the same process would release the first one's locks when it closed."""
+    path = Path(path)
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-            version = None
-            if not tables:  # a new database (maybe a store being created): nothing to harm
-                return
-            if {"meta", "trials", "metrics"} <= tables:
-                row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-                version = row and row[0]
-            if version is None:
-                raise _refuse(path, "it is another program's SQLite database (no ravine tables)")
-            conn.execute("SELECT COUNT(*) FROM trials").fetchone()
-        finally:
-            conn.close()
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        if not tables:
+            return
+        version = None
+        if {"meta", "trials", "metrics"} <= tables:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = row and row[0]
+        if version is None:
+            raise _refuse(path, "it is another program's SQLite database (no ravine tables)")
+        conn.execute("SELECT COUNT(*) FROM trials").fetchone()
     except sqlite3.DatabaseError as err:
         raise _refuse(path, f"SQLite cannot read it ({err}); it may be damaged") from None

@@ -36,7 +36,7 @@ def test_cli_run_status_report_export(tmp_path, monkeypatch):
     r = runner.invoke(main, ["study", "status", "cli.db"])
     assert r.exit_code == 0 and "done      3" in r.output
     r = runner.invoke(main, ["study", "export", "cli.db", "--format", "csv", "--out", "exp"])
-    assert r.exit_code == 0 and (tmp_path / "exp" / "metrics.csv").exists()
+    assert r.exit_code == 0 and (tmp_path / "exp" / "cli.metrics.csv").exists()
     r = runner.invoke(main, ["study", "report", "cli.db", "--out", "again.html"])
     assert r.exit_code == 0 and (tmp_path / "again.html").exists()
     # a rerun finds nothing to do and repeats nothing

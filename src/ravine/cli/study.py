@@ -223,7 +223,8 @@ def report(store, out) -> None:
     type=click.Path(file_okay=False),
     default=".",
     show_default=True,
-    help="Directory for trials.* and metrics.*.",
+    help="Directory for NAME.trials.* and NAME.metrics.* (NAME: the study's; a second export "
+    "of the study replaces its own files).",
 )
 def export_(store, fmt, out) -> None:
     """Write STORE's trials and metrics as CSV or Parquet tables."""

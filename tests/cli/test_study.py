@@ -120,3 +120,45 @@ def test_a_device_this_machine_lacks_is_refused_before_any_trial(tmp_path, monke
         assert r.exit_code == 1 and "device:" in r.output and device in r.output, r.output
         assert "Traceback" not in r.output
         assert not (tmp_path / "d.db").exists()
+
+
+def test_a_binary_or_non_utf8_spec_is_refused_naming_the_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bin.toml").write_bytes(b'name = "x"\n\x00\x01\x02')
+    (tmp_path / "latin.toml").write_bytes('name = "caf\u00e9"\n'.encode("latin-1"))
+    for name in ("bin.toml", "latin.toml"):
+        r = CliRunner().invoke(main, ["study", "run", name])
+        assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+        assert f"{name} is not a TOML text file" in r.output
+
+
+def _refused_without_a_store(tmp_path, toml: str, *args: str):
+    (tmp_path / "e.toml").write_text(toml)
+    r = CliRunner().invoke(main, ["study", "run", "e.toml", "--store", "e.db", *args])
+    assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+    assert not any(p.name.startswith("e.db") for p in tmp_path.iterdir())
+    return " ".join(r.output.split())
+
+
+def test_errors_before_any_trial_are_one_paragraph_and_leave_no_store(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    head = 'name = "e"\n[[optimizers]]\nname = "sgd"\n[[problems]]\n'
+    out = _refused_without_a_store(tmp_path, head + 'name = "moons"\noptions = { n = -5 }\n')
+    assert "problems[0].options.n:" in out
+    missing = tmp_path / "no-such-folder"
+    out = _refused_without_a_store(
+        tmp_path, head + f'name = "mnist"\noptions = {{ path = "{missing}" }}\n'
+    )
+    assert "problems[0].options.path:" in out and "no-such-folder" in out
+    out = _refused_without_a_store(tmp_path, head + 'name = "nowhere_module:make"\n')
+    assert "problems[0].name:" in out and "PYTHONPATH" in out
+    out = _refused_without_a_store(
+        tmp_path,
+        head + 'name = "moons"\noptions = { n = 100 }\n',
+        "--executor",
+        "ray",
+        "--address",
+        "auto",
+    )
+    assert "no Ray cluster could be reached" in out and "ray start --head" in out

@@ -26,7 +26,7 @@ from .display import StudyProgress
 from .executors import Executor, make_executor
 from .protocols import first_stage, next_stage
 from .records import FINISHED, EpochEvent, TrialConfig, TrialResult
-from .spec import Spec, check_device, load_spec
+from .spec import Spec, SpecError, check_device, load_spec
 from .store import Store, runner_id
 
 __all__ = ["Progress", "default_store_path", "run_study"]
@@ -67,8 +67,14 @@ def _problem_info(spec: Spec) -> dict[str, dict]:
     """Target and direction per problem label (the problem's own target unless the spec sets
     one), recorded in the store for summaries."""
     out = {}
-    for p in spec.problems:
-        problem = p.build()
+    for i, p in enumerate(spec.problems):
+        try:
+            problem = p.build()
+        except (OSError, ValueError, TypeError, ImportError) as err:  # e.g. a data path
+            text = str(err)
+            bad = [k for k in p.options if text.startswith((f"{k}:", f"path {p.options[k]!r}"))]
+            key = f"problems[{i}].options.{bad[0]}" if bad else f"problems[{i}]"
+            raise SpecError(key, f"problem {p.name!r} cannot be built: {text}") from None
         out[p.label] = {
             "target": p.target if p.target is not None else problem.target,
             "higher_is_better": problem.higher_is_better,
@@ -274,15 +280,17 @@ def run_study(
     only in hyperparameters and seed as one batched computation where the optimizer and model
     allow (the output says so); False runs every trial alone. ``retry_failed`` runs the
     trials that failed in an earlier run again. A store already holding a different study
-    is refused.
+    is refused; a store this call created is removed again when an error (a problem that
+    cannot be built, an unreachable cluster) stops it before any trial.
     """
     spec = load_spec(spec)
     if executor != "ray":  # a Ray cluster's workers have devices of their own
         check_device(spec.device)
     own_store = not isinstance(store, Store)
+    new = own_store and not Path(store or default_store_path(spec)).exists()
     db = Store(store or default_store_path(spec)) if own_store else store
     prog = StudyProgress() if progress is True else (progress or None)
-    ex, beat = None, None
+    ex, beat, doomed = None, None, False
     try:
         _record_spec(db, spec)
         if retry_failed:
@@ -303,6 +311,9 @@ def run_study(
         beat = _Heartbeat(db.path, driver.runner, heartbeat_every)
         beat.start()
         driver.run()
+    except BaseException:
+        doomed = new and not sum(db.counts().values())  # a store made for nothing
+        raise
     finally:
         if beat is not None:
             beat.stop()
@@ -313,4 +324,7 @@ def run_study(
         path = db.path
         if own_store:
             db.close()
+        if doomed:  # an error before any trial leaves no empty store behind
+            for leftover in (path, *(Path(f"{path}{x}") for x in ("-wal", "-shm"))):
+                leftover.unlink(missing_ok=True)
     return path

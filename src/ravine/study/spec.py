@@ -426,7 +426,14 @@ def load_spec(source: str | Path | dict[str, Any] | Spec, *, check_problems: boo
     text: str
     path = Path(source) if not (isinstance(source, str) and "\n" in source) else None
     if path is not None and path.exists():
-        text = path.read_text()
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except (UnicodeDecodeError, IsADirectoryError):
+            raise SpecError(
+                "spec", f"{path} is not a TOML text file (it is not UTF-8 text)"
+            ) from None
+        if "\0" in text:
+            raise SpecError("spec", f"{path} is not a TOML text file (it holds binary data)")
     elif isinstance(source, str) and ("=" in source or "\n" in source):
         text = source
     else:
@@ -434,5 +441,6 @@ def load_spec(source: str | Path | dict[str, Any] | Spec, *, check_problems: boo
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise SpecError("spec", f"not valid TOML: {err}") from None
+        where = f"{path} is " if path is not None and path.exists() else ""
+        raise SpecError("spec", f"{where}not valid TOML: {err}") from None
     return Spec.from_dict(data, check_problems=check_problems)

@@ -248,3 +248,23 @@ def test_first_stage_grid_size():
     _, configs = first_stage(spec)
     assert len(configs) == (3 + 1) * 2
     assert not any(math.isnan(c.hyperparameters["lr"]) for c in configs)
+
+
+def test_a_two_stage_study_counts_its_final_stage_from_the_start(user_module, tmp_path):
+    """2 lrs x 1 tuning seed, then the best on 3 seeds (the tuning seed's rerun is the tuning
+    trial itself): 4 trials, and the first line already says so."""
+    import io
+
+    from ravine.study import Progress
+
+    out = io.StringIO()
+    spec = tiny_spec(
+        seeds=[0, 1, 2],
+        budget={"epochs": 1},
+        protocol="two_stage",
+        optimizers=[{"name": "sgd", "lr": [0.1, 0.3]}],
+    )
+    run_study(spec, tmp_path / "t.db", progress=Progress(stream=out, terminal=False))
+    text = out.getvalue()
+    assert "2 trials (+2 final-stage trials to come)" in text
+    assert "[1/4 trials]" in text and "[4/4 trials]" in text

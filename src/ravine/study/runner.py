@@ -140,8 +140,10 @@ class _Driver:
         self.refresh_counts()
         if self.prog is not None:
             c = self.db.counts()
+            to_come = self.expected - len(configs) - sum(self.db.counts(stage="final").values())
+            more = f" (+{to_come} final-stage trials to come)" if to_come > 0 else ""
             self.prog.message(
-                f"study {self.spec.name!r}: {sum(c.values())} trials, "
+                f"study {self.spec.name!r}: {sum(c.values())} trials{more}, "
                 f"{sum(c[s] for s in FINISHED)} already finished; store {self.db.path}"
             )
 

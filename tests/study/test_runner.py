@@ -239,8 +239,32 @@ def test_store_with_another_study_is_refused(user_module, tmp_path):
     run_study(tiny_spec(seeds=[0], optimizers=[{"name": "sgd", "lr": 0.1}]), path, progress=False)
     with pytest.raises(ValueError, match="different study"):
         run_study(
-            tiny_spec(seeds=[1], optimizers=[{"name": "sgd", "lr": 0.1}]), path, progress=False
+            tiny_spec(seeds=[0], budget={"epochs": 3}, optimizers=[{"name": "sgd", "lr": 0.1}]),
+            path,
+            progress=False,
         )
+
+
+def test_a_study_is_extended_by_running_only_its_new_trials(user_module, tmp_path):
+    """Adding an optimizer, a grid value, a seed and a problem to a spec and running it into
+    the same store runs exactly the new trials; the finished ones are not repeated."""
+    path = tmp_path / "x.db"
+    first = tiny_spec(seeds=[0], optimizers=[{"name": "sgd", "lr": [0.1]}], budget={"steps": 3})
+    run_study(first, path, progress=False)
+    more = dict(
+        first,
+        seeds=[0, 1],
+        optimizers=[{"name": "sgd", "lr": [0.1, 0.3]}, {"name": "adam", "lr": [0.01]}],
+        problems=[*first["problems"], {"name": "moons", "options": {"n": 100}, "label": "m"}],
+    )
+    ran = []
+    run_study(more, path, progress=False, on_result=lambda tid, r: ran.append(tid))
+    with Store(path) as s:
+        trials = s.trials()
+        assert len(trials) == 2 * 3 * 2 and all(t.status == "done" for t in trials)
+        assert all(t.attempts == 1 for t in trials)
+        assert sorted(ran) == [t.id for t in trials][1:]  # all but the first run's trial
+        assert s.get_meta("spec")["seeds"] == [0, 1] and "m" in s.problem_info()
 
 
 def test_first_stage_grid_size():

@@ -63,11 +63,13 @@ class _Heartbeat(threading.Thread):
         self.join(timeout=5)
 
 
-def _problem_info(spec: Spec) -> dict[str, dict]:
+def _problem_info(spec: Spec, skip: set[str] = frozenset()) -> dict[str, dict]:
     """Target and direction per problem label (the problem's own target unless the spec sets
-    one), recorded in the store for summaries."""
+    one), recorded in the store for summaries; the labels in ``skip`` are left out."""
     out = {}
     for i, p in enumerate(spec.problems):
+        if p.label in skip:
+            continue
         try:
             problem = p.build()
         except (OSError, ValueError, TypeError, ImportError) as err:  # e.g. a data path
@@ -85,18 +87,30 @@ def _problem_info(spec: Spec) -> dict[str, dict]:
     return out
 
 
+_GROWABLE = ("optimizers", "seeds", "problems")  # what a spec may add to a store's study
+
+
 def _record_spec(db: Store, spec: Spec) -> None:
-    """Write the spec into a new store; refuse a store that holds another study."""
+    """Write the spec into a new store. A store's study may be extended: a spec that differs
+    from the stored one only in its optimizers, grids, seeds and problems replaces it (its
+    new trials run, the finished ones are kept by their config hash); a spec that changes
+    anything else (name, budget, batch size, evaluation, protocol, device) is another study
+    and is refused."""
+    new = spec.to_dict()
     existing = db.get_meta("spec")
-    if existing is not None and existing != spec.to_dict():
-        raise ValueError(
-            f"store {db.path} holds a different study ({existing.get('name')!r}); "
-            "give another store path, or rerun with the same spec to resume"
-        )
-    if existing is None:
-        db.set_meta("spec", spec.to_dict())
-    if db.get_meta("problems") is None:
-        db.set_meta("problems", _problem_info(spec))
+    if existing is not None:
+        fixed = {k: v for k, v in existing.items() if k not in _GROWABLE}
+        if fixed != {k: v for k, v in new.items() if k not in _GROWABLE}:
+            raise ValueError(
+                f"store {db.path} holds a different study ({existing.get('name')!r}); only "
+                f"{', '.join(_GROWABLE)} may change between runs into one store: give another "
+                "store path, or rerun with the same settings to resume or extend"
+            )
+    if existing != new:
+        db.set_meta("spec", new)
+    known = db.problem_info()
+    if any(p.label not in known for p in spec.problems):
+        db.set_meta("problems", {**known, **_problem_info(spec, skip=set(known))})
 
 
 class _Driver:

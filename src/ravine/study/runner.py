@@ -272,6 +272,12 @@ class _Driver:
             raise
 
 
+def _remove_store(path: Path) -> None:
+    """Delete a store file and SQLite's companions of it."""
+    for leftover in (path, *(Path(f"{path}{x}") for x in ("-wal", "-shm"))):
+        leftover.unlink(missing_ok=True)
+
+
 def run_study(
     spec: Spec | dict | str | Path,
     store: str | Path | Store | None = None,
@@ -312,15 +318,9 @@ def run_study(
         if retry_failed:
             db.retry_failed()
         driver = _Driver(
-            spec,
-            db,
-            prog,
-            stale_after=stale_after,
-            poll=poll,
-            max_trials=max_trials,
-            on_result=on_result,
-            batch=batch,
-        )
+            spec, db, prog, stale_after=stale_after, poll=poll, max_trials=max_trials,
+            on_result=on_result, batch=batch,
+        )  # fmt: skip
         driver.ex = ex = make_executor(
             executor, workers=workers, address=address, on_epoch=driver.on_epoch
         )
@@ -341,6 +341,5 @@ def run_study(
         if own_store:
             db.close()
         if doomed:  # an error before any trial leaves no empty store behind
-            for leftover in (path, *(Path(f"{path}{x}") for x in ("-wal", "-shm"))):
-                leftover.unlink(missing_ok=True)
+            _remove_store(path)
     return path

@@ -20,9 +20,9 @@ def test_csv_and_parquet_exports_hold_every_row(tiny_store, tmp_path):
         export(s, tmp_path / "csv", "csv")
         export(s, tmp_path / "pq", "parquet")
     n_rows = sum(len(v) for v in metrics.values())
-    with open(tmp_path / "csv" / "trials.csv") as f:
+    with open(tmp_path / "csv" / "tiny.trials.csv") as f:
         t_rows = list(csv.DictReader(f))
-    with open(tmp_path / "csv" / "metrics.csv") as f:
+    with open(tmp_path / "csv" / "tiny.metrics.csv") as f:
         m_rows = list(csv.DictReader(f))
     assert len(t_rows) == len(trials) and len(m_rows) == n_rows
     first = trials[0]
@@ -32,9 +32,33 @@ def test_csv_and_parquet_exports_hold_every_row(tiny_store, tmp_path):
     assert [float(r["val_loss"]) for r in m0] == pytest.approx(
         [r.val_loss for r in metrics[first.id]]
     )
-    table = pa.read_table(tmp_path / "pq" / "metrics.parquet").to_pydict()
+    table = pa.read_table(tmp_path / "pq" / "tiny.metrics.parquet").to_pydict()
     assert len(table["step"]) == n_rows
     assert table["val_metric"][: len(m0)] == pytest.approx(
         [r.val_metric for r in metrics[first.id]]
     )
-    assert pa.read_table(tmp_path / "pq" / "trials.parquet").num_rows == len(trials)
+    assert pa.read_table(tmp_path / "pq" / "tiny.trials.parquet").num_rows == len(trials)
+
+
+def test_exports_of_two_studies_share_a_folder(tiny_store, tmp_path, user_module):
+    """Files are named after the study: another study's export stays intact, and exporting
+    a study again replaces its own files."""
+    from ravine.study import run_study
+    from support.study import tiny_spec
+
+    other = run_study(
+        tiny_spec(name="other", seeds=[0], optimizers=[{"name": "sgd", "lr": [0.1]}]),
+        tmp_path / "other.db",
+        progress=False,
+    )
+    with Store(other) as s:
+        theirs = export(s, tmp_path / "out")
+    before = {p: p.read_bytes() for p in theirs}
+    with Store(tiny_store) as s:
+        ours = export(s, tmp_path / "out")
+        assert export(s, tmp_path / "out") == ours
+    assert [p.name for p in ours] == ["tiny.trials.csv", "tiny.metrics.csv"]
+    assert {p: p.read_bytes() for p in theirs} == before
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        p.name for p in theirs + ours
+    )

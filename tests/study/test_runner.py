@@ -62,7 +62,7 @@ def test_divergence_is_recorded_and_the_study_goes_on(user_module, tmp_path):
         status = {t.hyperparameters["lr"]: t for t in s.trials()}
         assert status[0.1].status == "done"
         assert status[1e3].status == "diverged"
-        assert "non-finite" in status[1e3].error
+        assert "non-finite" in status[1e3].error or "diverge_factor" in status[1e3].error
         assert s.model(status[1e3].id) is None
         rows = summarize(Results.from_store(s))
         assert rows[0]["divergence_rate"] == 0.5 and rows[0]["best"] == "lr=0.1"
@@ -239,8 +239,32 @@ def test_store_with_another_study_is_refused(user_module, tmp_path):
     run_study(tiny_spec(seeds=[0], optimizers=[{"name": "sgd", "lr": 0.1}]), path, progress=False)
     with pytest.raises(ValueError, match="different study"):
         run_study(
-            tiny_spec(seeds=[1], optimizers=[{"name": "sgd", "lr": 0.1}]), path, progress=False
+            tiny_spec(seeds=[0], budget={"epochs": 3}, optimizers=[{"name": "sgd", "lr": 0.1}]),
+            path,
+            progress=False,
         )
+
+
+def test_a_study_is_extended_by_running_only_its_new_trials(user_module, tmp_path):
+    """Adding an optimizer, a grid value, a seed and a problem to a spec and running it into
+    the same store runs exactly the new trials; the finished ones are not repeated."""
+    path = tmp_path / "x.db"
+    first = tiny_spec(seeds=[0], optimizers=[{"name": "sgd", "lr": [0.1]}], budget={"steps": 3})
+    run_study(first, path, progress=False)
+    more = dict(
+        first,
+        seeds=[0, 1],
+        optimizers=[{"name": "sgd", "lr": [0.1, 0.3]}, {"name": "adam", "lr": [0.01]}],
+        problems=[*first["problems"], {"name": "moons", "options": {"n": 100}, "label": "m"}],
+    )
+    ran = []
+    run_study(more, path, progress=False, on_result=lambda tid, r: ran.append(tid))
+    with Store(path) as s:
+        trials = s.trials()
+        assert len(trials) == 2 * 3 * 2 and all(t.status == "done" for t in trials)
+        assert all(t.attempts == 1 for t in trials)
+        assert sorted(ran) == [t.id for t in trials][1:]  # all but the first run's trial
+        assert s.get_meta("spec")["seeds"] == [0, 1] and "m" in s.problem_info()
 
 
 def test_first_stage_grid_size():
@@ -248,3 +272,23 @@ def test_first_stage_grid_size():
     _, configs = first_stage(spec)
     assert len(configs) == (3 + 1) * 2
     assert not any(math.isnan(c.hyperparameters["lr"]) for c in configs)
+
+
+def test_a_two_stage_study_counts_its_final_stage_from_the_start(user_module, tmp_path):
+    """2 lrs x 1 tuning seed, then the best on 3 seeds (the tuning seed's rerun is the tuning
+    trial itself): 4 trials, and the first line already says so."""
+    import io
+
+    from ravine.study import Progress
+
+    out = io.StringIO()
+    spec = tiny_spec(
+        seeds=[0, 1, 2],
+        budget={"epochs": 1},
+        protocol="two_stage",
+        optimizers=[{"name": "sgd", "lr": [0.1, 0.3]}],
+    )
+    run_study(spec, tmp_path / "t.db", progress=Progress(stream=out, terminal=False))
+    text = out.getvalue()
+    assert "2 trials (+2 final-stage trials to come)" in text
+    assert "[1/4 trials]" in text and "[4/4 trials]" in text

@@ -114,6 +114,19 @@ def test_steps_to_target_directions():
     assert math.isnan(steps_to_target(rows, None))
 
 
+def test_a_metric_equal_to_the_target_reaches_it():
+    """Accuracy 27/30 computed in float32 (as a problem computes it) and stored as a float is
+    0.89999998: it equals a target of 0.9 and reaches it; one example fewer does not."""
+    import torch
+
+    as_stored = [float(torch.tensor(k / 30, dtype=torch.float32)) for k in (26, 27)]
+    assert as_stored[1] < 0.9
+    rows = curve([0.5, *as_stored])[1]
+    assert steps_to_target(rows, 0.9) == 20.0
+    lower = curve([0.5, *(1 - v for v in as_stored)])[1]
+    assert steps_to_target(lower, 1 - as_stored[1], higher=False) == 20.0
+
+
 def test_performance_profile_by_hand():
     steps = {
         "P1": {"A": 10.0, "B": 20.0, "C": math.inf},

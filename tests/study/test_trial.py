@@ -220,11 +220,12 @@ def test_empirical_fisher_trial_uses_per_example_losses():
 )
 def test_divergence_is_recorded_not_raised(user_module, name, hyperparameters):
     """Squared error on blobs with an absurd step: the loss or the gradient turns non-finite
-    (ravine raises FloatingPointError on a non-finite gradient); the trial records it."""
+    (ravine raises FloatingPointError on a non-finite gradient) or grows past the diverge
+    factor first; the trial records it."""
     blobs = {"name": "ravine_test_blobs:blobs", "options": {"mse": True}, "label": "b"}
     out = run_trial(config(name, hyperparameters, problem=blobs, budget={"steps": 30}))
     assert out.status == "diverged", out.error
-    assert "non-finite" in out.error
+    assert "non-finite" in out.error or "diverge_factor" in out.error
     assert out.steps < 30 and out.model is None
 
 
@@ -290,3 +291,47 @@ def test_non_finite_gradient_of_a_finite_loss_is_a_divergence(monkeypatch):
         out = run_trial(config(name, {"lr": 0.1}, problem=problem))
         assert out.status == "diverged", out.error
         assert out.steps == 0 and len(out.rows) == 1 and out.rows[0][2] == 0.0
+
+
+def _exploding(**overrides):
+    """SGD climbing a squared error (maximize): the loss grows 1 + 2 lr-fold a step or so,
+    finite for the whole budget but far past its start."""
+    from ravine.study.protocols import trial_config
+    from ravine.study.spec import Spec
+
+    spec = Spec.from_dict(
+        tiny_spec(
+            seeds=[0, 1],
+            budget={"epochs": 2},
+            problems=[{"name": "ravine_test_blobs:blobs", "options": {"mse": True}}],
+            optimizers=[{"name": "sgd", "lr": [3.0], "maximize": True}],
+            **overrides,
+        )
+    )
+    return [
+        trial_config(spec, spec.problems[0], spec.optimizers[0], {"lr": 3.0, "maximize": True}, s)
+        for s in (0, 1)
+    ]
+
+
+def test_a_loss_grown_past_the_diverge_factor_is_a_divergence(user_module):
+    from ravine.study.batched import run_batch
+
+    configs = _exploding()
+    for result in [run_trial(configs[0]), *run_batch(configs)]:
+        assert result.status == "diverged", result.rows
+        assert all(math.isfinite(r.train_loss) for r in result.rows)
+        assert result.rows[-1].train_loss > 1e4 * result.rows[0].train_loss
+        assert "diverge_factor" in result.reason
+    relaxed = _exploding(diverge_factor=math.inf)
+    assert run_trial(relaxed[0]).status == "done"
+    assert relaxed[0].to_dict()["diverge_factor"] == math.inf
+    assert "diverge_factor" not in configs[0].to_dict()  # the default keeps old hashes
+
+
+def test_the_diverge_factor_is_checked():
+    from ravine.study.spec import Spec, SpecError
+
+    for bad in (1, 0.5, "big", True):
+        with pytest.raises(SpecError, match="diverge_factor"):
+            Spec.from_dict(tiny_spec(diverge_factor=bad), check_problems=False)

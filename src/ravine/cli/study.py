@@ -75,6 +75,17 @@ def summary_lines(store) -> list[str]:
     return table_lines(table)
 
 
+def _open(path: str | Path):
+    """The store at ``path``; a file that is not one is a one-paragraph error, untouched."""
+    from ..study import Store
+    from ..study.storefile import StoreError
+
+    try:
+        return Store(path)
+    except StoreError as err:
+        raise click.ClickException(str(err)) from None
+
+
 def _store_for(store: str | None, spec) -> Path:
     from ..study.runner import default_store_path
 
@@ -117,22 +128,35 @@ def study() -> None:
     "--report/--no-report", default=True, show_default=True, help="Write the HTML report when done."
 )
 @click.option("--out", type=click.Path(dir_okay=False), help="Report file [NAME.report.html].")
-def run(spec, example_name, store, workers, executor, address, batch, report, out) -> None:
+@click.option(
+    "--retry-failed", is_flag=True, help="Run the trials that failed in an earlier run again."
+)
+def run(
+    spec, example_name, store, workers, executor, address, batch, report, out, retry_failed
+) -> None:
     """Run every unfinished trial of SPEC (a TOML file); rerun to resume after a stop."""
-    from ..study import Store, run_study
+    from ..study import run_study
 
     s = _load(spec, example_name)
     kind = executor or ("pool" if workers > 1 else "inprocess")
     path = _store_for(store, s)
     try:
-        run_study(s, path, executor=kind, workers=workers, address=address, batch=batch)
+        run_study(
+            s,
+            path,
+            executor=kind,
+            workers=workers,
+            address=address,
+            batch=batch,
+            retry_failed=retry_failed,
+        )
     except ValueError as err:
         raise click.ClickException(str(err)) from None
     except KeyboardInterrupt:
         raise click.ClickException(
             f"interrupted; finished trials are kept in {path}, rerun to resume"
         ) from None
-    with Store(path) as db:
+    with _open(path) as db:
         click.echo("")
         for line in summary_lines(db):
             click.echo(line)
@@ -149,9 +173,8 @@ def run(spec, example_name, store, workers, executor, address, batch, report, ou
 @click.argument("store", type=click.Path(exists=True, dir_okay=False))
 def status(store) -> None:
     """Trials pending, running and finished in STORE, and the summary so far."""
-    from ..study import Store
 
-    with Store(store) as db:
+    with _open(store) as db:
         spec = db.get_meta("spec") or {}
         counts = db.counts()
         total = sum(counts.values())
@@ -164,6 +187,10 @@ def status(store) -> None:
                 f"  running: #{t['id']} {t['problem']} {t['optimizer']} "
                 f"seed={t['seed']} by {t['claimed_by']}"
             )
+        for t in db.trials("failed"):
+            click.echo(f"  failed: #{t.id} {t.config.describe()}: {t.reason}")
+        if counts["failed"]:
+            click.echo("  (`ravine study run SPEC --retry-failed` runs the failed trials again)")
         if counts["done"] + counts["diverged"]:
             click.echo("")
             for line in summary_lines(db):
@@ -178,9 +205,8 @@ def status(store) -> None:
 def report(store, out) -> None:
     """Write the self-contained HTML report (figures and tables) of STORE."""
     from ..report import write_report
-    from ..study import Store
 
-    with Store(store) as db:
+    with _open(store) as db:
         name = (db.get_meta("spec") or {}).get("name", "study")
         target = Path(out) if out else Path(f"{name}.report.html")
         write_report(db, target)
@@ -197,13 +223,13 @@ def report(store, out) -> None:
     type=click.Path(file_okay=False),
     default=".",
     show_default=True,
-    help="Directory for trials.* and metrics.*.",
+    help="Directory for NAME.trials.* and NAME.metrics.* (NAME: the study's; a second export "
+    "of the study replaces its own files).",
 )
 def export_(store, fmt, out) -> None:
     """Write STORE's trials and metrics as CSV or Parquet tables."""
-    from ..study import Store
     from ..study.export import export
 
-    with Store(store) as db:
+    with _open(store) as db:
         for p in export(db, out, fmt):
             click.echo(str(p))

@@ -76,7 +76,9 @@ def resolve(name: str) -> Callable[..., Problem]:
         module = importlib.import_module(module_name)
     except ImportError as err:
         raise ValueError(
-            f"problem {name!r}: cannot import module {module_name!r} ({err})"
+            f"problem {name!r}: cannot import module {module_name!r} ({err}); the module "
+            "must be importable from where ravine runs: run from the folder that holds it, "
+            "or add that folder to PYTHONPATH"
         ) from None
     fn = getattr(module, attr, None)
     if not callable(fn):

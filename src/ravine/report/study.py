@@ -164,6 +164,7 @@ def _trials(store) -> Markup:
             "status": t.status,
             "steps": t.steps,
             "wall_time": t.wall_time,
+            "reason": t.reason,
         }
         for t in store.trials()
     ]

@@ -42,7 +42,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .records import EpochEvent, MetricRow, TrialConfig, TrialResult
+from .records import EpochEvent, MetricRow, TrialConfig, TrialResult, divergence
 from .trial import environment, problem_batches, run_trial, state_bytes
 
 __all__ = ["MAX_BATCH", "CannotBatch", "batch_group_key", "run_batch", "unbatchable"]
@@ -246,6 +246,7 @@ class _Batch:
         self.rows: list[list[MetricRow]] = [[] for _ in range(T)]
         self.steps = [0] * T
         self.diverged = [False] * T
+        self.why: list[str | None] = [None] * T  # why each diverged, where a row shows it
         self.start = time.perf_counter()
 
     def _call(self, params: dict[str, Tensor], x: Tensor) -> Tensor:
@@ -330,7 +331,9 @@ class _Batch:
             self.rows[i].append(
                 MetricRow(step, step / self.per_epoch, tl[i], tm[i], vl[i], vm[i], lrs[i], now)
             )
-            bad[i] = step > 0 and not (math.isfinite(tl[i]) and math.isfinite(vl[i]))
+            if step > 0:
+                self.why[i] = divergence(self.rows[i], self.configs[i].diverge_factor)
+                bad[i] = self.why[i] is not None
         self._diverge(bad, step)
 
     def run(self, progress: Callable[[EpochEvent], None] | None) -> None:
@@ -370,7 +373,7 @@ class _Batch:
             result = TrialResult("done", self.rows[i], self.steps[i], wall, environment=env)
             if self.diverged[i]:
                 result.status = "diverged"
-                result.error = f"non-finite loss or gradient at step {self.steps[i]}"
+                result.error = self.why[i] or f"non-finite loss or gradient at step {self.steps[i]}"
             elif config.save_model:
                 # a clone: the view of row i would save the whole stacked storage
                 result.model = state_bytes(

@@ -68,6 +68,7 @@ class StudyProgress:
         v = _val(result.val_metric)
         self.bar.line(
             f"[{self.done}/{self.bar.total or 0:g} trials] {config.describe()}: {result.status}"
+            + (f" ({result.reason})" if result.reason else "")
             + (f", {v}" if v else "")
             + f" in {result.wall_time or 0:.1f}s | elapsed "
             f"{format_seconds(self.bar.elapsed())}, ETA {format_seconds(self.bar.eta())}"

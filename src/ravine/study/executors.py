@@ -140,7 +140,15 @@ class RayExecutor(Executor):
 
         self._ray = ray
         if not ray.is_initialized():
-            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+            try:
+                ray.init(address=address, include_dashboard=False, log_to_driver=False)
+            except (ConnectionError, RuntimeError, ValueError) as err:
+                raise ValueError(
+                    f"--executor ray --address {address}: no Ray cluster could be reached "
+                    f"({str(err).splitlines()[0] if str(err) else type(err).__name__}). Start "
+                    "one with `ray start --head`, give its address, or leave out --address "
+                    "to run trials on a Ray instance started here."
+                ) from None
         self._remote = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus)(_ray_batch)
         cpus = ray.cluster_resources().get("CPU", 1)
         self.capacity = capacity or max(1, int(cpus // max(num_cpus, 1e-9)))

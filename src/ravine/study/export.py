@@ -1,8 +1,10 @@
 """Export a study's results as flat tables: CSV (stdlib) or Parquet (pyarrow).
 
-Two tables: ``trials`` (one row per trial: id, problem, optimizer, seed, stage, status,
-hyperparameters as ``hp.<name>`` columns, wall time, steps, error, versions and device) and
-``metrics`` (one row per evaluation, with the trial's problem, optimizer, seed and
+Two tables, written as ``<study>.trials.<ext>`` and ``<study>.metrics.<ext>`` (the study's
+name first: exports of several studies share a folder; exporting a study again replaces its
+own files and no other's): ``trials`` (one row per trial: id, problem, optimizer, seed,
+stage, status, hyperparameters as ``hp.<name>`` columns, wall time, steps, error, versions
+and device) and ``metrics`` (one row per evaluation, with the trial's problem, optimizer, seed and
 hyperparameters repeated so that the table can be analysed on its own).
 """
 
@@ -61,14 +63,17 @@ def tables(store) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
 
 def export(store, out_dir: str | Path, fmt: str = "csv") -> list[Path]:
-    """Write ``trials.<ext>`` and ``metrics.<ext>`` into ``out_dir``; returns their paths."""
+    """Write ``<study>.trials.<ext>`` and ``<study>.metrics.<ext>`` into ``out_dir``, named
+    after the study, so that studies exported into one folder keep their own files; a second
+    export of the same study replaces its own. Returns their paths."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    study = (store.get_meta("spec") or {}).get("name", "study")
     paths = []
     for name, rows in zip(("trials", "metrics"), tables(store), strict=True):
-        path = out / f"{name}.{fmt}"
+        path = out / f"{study}.{name}.{fmt}"
         if fmt == "csv":
             with open(path, "w", newline="") as f:
                 fields = list(rows[0]) if rows else ["trial_id"]

@@ -38,6 +38,7 @@ def trial_config(
         device=spec.device,
         save_model=spec.save_models,
         threads=spec.threads,
+        diverge_factor=spec.diverge_factor,
     )
 
 

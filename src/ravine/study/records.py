@@ -6,7 +6,8 @@
   :meth:`TrialConfig.to_dict`, whose SHA-256 identifies the trial) and the executors run;
 * :class:`MetricRow` one evaluation of a trial (:data:`METRIC_COLUMNS`);
 * :class:`EpochEvent` what a running trial reports after each epoch;
-* :class:`TrialResult` what a trial returns and the store commits.
+* :class:`TrialResult` what a trial returns and the store commits;
+* :class:`StoredTrial` a trial as the store holds it: its config and where it stands.
 
 A :class:`TrialConfig` resolves its optimizer through :func:`ravine.optim.registry.resolve`
 once (:attr:`TrialConfig.info`), however many times the batching, the trial and the display
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from .values import Values
 
 __all__ = [
+    "DIVERGE_FACTOR",
     "FINISHED",
     "METRIC_COLUMNS",
     "EpochEvent",
@@ -36,13 +38,20 @@ __all__ = [
     "MetricRow",
     "OptimizerSpec",
     "ProblemSpec",
+    "StoredTrial",
     "TrialConfig",
     "TrialResult",
+    "divergence",
+    "failure_reason",
     "setting_label",
     "trial_score",
 ]
 
 FINISHED = ("done", "diverged", "failed")
+
+DIVERGE_FACTOR = 1e4
+"""A trial whose training loss grows past this many times its initial loss has diverged
+(the spec key ``diverge_factor``): a loss of 3.9e20 is not a result."""
 
 
 class MetricRow(NamedTuple):
@@ -154,8 +163,9 @@ class TrialConfig:
     of ``batch_size`` (an integer or ``"full"``), evaluated every ``eval_every``.
 
     ``threads`` (None: leave torch's setting) is torch's intra-op threads for the trial;
-    ``save_model`` keeps the final weights. :meth:`to_dict` is the JSON form the store keeps
-    and hashes; it is the same dict ravine has always stored, so older stores resume."""
+    ``save_model`` keeps the final weights; ``diverge_factor``: see :func:`divergence`.
+    :meth:`to_dict` is the JSON form the store keeps and hashes; it is the same dict ravine
+    has always stored, so older stores resume."""
 
     problem: ProblemSpec
     optimizer: str
@@ -169,6 +179,7 @@ class TrialConfig:
     device: str = "cpu"
     save_model: bool = True
     threads: int | None = None
+    diverge_factor: float = DIVERGE_FACTOR
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrialConfig:
@@ -191,6 +202,7 @@ class TrialConfig:
             device=data.get("device", "cpu"),
             save_model=bool(data.get("save_model", True)),
             threads=data.get("threads"),
+            diverge_factor=float(data.get("diverge_factor", DIVERGE_FACTOR)),
         )
 
     @classmethod
@@ -216,6 +228,8 @@ class TrialConfig:
         }
         if self.threads is not None:
             out["threads"] = self.threads
+        if self.diverge_factor != DIVERGE_FACTOR:  # the default is left out: old hashes hold
+            out["diverge_factor"] = self.diverge_factor
         return out
 
     @cached_property
@@ -283,6 +297,11 @@ class TrialResult:
         )
 
     @property
+    def reason(self) -> str:
+        """Why the trial did not finish ``done``, in one line (see :func:`failure_reason`)."""
+        return failure_reason(self.error)
+
+    @property
     def final(self) -> MetricRow | None:
         """The last row, or None when there is none."""
         return self.rows[-1] if self.rows else None
@@ -291,6 +310,74 @@ class TrialResult:
     def val_metric(self) -> float:
         """The last validation metric (NaN when there is no row)."""
         return self.rows[-1].val_metric if self.rows else math.nan
+
+
+@dataclass(frozen=True)
+class StoredTrial:
+    """A trial as the store holds it: its config and where it stands. ``trial["id"]`` reads
+    ``trial.id`` (the dict-style access the command line uses)."""
+
+    id: int
+    hash: str
+    config: TrialConfig
+    stage: str
+    status: str
+    claimed_by: str | None = None
+    heartbeat: float | None = None
+    attempts: int = 0
+    started: float | None = None
+    finished: float | None = None
+    wall_time: float | None = None
+    steps: int | None = None
+    error: str | None = None
+    environment: dict[str, Any] | None = None
+
+    @property
+    def problem(self) -> str:
+        """The problem's label."""
+        return self.config.problem.label
+
+    @property
+    def optimizer(self) -> str:
+        """The optimizer's label."""
+        return self.config.optimizer_label
+
+    @property
+    def seed(self) -> int:
+        return self.config.seed
+
+    @property
+    def hyperparameters(self) -> dict[str, Any]:
+        return self.config.hyperparameters
+
+    @property
+    def reason(self) -> str:
+        """Why it failed or diverged, in one line (empty when done)."""
+        return failure_reason(self.error)
+
+
+def divergence(rows: list[MetricRow], factor: float = DIVERGE_FACTOR) -> str | None:
+    """Why the last of a trial's ``rows`` (after row 0) ends it as diverged, or None: a loss
+    that is not finite, or a training loss above ``factor`` times the initial one (row 0's,
+    when that is positive and finite)."""
+    last, first = rows[-1], rows[0].train_loss
+    if not (math.isfinite(last.train_loss) and math.isfinite(last.val_loss)):
+        return f"non-finite loss at step {last.step}"
+    if len(rows) > 1 and math.isfinite(first) and first > 0 and last.train_loss > factor * first:
+        return (
+            f"training loss {last.train_loss:.3g} at step {last.step} is over "
+            f"{factor:g} times the initial {first:.3g} (diverge_factor)"
+        )
+    return None
+
+
+def failure_reason(error: str | None) -> str:
+    """A stored error in one line: the exception as its traceback's last line reads
+    (``ValueError: lr must be positive``), without the traceback ravine keeps after it."""
+    for line in (error or "").splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
 
 
 def setting_label(hyperparameters: dict[str, Any]) -> str:

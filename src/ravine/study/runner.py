@@ -26,7 +26,7 @@ from .display import StudyProgress
 from .executors import Executor, make_executor
 from .protocols import first_stage, next_stage
 from .records import FINISHED, EpochEvent, TrialConfig, TrialResult
-from .spec import Spec, load_spec
+from .spec import Spec, SpecError, check_device, load_spec
 from .store import Store, runner_id
 
 __all__ = ["Progress", "default_store_path", "run_study"]
@@ -63,12 +63,20 @@ class _Heartbeat(threading.Thread):
         self.join(timeout=5)
 
 
-def _problem_info(spec: Spec) -> dict[str, dict]:
+def _problem_info(spec: Spec, skip: set[str] = frozenset()) -> dict[str, dict]:
     """Target and direction per problem label (the problem's own target unless the spec sets
-    one), recorded in the store for summaries."""
+    one), recorded in the store for summaries; the labels in ``skip`` are left out."""
     out = {}
-    for p in spec.problems:
-        problem = p.build()
+    for i, p in enumerate(spec.problems):
+        if p.label in skip:
+            continue
+        try:
+            problem = p.build()
+        except (OSError, ValueError, TypeError, ImportError) as err:  # e.g. a data path
+            text = str(err)
+            bad = [k for k in p.options if text.startswith((f"{k}:", f"path {p.options[k]!r}"))]
+            key = f"problems[{i}].options.{bad[0]}" if bad else f"problems[{i}]"
+            raise SpecError(key, f"problem {p.name!r} cannot be built: {text}") from None
         out[p.label] = {
             "target": p.target if p.target is not None else problem.target,
             "higher_is_better": problem.higher_is_better,
@@ -79,18 +87,30 @@ def _problem_info(spec: Spec) -> dict[str, dict]:
     return out
 
 
+_GROWABLE = ("optimizers", "seeds", "problems")  # what a spec may add to a store's study
+
+
 def _record_spec(db: Store, spec: Spec) -> None:
-    """Write the spec into a new store; refuse a store that holds another study."""
+    """Write the spec into a new store. A store's study may be extended: a spec that differs
+    from the stored one only in its optimizers, grids, seeds and problems replaces it (its
+    new trials run, the finished ones are kept by their config hash); a spec that changes
+    anything else (name, budget, batch size, evaluation, protocol, device) is another study
+    and is refused."""
+    new = spec.to_dict()
     existing = db.get_meta("spec")
-    if existing is not None and existing != spec.to_dict():
-        raise ValueError(
-            f"store {db.path} holds a different study ({existing.get('name')!r}); "
-            "give another store path, or rerun with the same spec to resume"
-        )
-    if existing is None:
-        db.set_meta("spec", spec.to_dict())
-    if db.get_meta("problems") is None:
-        db.set_meta("problems", _problem_info(spec))
+    if existing is not None:
+        fixed = {k: v for k, v in existing.items() if k not in _GROWABLE}
+        if fixed != {k: v for k, v in new.items() if k not in _GROWABLE}:
+            raise ValueError(
+                f"store {db.path} holds a different study ({existing.get('name')!r}); only "
+                f"{', '.join(_GROWABLE)} may change between runs into one store: give another "
+                "store path, or rerun with the same settings to resume or extend"
+            )
+    if existing != new:
+        db.set_meta("spec", new)
+    known = db.problem_info()
+    if any(p.label not in known for p in spec.problems):
+        db.set_meta("problems", {**known, **_problem_info(spec, skip=set(known))})
 
 
 class _Driver:
@@ -134,8 +154,10 @@ class _Driver:
         self.refresh_counts()
         if self.prog is not None:
             c = self.db.counts()
+            to_come = self.expected - len(configs) - sum(self.db.counts(stage="final").values())
+            more = f" (+{to_come} final-stage trials to come)" if to_come > 0 else ""
             self.prog.message(
-                f"study {self.spec.name!r}: {sum(c.values())} trials, "
+                f"study {self.spec.name!r}: {sum(c.values())} trials{more}, "
                 f"{sum(c[s] for s in FINISHED)} already finished; store {self.db.path}"
             )
 
@@ -250,6 +272,12 @@ class _Driver:
             raise
 
 
+def _remove_store(path: Path) -> None:
+    """Delete a store file and SQLite's companions of it."""
+    for leftover in (path, *(Path(f"{path}{x}") for x in ("-wal", "-shm"))):
+        leftover.unlink(missing_ok=True)
+
+
 def run_study(
     spec: Spec | dict | str | Path,
     store: str | Path | Store | None = None,
@@ -264,6 +292,7 @@ def run_study(
     max_trials: int | None = None,
     on_result: Callable[[int, TrialResult], None] | None = None,
     batch: bool = True,
+    retry_failed: bool = False,
 ) -> Path:
     """Run every trial of ``spec`` not yet finished in ``store``; returns the store's path.
 
@@ -271,32 +300,36 @@ def run_study(
     ``"ray"`` (a cluster at ``address``, or a local Ray). ``max_trials`` stops after that many
     results (for tests and partial runs). ``batch`` (default True) runs trials that differ
     only in hyperparameters and seed as one batched computation where the optimizer and model
-    allow (the output says so); False runs every trial alone. A store already holding a
-    different study is refused.
+    allow (the output says so); False runs every trial alone. ``retry_failed`` runs the
+    trials that failed in an earlier run again. A store already holding a different study
+    is refused; a store this call created is removed again when an error (a problem that
+    cannot be built, an unreachable cluster) stops it before any trial.
     """
     spec = load_spec(spec)
+    if executor != "ray":  # a Ray cluster's workers have devices of their own
+        check_device(spec.device)
     own_store = not isinstance(store, Store)
+    new = own_store and not Path(store or default_store_path(spec)).exists()
     db = Store(store or default_store_path(spec)) if own_store else store
     prog = StudyProgress() if progress is True else (progress or None)
-    ex, beat = None, None
+    ex, beat, doomed = None, None, False
     try:
         _record_spec(db, spec)
+        if retry_failed:
+            db.retry_failed()
         driver = _Driver(
-            spec,
-            db,
-            prog,
-            stale_after=stale_after,
-            poll=poll,
-            max_trials=max_trials,
-            on_result=on_result,
-            batch=batch,
-        )
+            spec, db, prog, stale_after=stale_after, poll=poll, max_trials=max_trials,
+            on_result=on_result, batch=batch,
+        )  # fmt: skip
         driver.ex = ex = make_executor(
             executor, workers=workers, address=address, on_epoch=driver.on_epoch
         )
         beat = _Heartbeat(db.path, driver.runner, heartbeat_every)
         beat.start()
         driver.run()
+    except BaseException:
+        doomed = new and not sum(db.counts().values())  # a store made for nothing
+        raise
     finally:
         if beat is not None:
             beat.stop()
@@ -307,4 +340,6 @@ def run_study(
         path = db.path
         if own_store:
             db.close()
+        if doomed:  # an error before any trial leaves no empty store behind
+            _remove_store(path)
     return path

@@ -9,6 +9,7 @@ A spec in TOML::
     batch_size = 64                   # an integer (1: single-example SGD) or "full"
     eval_every = { epochs = 1 }       # or { steps = 50 }
     threads = 1                       # torch threads per trial (1 suits small models)
+    diverge_factor = 1e4              # a training loss past 1e4 x its initial one: diverged
     save_models = true                # keep each trial's final weights (for ensembles)
     protocol = "grid"                 # "grid", "two_stage" or "random"
 
@@ -50,10 +51,12 @@ from pathlib import Path
 from typing import Any
 
 from ..optim.registry import OptimizerInfo, resolve
-from .records import Interval, OptimizerSpec, ProblemSpec
-from .values import Range, SpecError, expand_values, is_finite, is_integer
+from .records import DIVERGE_FACTOR, Interval, OptimizerSpec, ProblemSpec
+from .values import Range, SpecError, expand_values, is_finite, is_integer, is_number
 
-__all__ = ["Protocol", "Range", "Spec", "SpecError", "expand_values", "load_spec"]
+__all__ = [
+    "Protocol", "Range", "Spec", "SpecError", "check_device", "expand_values", "load_spec",
+]  # fmt: skip
 
 PROTOCOLS = {
     "grid": {"kind"},
@@ -72,6 +75,7 @@ _TOP_KEYS = {
     "save_models",
     "device",
     "threads",
+    "diverge_factor",
 }
 _PROBLEM_KEYS = {"name", "options", "target", "label"}
 _OPT_RESERVED = {"name", "schedules", "label"}
@@ -176,10 +180,40 @@ def _flag(key: str, v: Any) -> bool:
     return v
 
 
+def _diverge_factor(v: Any) -> float:
+    if not is_number(v) or not v > 1:
+        raise SpecError(
+            "diverge_factor", f"must be a number above 1 (inf: never by size), got {v!r}"
+        )
+    return float(v)
+
+
 def _device(v: Any) -> str:
     if not isinstance(v, str):
         raise SpecError("device", f"must be a device string such as 'cpu' or 'cuda', got {v!r}")
     return v
+
+
+def check_device(device: str) -> None:
+    """Refuse (naming the key ``device``) a device this machine does not have: an unknown
+    type (``tpu``), ``cuda`` without CUDA or ``cuda:N`` past the last GPU, ``mps`` off Apple
+    silicon. Called where the trials run in this machine's processes, before any trial."""
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise SpecError(
+            "device", f"unknown device {device!r}; use 'cpu', 'cuda', 'cuda:N' or 'mps'"
+        ) from None
+    if dev.type in ("cpu", "meta"):
+        return
+    backend = torch.backends.mps if dev.type == "mps" else getattr(torch, dev.type, None)
+    available = getattr(backend, "is_available", lambda: False)()
+    count = getattr(backend, "device_count", lambda: 1)() if available else 0
+    if not available or (dev.index is not None and dev.index >= count):
+        have = f"{count} {dev.type} device(s)" if available else f"no {dev.type} device"
+        raise SpecError("device", f"{device!r} is not available here ({have}); use 'cpu'")
 
 
 def _table(key: str, entry: Any) -> dict[str, Any]:
@@ -333,6 +367,7 @@ class Spec:
     save_models: bool = True
     device: str = "cpu"
     threads: int = 1
+    diverge_factor: float = DIVERGE_FACTOR
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, check_problems: bool = True) -> Spec:
@@ -354,6 +389,7 @@ class Spec:
             save_models=_flag("save_models", data.get("save_models", True)),
             device=_device(data.get("device", "cpu")),
             threads=_positive_int("threads", data.get("threads", 1)),
+            diverge_factor=_diverge_factor(data.get("diverge_factor", DIVERGE_FACTOR)),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -373,6 +409,11 @@ class Spec:
                 {k: v for k, v in p.to_dict().items() if v is not None} for p in self.problems
             ],
             "optimizers": [o.to_dict() for o in self.optimizers],
+            **(
+                {}
+                if self.diverge_factor == DIVERGE_FACTOR
+                else {"diverge_factor": self.diverge_factor}
+            ),
         }
 
 
@@ -385,7 +426,14 @@ def load_spec(source: str | Path | dict[str, Any] | Spec, *, check_problems: boo
     text: str
     path = Path(source) if not (isinstance(source, str) and "\n" in source) else None
     if path is not None and path.exists():
-        text = path.read_text()
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except (UnicodeDecodeError, IsADirectoryError):
+            raise SpecError(
+                "spec", f"{path} is not a TOML text file (it is not UTF-8 text)"
+            ) from None
+        if "\0" in text:
+            raise SpecError("spec", f"{path} is not a TOML text file (it holds binary data)")
     elif isinstance(source, str) and ("=" in source or "\n" in source):
         text = source
     else:
@@ -393,5 +441,6 @@ def load_spec(source: str | Path | dict[str, Any] | Spec, *, check_problems: boo
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise SpecError("spec", f"not valid TOML: {err}") from None
+        where = f"{path} is " if path is not None and path.exists() else ""
+        raise SpecError("spec", f"{where}not valid TOML: {err}") from None
     return Spec.from_dict(data, check_problems=check_problems)

@@ -33,14 +33,17 @@ import os
 import socket
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .records import FINISHED, METRIC_COLUMNS, MetricRow, TrialConfig, TrialResult
+from .records import FINISHED, METRIC_COLUMNS, MetricRow, StoredTrial, TrialConfig, TrialResult
+from .storefile import StoreError, check_store_file, check_tables
 
-__all__ = ["FINISHED", "STATUSES", "Store", "StoredTrial", "config_hash", "runner_id"]
+__all__ = [
+    "FINISHED", "STATUSES", "Store", "StoreError", "StoredTrial", "config_hash", "runner_id",
+]  # fmt: skip
 
 STATUSES = ("pending", "running", *FINISHED)
 SCHEMA_VERSION = 1
@@ -119,43 +122,11 @@ _TRIAL_COLUMNS = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class StoredTrial:
-    """A trial as the store holds it: its config and where it stands. ``trial["id"]`` reads
-    ``trial.id`` (the dict-style access the command line uses)."""
-
-    id: int
-    hash: str
-    config: TrialConfig
-    stage: str
-    status: str
-    claimed_by: str | None = None
-    heartbeat: float | None = None
-    attempts: int = 0
-    started: float | None = None
-    finished: float | None = None
-    wall_time: float | None = None
-    steps: int | None = None
-    error: str | None = None
-    environment: dict[str, Any] | None = None
-
-    @property
-    def problem(self) -> str:
-        """The problem's label."""
-        return self.config.problem.label
-
-    @property
-    def optimizer(self) -> str:
-        """The optimizer's label."""
-        return self.config.optimizer_label
-
-    @property
-    def seed(self) -> int:
-        return self.config.seed
-
-    @property
-    def hyperparameters(self) -> dict[str, Any]:
-        return self.config.hyperparameters
+_OPEN: Counter[str] = Counter()
+"""Stores open in this process, by resolved path. Reading a file's bytes means opening and
+closing it, and closing any descriptor of a file drops every POSIX lock this process holds
+on it, SQLite's included (its readers would then miss commits): a file this process already
+holds as a store is therefore not read again as bytes."""
 
 
 def _retry_locked(action: Callable[[], Any], timeout: float) -> Any:
@@ -173,31 +144,45 @@ def _retry_locked(action: Callable[[], Any], timeout: float) -> Any:
 
 
 class Store:
-    """A study's results in the SQLite file at ``path`` (created if missing)."""
+    """A study's results in the SQLite file at ``path`` (created if missing); a file that
+    is not a ravine store is refused untouched (:class:`~.storefile.StoreError`)."""
 
     def __init__(self, path: str | Path, *, timeout: float = 60.0):
         self.path = Path(path)
+        self._key = str(self.path.resolve())
+        if not _OPEN[self._key]:  # see _OPEN: never reopen a file this process holds
+            check_store_file(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._timeout = timeout
         self.conn = self._connect()
-        with self.conn:
-            self.conn.executescript(_SCHEMA)
-            self.conn.execute(
+        _OPEN[self._key] += 1
+        if self.get_meta("schema_version") is not None:  # opening a store takes no lock
+            return
+        with self._write() as c:  # one transaction: no reader sees half a store
+            for statement in _SCHEMA.split(";"):
+                c.execute(statement)
+            c.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
-            self.conn.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('created', ?)", (str(time.time()),)
-            )
+            c.execute("INSERT OR IGNORE INTO meta VALUES ('created', ?)", (str(time.time()),))
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
+        try:
+            check_tables(conn, self.path)  # before the first write
+        except StoreError:
+            conn.close()
+            raise
         _retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"), self._timeout)
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         return conn
 
     def close(self) -> None:
-        self.conn.close()
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None  # type: ignore[assignment]
+            _OPEN[self._key] -= 1
 
     def __enter__(self) -> Store:
         return self
@@ -223,7 +208,10 @@ class Store:
             c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
 
     def get_meta(self, key: str, default: Any = None) -> Any:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        try:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        except sqlite3.OperationalError:  # no meta table: a store not yet created
+            return default
         if row is None:
             return default
         try:
@@ -349,6 +337,14 @@ class Store:
                 "WHERE id = ? AND claimed_by = ? AND status = 'running'",
                 [(i, runner) for i in ids],
             )
+
+    def retry_failed(self) -> int:
+        """Make every failed trial pending again (its error cleared); returns how many."""
+        with self._write() as c:
+            return c.execute(
+                "UPDATE trials SET status = 'pending', claimed_by = NULL, heartbeat = NULL, "
+                "error = NULL WHERE status = 'failed'"
+            ).rowcount
 
     def complete(self, trial_id: int, runner: str, result: TrialResult) -> bool:
         """Record a trial's result in one transaction: its metric rows, its model, and its

@@ -9,7 +9,8 @@ Definitions (all on the *final* evaluation of a trial, as in DeepOBS):
 * **Final metrics** of the best setting: mean, sample standard deviation (n - 1; 0 for one
   seed), min and max over all its seeds.
 * **Steps to target**: the first evaluated step whose validation metric reaches the problem's
-  target (>= when higher is better, <= otherwise); per optimizer, the median over the best
+  target (>= when higher is better, <= otherwise, compared in float32 so that a metric equal
+  to the target reaches it); per optimizer, the median over the best
   setting's seeds (a seed that never reaches it counts as infinity, so the median is
   infinite when at least half of the seeds miss).
 * **Divergence rate**: diverged trials / all finished trials of the optimizer on the problem.
@@ -23,6 +24,7 @@ Definitions (all on the *final* evaluation of a trial, as in DeepOBS):
 from __future__ import annotations
 
 import math
+import struct
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -135,13 +137,24 @@ def best_settings(results: Results, problem: str, optimizer: str) -> dict[str, A
     }
 
 
+def _float32(x: float) -> float:
+    """``x`` rounded to float32, the precision metrics are computed in."""
+    return struct.unpack("f", struct.pack("f", x))[0]
+
+
 def steps_to_target(rows: Sequence[MetricRow], target: float | None, higher: bool = True) -> float:
-    """First evaluated step whose val_metric reaches ``target``; ``inf`` if none does."""
+    """First evaluated step whose val_metric reaches ``target``; ``inf`` if none does. The
+    comparison is made in float32, the metrics' precision, so that a metric equal to the
+    target counts as reaching it (27/30 computed in float32 is 0.89999998 < 0.9)."""
     if target is None:
         return math.nan
+    t = _float32(target)
     for r in rows:
         v = r.val_metric
-        if v is not None and math.isfinite(v) and (v >= target if higher else v <= target):
+        if v is None or not math.isfinite(v):
+            continue
+        v = _float32(v)
+        if v >= t if higher else v <= t:
             return float(r.step)
     return math.inf
 

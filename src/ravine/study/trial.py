@@ -14,8 +14,9 @@ with the training loss and metric measured on the whole training set in evaluati
 (not a running average of batch losses), the validation ones on the validation set,
 ``lr`` the first param group's learning rate when the row is taken and ``wall_time`` the
 seconds since the trial started. Row 0 is the untrained model. A loss that turns NaN or
-infinite, or a gradient ravine rejects as non-finite (``FloatingPointError``), ends the trial
-as ``diverged``; its rows up to then are kept.
+infinite or grows past ``diverge_factor`` times its initial value, or a gradient ravine
+rejects as non-finite (``FloatingPointError``), ends the trial as ``diverged``; its rows up
+to then are kept.
 
 Every optimizer steps once per mini-batch. First-order ones take the plain
 ``zero_grad(); loss.backward(); step()`` loop; the closure-driven ones (quasi-Newton,
@@ -38,7 +39,14 @@ from typing import Any
 import torch
 
 from ..optim.closures import make_closure
-from .records import METRIC_COLUMNS, EpochEvent, MetricRow, TrialConfig, TrialResult
+from .records import (
+    METRIC_COLUMNS,
+    EpochEvent,
+    MetricRow,
+    TrialConfig,
+    TrialResult,
+    divergence,
+)
 
 __all__ = ["METRIC_COLUMNS", "environment", "problem_batches", "run_trial", "state_bytes"]
 
@@ -132,9 +140,10 @@ class _Trial:
         self.eval_steps = config.eval_every.steps(self.per_epoch)
         self.rows: list[MetricRow] = []
         self.step = 0
+        self.why: str | None = None  # why it diverged, once it has
 
     def evaluate(self) -> bool:
-        """Record a row; False when a loss is not finite."""
+        """Record a row; False when it shows divergence (:func:`.records.divergence`)."""
         tl, tm = self.problem.evaluate(self.model, self.xs, self.ys)
         vl, vm = self.problem.evaluate(self.model, self.xv, self.yv)
         now = time.perf_counter() - self.start
@@ -142,7 +151,8 @@ class _Trial:
             self.step, self.step / self.per_epoch, tl, tm, vl, vm, _lr(self.optimizer), now
         )
         self.rows.append(row)
-        return math.isfinite(tl) and math.isfinite(vl)
+        self.why = divergence(self.rows, self.config.diverge_factor)
+        return self.why is None
 
     def _closure(self, x: torch.Tensor, y: torch.Tensor) -> Callable[[], Any]:
         """The closure ``optimizer.step`` asks for (see :mod:`ravine.optim.closures`) on the
@@ -228,7 +238,7 @@ def run_trial(
         result.steps = trial.step
         if diverged:
             result.status = "diverged"
-            result.error = f"non-finite loss or gradient at step {trial.step}"
+            result.error = trial.why or f"non-finite loss or gradient at step {trial.step}"
         elif config.save_model:
             result.model = state_bytes(trial.model.state_dict())
     except Exception as err:  # a failed trial is recorded; the study goes on

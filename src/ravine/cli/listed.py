@@ -7,7 +7,7 @@ Written by :func:`ravine.cli.list.write_tables`; do not edit.
 # fmt: off
 TABLES = {
     'optimizers': {
-        'digest': 'b9494901dd91f254',
+        'digest': 'b127d5a98555ab10',
         'rows': [
             ('name', 'family', 'defaults', 'paper'),
             ('sgd', 'gradient descent', 'lr=0.001, momentum=0, dampening=0, nesterov=False', 'Robbins and Monro 1951'),
@@ -56,7 +56,7 @@ TABLES = {
         ],
     },
     'problems': {
-        'digest': '1e5e3c1ca50b6c14',
+        'digest': '0426e6af8e8487f3',
         'rows': [
             ('name', 'description'),
             ('moons', 'Noisy two moons (scikit-learn make_moons), a 2-class MLP with depth tanh layers'),

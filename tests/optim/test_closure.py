@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ravine.optim.base import arguments
 from ravine.optim.closure import ClosureOptimizer
+from ravine.optim.rule import arguments
 from support import catalog
 
 

@@ -8,7 +8,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .base import BOOL, NONNEGATIVE, POSITIVE, Betas, Optimizer, State, arguments, zeros
+from .base import Optimizer
+from .constraints import BOOL, NONNEGATIVE, POSITIVE, Betas
+from .rule import State, arguments, zeros
 
 # ----------------------------------------------------------------------------- the rules
 

@@ -25,8 +25,7 @@ How a rule is applied is chosen per optimizer, never per algorithm:
   chunks through one fused kernel each (:mod:`ravine.optim.compiled`).
 
 Constraints live in :mod:`ravine.optim.constraints`, the shared preprocessing of a rule in
-:mod:`ravine.optim.rule`, gradient checks in :mod:`ravine.optim.finite`; this module
-re-exports their names for the algorithm modules.
+:mod:`ravine.optim.rule`, gradient checks in :mod:`ravine.optim.finite`.
 """
 
 from __future__ import annotations
@@ -40,17 +39,8 @@ import torch
 from torch import Tensor
 
 from .closures import evaluate_offset
-from .constraints import (
-    BOOL,
-    NONNEGATIVE,
-    POSITIVE,
-    UNIT_INTERVAL,
-    Betas,
-    Choice,
-    Constraint,
-    Range,
-)
-from .finite import all_finite, all_finite_list, check_gradients
+from .constraints import BOOL, NONNEGATIVE, Constraint
+from .finite import check_gradients
 from .loading import StateLoading
 from .multi_tensor import Bucket, Chunk, Kernel, build_bucket, by_kind, eager_kernel
 from .paths import auto_compile
@@ -58,33 +48,14 @@ from .rule import (
     Rule,
     State,
     apply_rule,
-    arguments,
     check_broadcast,
     is_scalar,
     keyword_only,
-    zeros,
 )
 from .sharded import is_dtensor
 from .torch_compat import machinery, plain_group
 
-__all__ = [
-    "BOOL",
-    "NONNEGATIVE",
-    "POSITIVE",
-    "UNIT_INTERVAL",
-    "Betas",
-    "Choice",
-    "Constraint",
-    "Optimizer",
-    "Range",
-    "Rule",
-    "State",
-    "all_finite",
-    "all_finite_list",
-    "apply_rule",
-    "arguments",
-    "zeros",
-]
+__all__ = ["MACHINERY", "Optimizer"]
 
 
 # --------------------------------------------------------------------------- the optimizer

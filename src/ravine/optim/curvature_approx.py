@@ -19,11 +19,11 @@ import torch
 from torch import Tensor
 
 from ..curvature import flatten, hvp_graph, unflatten
-from .base import POSITIVE, Betas, Choice, Range, zeros
 from .closure import COUNT, ClosureOptimizer, Point
-from .constraints import SEED
+from .constraints import POSITIVE, SEED, Betas, Choice, Range
 from .directions import saddle_free_direction
 from .kfac import KFAC, kfac_factors, kfac_precondition
+from .rule import zeros
 
 __all__ = [
     "KFAC",

@@ -21,10 +21,11 @@ import torch
 from torch import Tensor
 
 from ..curvature import LIKELIHOODS, fisher_graph, flatten, ggn_graph, unflatten
-from .base import BOOL, NONNEGATIVE, POSITIVE, Choice, Range, arguments
 from .closure import COUNT, ClosureOptimizer, Point
+from .constraints import BOOL, NONNEGATIVE, POSITIVE, Choice, Range
 from .damping import Damping, LineSearch, TrustRegion
 from .directions import solve_damped
+from .rule import arguments
 
 __all__ = ["GaussNewton", "HessianFree", "NaturalGradient", "solve_damped"]
 

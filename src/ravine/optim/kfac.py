@@ -12,8 +12,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .base import POSITIVE, UNIT_INTERVAL, Optimizer
-from .constraints import COUNT, ScalarHyperparameters
+from .base import Optimizer
+from .constraints import COUNT, POSITIVE, UNIT_INTERVAL, ScalarHyperparameters
 from .finite import check_gradients
 
 __all__ = ["KFAC", "kfac_damped_inverses", "kfac_factors", "kfac_precondition"]

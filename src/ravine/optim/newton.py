@@ -11,10 +11,11 @@ from typing import Any
 
 from torch import Tensor
 
-from .base import NONNEGATIVE, POSITIVE, Choice, Range, arguments
 from .closure import COUNT, ClosureOptimizer, Point
+from .constraints import NONNEGATIVE, POSITIVE, Choice, Range
 from .damping import TrustRegion, adapt_damping
 from .directions import newton_direction, solve_damped
+from .rule import arguments
 
 __all__ = ["LevenbergMarquardt", "Newton", "adapt_damping", "newton_direction"]
 

@@ -18,9 +18,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .base import NONNEGATIVE, Choice, arguments
 from .closure import COUNT, ClosureOptimizer, Point
+from .constraints import NONNEGATIVE, Choice
 from .line_search import strong_wolfe
+from .rule import arguments
 
 __all__ = ["BFGS", "LBFGS", "bfgs_update", "two_loop"]
 

@@ -12,7 +12,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .base import BOOL, UNIT_INTERVAL, Optimizer, Range, State, arguments, zeros
+from .base import Optimizer
+from .constraints import BOOL, UNIT_INTERVAL, Range
+from .rule import State, arguments, zeros
 
 # ----------------------------------------------------------------------------- the rules
 

@@ -25,7 +25,8 @@ from torch import Tensor
 
 from .adam import AdaMax, Nadam
 from .adaptive import AdaDelta, AdaGrad, RMSProp
-from .base import NONNEGATIVE, UNIT_INTERVAL, State, arguments, zeros
+from .constraints import NONNEGATIVE, UNIT_INTERVAL
+from .rule import State, arguments, zeros
 
 __all__ = ["Adadelta", "Adagrad", "Adamax", "NAdam", "RMSprop"]
 

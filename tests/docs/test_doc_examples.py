@@ -32,15 +32,6 @@ SKIPPED = {
 # Names a page leaves to its reader ("your model", "your data"), as the smallest stand-ins.
 # Only pages that need them; a page of one's own should define what it uses.
 STAND_INS = {
-    "docs/algorithms.md": """
-import torch
-import ravine
-from ravine.optim.constraints import POSITIVE, UNIT_INTERVAL
-def zeros(p): return torch.zeros_like(p)
-def my_rule(p, g, state, t, *, lr, beta, eps):
-    s = beta * state["s"] + (1 - beta) * g * g
-    return p - lr * g / (s.sqrt() + eps), {"s": s}
-""",
     "docs/second_order.md": """
 import torch
 import ravine

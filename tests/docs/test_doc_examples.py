@@ -29,22 +29,6 @@ SKIPPED = {
     "ravine study run study.toml --executor ray": "needs a running Ray cluster",
 }
 
-# Names a page leaves to its reader ("your model", "your data"), as the smallest stand-ins.
-# Only pages that need them; a page of one's own should define what it uses.
-STAND_INS = {
-    "docs/second_order.md": """
-import torch
-import ravine
-torch.manual_seed(0)
-problem = ravine.problems.get("moons")          # 2 features, 2 classes
-model = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))
-inputs, targets = torch.randn(32, 2), torch.randint(0, 2, (32,))
-loss_fn = torch.nn.functional.cross_entropy
-x, v = torch.randn(42), torch.randn(42)         # as many as the model's parameters
-def f(z): return (z ** 4).sum() + z[0] * z[1]
-""",
-}
-
 
 def fenced(page: str, languages: tuple[str, ...]) -> list[str]:
     """The fenced blocks of ``page`` in any of ``languages``, in order."""
@@ -85,8 +69,6 @@ def test_every_shell_line_is_a_ravine_command_or_skipped_with_a_reason():
 def test_python_blocks_run(page: str, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     namespace: dict = {"__name__": f"docs.{page}"}
-    if page in STAND_INS:
-        exec(STAND_INS[page], namespace)
     for block in fenced(page, ("python",)):
         exec(compile(block, str(ROOT / page), "exec"), namespace)
 

@@ -212,3 +212,14 @@ def test_scheduled_reaches_every_optimizer_that_has_the_hyperparameter():
     with pytest.raises(PlanError, match="none of sgd, adam has a hyperparameter 'rho'") as caught:
         RacePlan.build("booth", ["sgd", "adam"], steps=3).scheduled("rho", "cosine:3")
     assert caught.value.argument == "schedules"
+
+
+def test_a_start_outside_the_domain_is_refused_naming_the_domain():
+    from ravine import landscapes
+    from ravine.race import PlanError, RacePlan
+
+    beale = landscapes.get("beale")
+    (lo, hi) = beale.domain[0]
+    with pytest.raises(PlanError, match=r"start \[1000000000.0, 1.0\] lies outside beale's"):
+        RacePlan.build(beale, ["adam"], lrs=0.01, starts=[[1e9, 1.0]])
+    RacePlan.build(beale, ["adam"], lrs=0.01, starts=[[lo, hi]])  # the edges are inside

@@ -212,4 +212,10 @@ def _starts(landscape: Landscape, starts: Any, dtype: torch.dtype) -> Tensor:
         )
     if not torch.isfinite(s).all():
         raise PlanError("starts", "starts must be finite")
+    lo, hi = landscape.box(dtype)
+    outside = ~((s >= lo) & (s <= hi)).all(dim=1)
+    if bool(outside.any()):  # it would count as diverged before its first step
+        point = [round(float(c), 6) for c in s[int(outside.nonzero()[0])]]
+        domain = " x ".join(f"[{a:g}, {b:g}]" for a, b in landscape.domain)
+        raise PlanError("starts", f"start {point} lies outside {landscape.name}'s domain {domain}")
     return s

@@ -163,3 +163,28 @@ def test_report_warns_when_a_best_setting_is_at_its_grid_edge():
         "tried; widen its range before trusting the comparison</p>"
     ) in html
     assert "grid [0.5, 0.9, 0.99]" in html
+
+
+def test_report_shows_the_chosen_settings_held_out_test_metric(tmp_path):
+    from ravine.problems import get
+    from ravine.report import study_html
+    from ravine.study import run_study
+    from ravine.study.ensemble import load_model
+
+    spec = {
+        "name": "held", "seeds": [0], "budget": {"epochs": 1}, "batch_size": 64,
+        "problems": [{"name": "moons", "options": {"n": 200, "hidden": 8, "test_fraction": 0.25},
+                      "label": "moons"}],
+        "optimizers": [{"name": "sgd", "lr": [0.01, 0.3]}],
+    }  # fmt: skip
+    run_study(spec, tmp_path / "h.db", progress=False)
+    with Store(tmp_path / "h.db") as s:
+        html = study_html(s)
+        (best,) = [t for t in s.trials() if t.hyperparameters["lr"] == 0.3]
+        problem, model = load_model(s, best)
+    by_hand = problem.evaluate(model, problem.x_test, problem.y_test)[1]
+    summary = html.split('class="ravine-table summary"')[1].split("</table>")[0]
+    assert "<th>test metric</th>" in summary
+    assert f"<td>{by_hand:.4g}</td>" in summary
+    moons = get("moons", n=200, hidden=8, test_fraction=0.25)
+    assert len(moons.x_test) == 50 and len(moons.x_train) + len(moons.x_val) == 150

@@ -111,6 +111,7 @@ def _summary(rows: list[dict[str, Any]], spec: dict[str, Any]) -> Markup:
         directions=directions,
         warnings=_edge_warnings(rows),
         space=search_space(spec),
+        has_test=any("test_metric_mean" in r for r in rows),
         protocol=protocol_kind(spec),
     )
 
@@ -222,7 +223,10 @@ def study_html(store) -> str:
     from .space import protocol_kind
 
     results = Results.from_store(store)
-    rows = summarize(results)
+    from ..study.heldout import test_metrics
+
+    tests = test_metrics(store, results)
+    rows = [{**r, **tests.get((r["problem"], r["optimizer"]), {})} for r in summarize(results)]
     info = store.problem_info()
     spec = store.get_meta("spec") or {}
     sampled = protocol_kind(spec) == "random"

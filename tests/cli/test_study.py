@@ -162,3 +162,36 @@ def test_errors_before_any_trial_are_one_paragraph_and_leave_no_store(tmp_path, 
         "auto",
     )
     assert "no Ray cluster could be reached" in out and "ray start --head" in out
+
+
+class _FakeStore:
+    """What ``summary_lines`` reads of a store: one finished problem, sgd at three lrs."""
+
+    def __init__(self):
+        from ravine.study.records import Interval, MetricRow, ProblemSpec, TrialConfig
+        from ravine.study.store import StoredTrial
+
+        self._trials, self._metrics = [], {}
+        for i, (lr, final) in enumerate([(0.01, 0.5), (0.1, 0.6), (1.0, 0.9)]):
+            config = TrialConfig(
+                ProblemSpec("p", {}, "P"), "sgd", "sgd", {"lr": lr}, 0, Interval("steps", 10),
+                8, Interval("steps", 10), schedules={"lr": "cosine:10"},
+            )  # fmt: skip
+            self._trials.append(StoredTrial(i, f"h{i}", config, "grid", "done"))
+            self._metrics[i] = [MetricRow(10, 1.0, 0.1, final, 0.1, final, lr, 1.0)]
+
+    def trials(self, status=None):
+        return self._trials
+
+    def problem_info(self):
+        return {"P": {"target": None, "higher_is_better": True}}
+
+    def metrics(self, ids):
+        return self._metrics
+
+
+def test_status_summary_shows_schedules_and_grid_edges():
+    from ravine.cli.study import summary_lines
+
+    text = "\n".join(summary_lines(_FakeStore()))
+    assert "lr=1 [lr=cosine:10] (lr at grid edge)" in text

@@ -156,3 +156,19 @@ def test_ensemble_of_softmax_members_averages_probabilities():
     z = p.ensemble([a, b])
     expected = (torch.softmax(a, -1) + torch.softmax(b, -1)) / 2
     assert torch.allclose(z.exp(), expected, atol=1e-6)
+
+
+def test_builtin_test_split_is_held_out_and_optional():
+    import torch
+
+    from ravine.problems import builtin
+
+    plain, held = builtin.digits(), builtin.digits(test_fraction=0.2)
+    assert plain.x_test is None and plain.y_test is None
+    assert len(held.x_test) == 360  # scikit-learn rounds the held-out share up
+    assert len(held.x_train) + len(held.x_val) + len(held.x_test) == 1797
+    # no test example is also a training or validation example
+    rest = torch.cat([held.x_train, held.x_val])
+    assert not (torch.cdist(held.x_test, rest).min(dim=1).values == 0).all()
+    wine = builtin.logreg("wine", test_fraction=0.2)
+    assert len(wine.x_test) == 36 and abs(float(wine.x_train.mean())) < 1e-5

@@ -87,3 +87,104 @@ def test_report_renders_in_headless_chromium(tiny_store, tmp_path):
     result = json.loads(m.group(1).replace("&quot;", '"'))
     assert result["images"] == 7 and result["images_ok"] == 7
     assert result["tables"] >= 5 and result["tables_ok"] == result["tables"]
+
+
+MSE_PROBLEM = '''
+from ravine_test_blobs import blobs
+
+
+def mse(out, y):
+    return ((out.softmax(-1) - __import__("torch").nn.functional.one_hot(y, 3)) ** 2).mean()
+
+
+def mse_blobs():
+    """Blobs scored by the squared error of its probabilities: lower is better."""
+    p = blobs(n=120)
+    p.metric, p.metric_name, p.higher_is_better, p.target = mse, "mse", False, 0.05
+    return p
+'''
+
+
+@pytest.fixture(scope="module")
+def random_mse_report(user_module, tmp_path_factory) -> str:
+    """The report of a random search, with an lr schedule, on a lower-is-better problem."""
+    from ravine.report import study_html
+    from ravine.study import run_study
+
+    (user_module / "ravine_test_mse.py").write_text(MSE_PROBLEM)
+    spec = {
+        "name": "mse",
+        "seeds": [0],
+        "budget": {"epochs": 2},
+        "batch_size": 30,
+        "protocol": {"kind": "random", "samples": 3, "sample_seed": 0},
+        "problems": [{"name": "ravine_test_mse:mse_blobs", "label": "mse"}],
+        "optimizers": [
+            {"name": "sgd", "lr": {"log": [1e-3, 1.0, 4]}, "schedules": {"lr": "cosine:6"}},
+            {"name": "adam", "lr": [1e-2]},
+        ],
+    }
+    path = tmp_path_factory.mktemp("mse") / "mse.db"
+    run_study(spec, path, progress=False)
+    with Store(path) as s:
+        return study_html(s)
+
+
+def test_report_shows_the_schedules_used(random_mse_report):
+    summary = random_mse_report.split('class="ravine-table summary"')[1].split("</table>")[0]
+    assert "lr=cosine:6" in summary and "constant" in summary  # sgd's, adam's
+    assert "schedule cosine:6" in random_mse_report  # the search space
+
+
+def test_report_follows_a_lower_is_better_metric(random_mse_report):
+    assert "mse: lower is better" in random_mse_report
+    assert "Metric: mse (lower is better)" in random_mse_report
+    assert "highest" not in random_mse_report and "higher is better" not in random_mse_report
+
+
+def test_random_search_columns_are_labelled_as_samples(random_mse_report):
+    assert "Search space (random protocol)" in random_mse_report
+    assert "sampled log-uniformly from 0.001 to 1" in random_mse_report
+    assert "grid of" not in random_mse_report
+    assert "<th>lr (sampled)</th>" in random_mse_report
+    assert 'data-name="heatmap-' not in random_mse_report  # no grid of lrs to draw
+
+
+def test_report_warns_when_a_best_setting_is_at_its_grid_edge():
+    from ravine.report.study import _summary
+
+    row = {
+        "problem": "P", "optimizer": "sgd", "best": "lr=0.1, momentum=0.99",
+        "hyperparameters": {"lr": 0.1, "momentum": 0.99}, "grid_edge": {"momentum": "largest"},
+    }  # fmt: skip
+    html = str(_summary([row], {"optimizers": [{"name": "sgd", "momentum": [0.5, 0.9, 0.99]}]}))
+    assert (
+        '<p class="warning">Warning: sgd on P: the best momentum (0.99) is the largest value '
+        "tried; widen its range before trusting the comparison</p>"
+    ) in html
+    assert "grid [0.5, 0.9, 0.99]" in html
+
+
+def test_report_shows_the_chosen_settings_held_out_test_metric(tmp_path):
+    from ravine.problems import get
+    from ravine.report import study_html
+    from ravine.study import run_study
+    from ravine.study.ensemble import load_model
+
+    spec = {
+        "name": "held", "seeds": [0], "budget": {"epochs": 1}, "batch_size": 64,
+        "problems": [{"name": "moons", "options": {"n": 200, "hidden": 8, "test_fraction": 0.25},
+                      "label": "moons"}],
+        "optimizers": [{"name": "sgd", "lr": [0.01, 0.3]}],
+    }  # fmt: skip
+    run_study(spec, tmp_path / "h.db", progress=False)
+    with Store(tmp_path / "h.db") as s:
+        html = study_html(s)
+        (best,) = [t for t in s.trials() if t.hyperparameters["lr"] == 0.3]
+        problem, model = load_model(s, best)
+    by_hand = problem.evaluate(model, problem.x_test, problem.y_test)[1]
+    summary = html.split('class="ravine-table summary"')[1].split("</table>")[0]
+    assert "<th>test metric</th>" in summary
+    assert f"<td>{by_hand:.4g}</td>" in summary
+    moons = get("moons", n=200, hidden=8, test_fraction=0.25)
+    assert len(moons.x_test) == 50 and len(moons.x_train) + len(moons.x_val) == 150

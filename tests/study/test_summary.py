@@ -142,3 +142,50 @@ def test_performance_profile_by_hand():
     assert prof["profiles"]["C"] == pytest.approx([0, 0, 0, third, third])
     default = performance_profile(steps)
     assert default["taus"][0] == 1.0 and default["taus"][-1] == 4.0
+
+
+def _results(table, schedules=None, higher=True) -> Results:
+    """Results of ``(optimizer, hyperparameters, seed, (status, rows))`` entries."""
+    trials, metrics = [], {}
+    for i, (opt, hps, seed, (status, rows)) in enumerate(table):
+        config = TrialConfig(
+            ProblemSpec("p", {}, "P"), opt.lower(), opt, hps, seed,
+            Interval("steps", 20), 8, Interval("steps", 10), schedules=schedules or {},
+        )  # fmt: skip
+        trials.append(StoredTrial(i, f"hash{i}", config, "grid", status))
+        metrics[i] = rows
+    return Results(trials, metrics, targets={"P": 0.8}, higher_is_better={"P": higher})
+
+
+def test_every_tuned_hyperparameter_at_its_grid_edge_is_flagged():
+    # lr's best (0.1) is inside its grid; momentum's best (0.99) is the largest of three
+    table = [
+        ("A", {"lr": lr, "momentum": m}, 0, curve([0.5, 0.6, score]))
+        for lr, m, score in [
+            (0.01, 0.5, 0.6), (0.1, 0.5, 0.7), (1.0, 0.5, 0.65),
+            (0.01, 0.9, 0.6), (0.1, 0.9, 0.75), (1.0, 0.9, 0.7),
+            (0.01, 0.99, 0.7), (0.1, 0.99, 0.9), (1.0, 0.99, 0.8),
+        ]
+    ]  # fmt: skip
+    (row,) = summarize(_results(table))
+    assert row["hyperparameters"] == {"lr": 0.1, "momentum": 0.99}
+    assert row["grid_edge"] == {"momentum": "largest"}
+    assert row["lr_at_grid_edge"] is False
+
+
+def test_summary_shows_the_schedules_used():
+    table = [("A", {"lr": 0.1}, 0, curve([0.5, 0.6, 0.7]))]
+    (row,) = summarize(_results(table, schedules={"lr": "cosine:1000"}))
+    assert row["schedules"] == "lr=cosine:1000"
+    (row,) = summarize(_results(table))
+    assert row["schedules"] == ""
+
+
+def test_lower_is_better_summary_picks_the_lowest():
+    table = [
+        ("A", {"lr": lr}, 0, curve([0.5, 0.4, v]))
+        for lr, v in [(0.01, 0.3), (0.1, 0.1), (1.0, 0.2)]
+    ]
+    (row,) = summarize(_results(table, higher=False))
+    assert row["best"] == "lr=0.1" and row["val_metric_mean"] == 0.1
+    assert row["higher_is_better"] is False

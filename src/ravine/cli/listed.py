@@ -56,10 +56,10 @@ TABLES = {
         ],
     },
     'problems': {
-        'digest': '0426e6af8e8487f3',
+        'digest': 'ee574f984350bb6a',
         'rows': [
             ('name', 'description'),
-            ('moons', 'Noisy two moons (scikit-learn make_moons), a 2-class MLP with depth tanh layers'),
+            ('moons', 'Noisy two moons (scikit-learn make_moons), a 2-class MLP with depth tanh...'),
             ('digits_mlp', "scikit-learn's 8x8 handwritten digits (1797 images, 10 classes)... [model=mlp]"),
             ('digits_cnn', "scikit-learn's 8x8 handwritten digits (1797 images, 10 classes)... [model=cnn]"),
             ('logreg', 'Multinomial logistic regression (one linear layer, softmax cross-entropy) on...'),

@@ -64,7 +64,8 @@ def summary_lines(store) -> list[str]:
                 r["problem"],
                 r["optimizer"],
                 (r["best"] or "(all diverged)")
-                + (" (lr at grid edge)" if r.get("lr_at_grid_edge") else ""),
+                + (f" [{r['schedules']}]" if r.get("schedules") else "")
+                + (f" ({', '.join(r['grid_edge'])} at grid edge)" if r.get("grid_edge") else ""),
                 _fmt(r.get("val_metric_mean")),
                 _fmt(r.get("val_metric_std")),
                 _steps(r.get("steps_to_target"))

@@ -28,6 +28,10 @@ class Problem:
     better when higher unless ``higher_is_better`` is false). ``target`` is the validation
     metric whose first crossing defines "steps to target" in study summaries.
 
+    ``x_test`` and ``y_test`` (optional) are a held-out test split, apart from the validation
+    split that studies tune on: never seen while choosing a setting, it is evaluated once on
+    each chosen setting's final models (:mod:`ravine.study.heldout`).
+
     ``combine`` says how an ensemble averages its members' outputs: ``"softmax"`` averages the
     class probabilities p = (1/K) sum_k softmax(z_k) and returns log p as the ensemble's logits
     (so cross-entropy of them is the negative log-likelihood of the averaged prediction);
@@ -47,6 +51,8 @@ class Problem:
     target: float | None = None
     combine: str = "softmax"
     info: dict = field(default_factory=dict)
+    x_test: Tensor | None = None
+    y_test: Tensor | None = None
 
     def __post_init__(self) -> None:
         if len(self.x_train) != len(self.y_train):
@@ -58,6 +64,12 @@ class Problem:
             raise ValueError(
                 f"problem {self.name!r}: x_val has {len(self.x_val)} rows but y_val has "
                 f"{len(self.y_val)}"
+            )
+        if (self.x_test is None) != (self.y_test is None) or (
+            self.x_test is not None and len(self.x_test) != len(self.y_test)
+        ):
+            raise ValueError(
+                f"problem {self.name!r}: x_test and y_test must come together, with as many rows"
             )
         if len(self.x_train) == 0:
             raise ValueError(f"problem {self.name!r}: the training set is empty")

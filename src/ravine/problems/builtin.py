@@ -40,6 +40,24 @@ def _split(x: np.ndarray, y: np.ndarray, val_fraction: float, seed: int):
     return train_test_split(x, y, test_size=val_fraction, random_state=seed, stratify=y)
 
 
+def _held_out(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int):
+    """``(x, y, test)``: the rest and a stratified held-out test split of ``test_fraction``
+    (0: none, and the data as they were, so the train and validation splits do not change);
+    ``test`` is the ``x_test``/``y_test`` keywords of :class:`Problem`."""
+    _require("test_fraction", test_fraction, 0.0 <= test_fraction < 1.0, "0 <= test_fraction < 1")
+    if test_fraction == 0:
+        return x, y, {}
+    x, xt, y, yt = _split(x, y, test_fraction, seed + 1)
+    return (
+        x,
+        y,
+        {
+            "x_test": torch.as_tensor(np.ascontiguousarray(xt), dtype=torch.float32),
+            "y_test": torch.as_tensor(np.asarray(yt), dtype=torch.long),
+        },
+    )
+
+
 def _tensors(xs, ys, xv, yv) -> dict:
     return {
         "x_train": torch.as_tensor(np.ascontiguousarray(xs), dtype=torch.float32),
@@ -63,13 +81,16 @@ def moons(
     depth: int = 2,
     val_fraction: float = 0.2,
     data_seed: int = 0,
+    test_fraction: float = 0.0,
 ) -> Problem:
-    """Noisy two moons (scikit-learn ``make_moons``), a 2-class MLP with ``depth`` tanh layers."""
+    """Noisy two moons (scikit-learn ``make_moons``), a 2-class MLP with ``depth`` tanh layers;
+    ``test_fraction`` of the examples held out as a test split (before the validation split)."""
     from sklearn.datasets import make_moons
 
     _require("n", n, isinstance(n, int) and n >= 10, "an integer >= 10")
     _require("noise", noise, noise >= 0, ">= 0")
     x, y = make_moons(n_samples=n, noise=noise, random_state=data_seed)
+    x, y, test = _held_out(x, y, test_fraction, data_seed)
     xs, xv, ys, yv = _split(x, y, val_fraction, data_seed)
     sizes = [2] + [hidden] * depth + [2]
     return Problem(
@@ -78,6 +99,7 @@ def moons(
         target=0.85,
         info={"classes": 2, "features": 2},
         **_tensors(xs, ys, xv, yv),
+        **test,
     )
 
 
@@ -108,14 +130,17 @@ def digits(
     channels: int = 8,
     val_fraction: float = 0.2,
     data_seed: int = 0,
+    test_fraction: float = 0.0,
 ) -> Problem:
     """scikit-learn's 8x8 handwritten digits (1797 images, 10 classes), pixels scaled to [0, 1],
-    a stratified train/validation split; an MLP (64-hidden-10, ReLU) or a small CNN."""
+    a stratified train/validation split (and a held-out test split of ``test_fraction``, made
+    first); an MLP (64-hidden-10, ReLU) or a small CNN."""
     from sklearn.datasets import load_digits
 
     _require("model", model, model in {"mlp", "cnn"}, "'mlp' or 'cnn'")
     d = load_digits()
-    xs, xv, ys, yv = _split(d.data / 16.0, d.target, val_fraction, data_seed)
+    x, y, test = _held_out(d.data / 16.0, d.target, test_fraction, data_seed)
+    xs, xv, ys, yv = _split(x, y, val_fraction, data_seed)
     if model == "mlp":
         factory: Callable[[], nn.Module] = lambda: mlp([64, hidden, 10])  # noqa: E731
     else:
@@ -126,21 +151,30 @@ def digits(
         target=0.9,
         info={"classes": 10, "features": 64},
         **_tensors(xs, ys, xv, yv),
+        **test,
     )
 
 
 def logreg(
-    dataset: str = "breast_cancer", val_fraction: float = 0.25, data_seed: int = 0
+    dataset: str = "breast_cancer",
+    val_fraction: float = 0.25,
+    data_seed: int = 0,
+    test_fraction: float = 0.0,
 ) -> Problem:
     """Multinomial logistic regression (one linear layer, softmax cross-entropy) on a tabular
-    set bundled with scikit-learn (``breast_cancer`` or ``wine``), standardised features.
+    set bundled with scikit-learn (``breast_cancer`` or ``wine``), standardised features
+    (and a held-out test split of ``test_fraction``, made first, scaled the same way).
     The objective is convex, so every optimizer should reach the same optimum."""
     from sklearn import datasets
 
     loaders = {"breast_cancer": datasets.load_breast_cancer, "wine": datasets.load_wine}
     _require("dataset", dataset, dataset in loaders, ", ".join(loaders))
     d = loaders[dataset]()
-    xs, xv, ys, yv = _split(d.data, d.target, val_fraction, data_seed)
+    x, y, test = _held_out(d.data, d.target, test_fraction, data_seed)
+    xs, xv, ys, yv = _split(x, y, val_fraction, data_seed)
+    if test:
+        _, test["x_test"] = _standardize(xs, test["x_test"].numpy())
+        test["x_test"] = torch.as_tensor(test["x_test"], dtype=torch.float32)
     xs, xv = _standardize(xs, xv)
     features, classes = d.data.shape[1], int(d.target.max()) + 1
     return Problem(
@@ -149,6 +183,7 @@ def logreg(
         target=0.9,
         info={"classes": classes, "features": features},
         **_tensors(xs, ys, xv, yv),
+        **test,
     )
 
 

@@ -81,20 +81,56 @@ def _header(store, results) -> Markup:
     )
 
 
-def _summary(rows: list[dict[str, Any]]) -> Markup:
-    return _render("summary.html.j2", rows=rows)
+def _edge_warnings(rows: list[dict[str, Any]]) -> list[str]:
+    """One sentence per best setting that lies at the edge of a tuned hyperparameter's values."""
+    return [
+        f"{r['optimizer']} on {r['problem']}: the best {hp} ({_fmt(r['hyperparameters'][hp])}) "
+        f"is the {end} value tried; widen its range before trusting the comparison"
+        for r in rows
+        for hp, end in (r.get("grid_edge") or {}).items()
+    ]
 
 
-def _problem(results, problem: str, metric: str) -> Markup:
-    """Training curves; where learning rates vary, sensitivity, heat map and their table."""
+def _summary(rows: list[dict[str, Any]], spec: dict[str, Any]) -> Markup:
+    """The summary table, grid-edge warnings, and the search space with its schedules."""
+    from .space import protocol_kind, search_space
+
+    shown = [
+        {
+            **r,
+            "better": "higher" if r.get("higher_is_better", True) else "lower",
+            "schedules": r.get("schedules") or "constant",
+            "edge": ", ".join(r.get("grid_edge") or {}) or "-",
+        }
+        for r in rows
+    ]
+    directions = {r["problem"]: r["better"] for r in shown}
+    return _render(
+        "summary.html.j2",
+        rows=shown,
+        directions=directions,
+        warnings=_edge_warnings(rows),
+        space=search_space(spec),
+        has_test=any("test_metric_mean" in r for r in rows),
+        protocol=protocol_kind(spec),
+    )
+
+
+def _problem(results, problem: str, metric: str, sampled: bool = False) -> Markup:
+    """Training curves (every trial faint, each optimizer's best setting bold, and against
+    wall-clock seconds); where learning rates vary, sensitivity, heat map and their table.
+    ``sampled``: the learning rates were drawn by random search, so the sensitivity is a
+    scatter of the samples and there is no optimizer-by-lr grid to draw as a heat map."""
     from ..plot import study as plots
     from ..study.summary import sensitivity
 
+    better = "higher" if results.hib(problem) else "lower"
     figures = [
         _figure(
             plots.curves_figure(results, problem, metric),
-            f"{problem}: training loss, training and validation {metric} per epoch at each "
-            "optimizer's best setting (mean over seeds, band min-max)",
+            f"{problem}: training loss, training and validation {metric} per epoch and "
+            f"validation {metric} against wall-clock seconds; every trial faint, each "
+            "optimizer's best setting bold (mean over seeds, band min-max)",
             f"curves-{problem}",
         )
     ]
@@ -102,20 +138,30 @@ def _problem(results, problem: str, metric: str) -> Markup:
     if not any(isinstance(r.get("lr"), int | float) for r in sens):
         sens = []
     else:
-        figures += [
+        figures.append(
             _figure(
-                plots.sensitivity_figure(results, problem, metric),
-                f"{problem}: final validation {metric} against learning rate",
+                plots.sensitivity_figure(results, problem, metric, sampled=sampled),
+                f"{problem}: final validation {metric} against "
+                + ("the sampled learning rates" if sampled else "learning rate"),
                 f"sensitivity-{problem}",
-            ),
-            _figure(
-                plots.heatmap_figure(results, problem, metric),
-                f"{problem}: optimizer by learning rate heat map",
-                f"heatmap-{problem}",
-            ),
-        ]
+            )
+        )
+        if not sampled:
+            figures.append(
+                _figure(
+                    plots.heatmap_figure(results, problem, metric),
+                    f"{problem}: optimizer by learning rate heat map ({better} is better)",
+                    f"heatmap-{problem}",
+                )
+            )
     return _render(
-        "problem.html.j2", problem=problem, metric=metric, figures=figures, sensitivity=sens
+        "problem.html.j2",
+        problem=problem,
+        metric=metric,
+        better=better,
+        figures=figures,
+        sensitivity=sens,
+        lr_title="lr (sampled)" if sampled else "lr",
     )
 
 
@@ -174,22 +220,28 @@ def _trials(store) -> Markup:
 def study_html(store) -> str:
     """The report of the study in ``store`` as one HTML document."""
     from ..study.summary import Results, summarize
+    from .space import protocol_kind
 
     results = Results.from_store(store)
-    rows = summarize(results)
+    from ..study.heldout import test_metrics
+
+    tests = test_metrics(store, results)
+    rows = [{**r, **tests.get((r["problem"], r["optimizer"]), {})} for r in summarize(results)]
     info = store.problem_info()
+    spec = store.get_meta("spec") or {}
+    sampled = protocol_kind(spec) == "random"
     sections = [
         _header(store, results),
-        _summary(rows),
+        _summary(rows, spec),
         *(
-            _problem(results, p, (info.get(p) or {}).get("metric", "accuracy"))
+            _problem(results, p, (info.get(p) or {}).get("metric", "accuracy"), sampled)
             for p in results.problems()
         ),
         _ensembles(store),
         _profile(rows),
         _trials(store),
     ]
-    name = (store.get_meta("spec") or {}).get("name", "study")
+    name = spec.get("name", "study")
     return str(_render("study.html.j2", name=name, sections=sections))  # plain text, not Markup
 
 

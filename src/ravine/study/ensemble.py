@@ -17,10 +17,11 @@ import torch
 from .store import StoredTrial
 from .summary import Results, best_settings
 
-__all__ = ["ensemble_table", "evaluate_ensemble"]
+__all__ = ["ensemble_table", "evaluate_ensemble", "load_model"]
 
 
-def _load(store, trial: StoredTrial):
+def load_model(store, trial: StoredTrial):
+    """The problem and the final model of ``trial`` (None when its weights were not kept)."""
     blob = store.model(trial.id)
     if blob is None:
         return None
@@ -34,7 +35,7 @@ def _load(store, trial: StoredTrial):
 def evaluate_ensemble(store, trials: list[StoredTrial]) -> dict[str, Any] | None:
     """Validation loss and metric of each member and of their ensemble; None when fewer than
     two members have a saved model."""
-    members = [m for m in (_load(store, t) for t in trials) if m is not None]
+    members = [m for m in (load_model(store, t) for t in trials) if m is not None]
     if len(members) < 2:
         return None
     problem = members[0][0]

@@ -14,8 +14,10 @@ Definitions (all on the *final* evaluation of a trial, as in DeepOBS):
   setting's seeds (a seed that never reaches it counts as infinity, so the median is
   infinite when at least half of the seeds miss).
 * **Divergence rate**: diverged trials / all finished trials of the optimizer on the problem.
-* ``lr_at_grid_edge``: the best lr is the smallest or largest of three or more tried, so the
-  grid should be widened before the comparison is trusted.
+* ``grid_edge``: per tuned hyperparameter whose best value is the smallest or largest of
+  three or more tried, which end (:func:`grid_edges`): the grid should be widened before the
+  comparison is trusted; ``lr_at_grid_edge`` is whether ``lr`` is among them.
+* ``schedules``: the schedule strings the best setting ran with (empty: constant).
 * **Performance profile** (Dolan and Moré 2002, as used by AlgoPerf): with t[p, o] the steps
   to target of optimizer o on problem p and r[p, o] = t[p, o] / min_o t[p, o],
   rho_o(tau) = |{p : r[p, o] <= tau}| / |problems|, for tau from 1 to 4.
@@ -32,6 +34,7 @@ from typing import Any
 
 from .records import FINISHED, MetricRow, setting_label, trial_score
 from .selection import best_setting, setting_key
+from .values import is_number
 
 __all__ = [
     "Results",
@@ -174,11 +177,29 @@ def _final_metrics(last: list[MetricRow]) -> dict[str, float]:
     }
 
 
-def _lr_at_grid_edge(trials: list[Any], lr: Any) -> bool:
-    """Whether ``lr`` is the smallest or largest of three or more learning rates tried."""
-    lrs = {t.hyperparameters.get("lr") for t in trials}
-    lrs = {v for v in lrs if isinstance(v, int | float)}
-    return len(lrs) > 2 and lr is not None and lr in (min(lrs), max(lrs))
+def grid_edges(trials: list[Any], best: dict[str, Any]) -> dict[str, str]:
+    """The tuned hyperparameters whose best value lies at the edge of the values tried: per
+    name, ``"smallest"`` or ``"largest"`` when the best value is that end of three or more
+    numeric values tried (a grid, or the samples of a random search), so the search should be
+    widened before the comparison is trusted."""
+    out = {}
+    for hp, value in best.items():
+        if not is_number(value):
+            continue
+        tried = {t.hyperparameters.get(hp) for t in trials}
+        tried = {v for v in tried if is_number(v)}
+        if len(tried) > 2 and value in (min(tried), max(tried)):
+            out[hp] = "smallest" if value == min(tried) else "largest"
+    return out
+
+
+def schedules_label(trials: Sequence[Any]) -> str:
+    """The schedule strings the trials ran with (``lr=cosine:1000``), empty when constant."""
+    found: dict[str, str] = {}
+    for t in trials:
+        config = getattr(t, "config", None)
+        found.update(getattr(config, "schedules", None) or {})
+    return ", ".join(f"{hp}={text}" for hp, text in sorted(found.items()))
 
 
 def _best_columns(results: Results, problem: str, optimizer: str) -> dict[str, Any]:
@@ -189,6 +210,7 @@ def _best_columns(results: Results, problem: str, optimizer: str) -> dict[str, A
     bt = best["trials"]
     target = results.targets.get(problem)
     steps = [steps_to_target(results.rows(t), target, results.hib(problem)) for t in bt]
+    edges = grid_edges(results.select(problem, optimizer), best["hyperparameters"])
     return {
         "best": best["label"],
         "hyperparameters": best["hyperparameters"],
@@ -196,9 +218,9 @@ def _best_columns(results: Results, problem: str, optimizer: str) -> dict[str, A
         "seeds": len(bt),
         **_final_metrics([results.rows(t)[-1] for t in bt if results.score(t) is not None]),
         "steps_to_target": _median(steps) if target is not None else math.nan,
-        "lr_at_grid_edge": _lr_at_grid_edge(
-            results.select(problem, optimizer), best["hyperparameters"].get("lr")
-        ),
+        "lr_at_grid_edge": "lr" in edges,
+        "grid_edge": edges,
+        "schedules": schedules_label(bt),
         "steps_to_target_per_seed": steps,
     }
 
@@ -222,6 +244,7 @@ def summarize(results: Results) -> list[dict[str, Any]]:
                     "best": None,
                     "seeds": 0,
                     "target": results.targets.get(problem),
+                    "higher_is_better": results.hib(problem),
                     **_best_columns(results, problem, optimizer),
                 }
             )
@@ -317,3 +340,17 @@ def curves(results: Results, problem: str, optimizer: str, column: str) -> dict[
         if len(rows) > len(epochs):
             epochs = [r.epoch for r in rows]
     return {"label": best["label"], "epochs": epochs, "per_seed": per_seed}
+
+
+def trial_curves(
+    results: Results, problem: str, optimizer: str, column: str, x: str = "epoch"
+) -> list[tuple[list[float], list[float]]]:
+    """Every trial's curve of ``column`` against ``x`` (``epoch``, ``step`` or ``wall_time``),
+    all settings and seeds, diverged ones up to their last finite value."""
+    out = []
+    for t in results.select(problem, optimizer):
+        pts = [(getattr(r, x), getattr(r, column)) for r in results.rows(t)]
+        pts = [(float(a), float(b)) for a, b in pts if b is not None and math.isfinite(float(b))]
+        if pts:
+            out.append(([a for a, _ in pts], [b for _, b in pts]))
+    return out

@@ -188,3 +188,32 @@ def test_report_shows_the_chosen_settings_held_out_test_metric(tmp_path):
     assert f"<td>{by_hand:.4g}</td>" in summary
     moons = get("moons", n=200, hidden=8, test_fraction=0.25)
     assert len(moons.x_test) == 50 and len(moons.x_train) + len(moons.x_val) == 150
+
+
+def test_report_generation_shows_its_progress(tiny_store):
+    """On a terminal the report counts its sections as it draws them, one per problem besides
+    the header, summary, ensembles, profiles and trials; the document is the same."""
+    import io
+
+    from ravine.progress import Progress
+    from ravine.report.study import study_html
+    from ravine.study import Store
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    with Store(tiny_store) as db:
+        plain = study_html(db)
+        with Progress(description="report", stream=stream, min_interval=0) as bar:
+            shown = study_html(db, bar)
+        problems = len({t.problem for t in db.trials()})
+    assert bar.completed == bar.total == problems + 5
+    assert "report: trials" in stream.getvalue()
+
+    def strip(html):  # figures' bytes and the minute it was generated may differ
+        html = re.sub(r'src="data:image/png;base64,[^"]*"', "", html)
+        return re.sub(r"Generated [0-9: -]+ UTC", "", html)
+
+    assert strip(shown) == strip(plain)

@@ -165,7 +165,7 @@ def run(
             from ..report import write_report
 
             target = Path(out) if out else Path(f"{s.name}.report.html")
-            write_report(db, target)
+            write_report(db, target, progress=True)
             click.echo(f"\nreport: {target}")
     click.echo(f"store: {path}")
 
@@ -210,7 +210,7 @@ def report(store, out) -> None:
     with _open(store) as db:
         name = (db.get_meta("spec") or {}).get("name", "study")
         target = Path(out) if out else Path(f"{name}.report.html")
-        write_report(db, target)
+        write_report(db, target, progress=True)
     click.echo(str(target))
 
 

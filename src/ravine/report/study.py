@@ -13,9 +13,12 @@ import math
 import time
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
+
+if TYPE_CHECKING:
+    from ..progress import Progress
 
 __all__ = ["study_html", "write_report"]
 
@@ -217,42 +220,50 @@ def _trials(store) -> Markup:
     return _render("trials.html.j2", rows=rows)
 
 
-def study_html(store) -> str:
-    """The report of the study in ``store`` as one HTML document."""
+def study_html(store, progress: Progress | None = None) -> str:
+    """The report of the study in ``store`` as one HTML document; ``progress`` (optional)
+    counts its sections as they are drawn."""
+    from ..study.heldout import test_metrics
     from ..study.summary import Results, summarize
     from .space import protocol_kind
 
     results = Results.from_store(store)
-    from ..study.heldout import test_metrics
-
     tests = test_metrics(store, results)
     rows = [{**r, **tests.get((r["problem"], r["optimizer"]), {})} for r in summarize(results)]
     info = store.problem_info()
     spec = store.get_meta("spec") or {}
     sampled = protocol_kind(spec) == "random"
-    sections = [
-        _header(store, results),
-        _summary(rows, spec),
-        *(
-            _problem(results, p, (info.get(p) or {}).get("metric", "accuracy"), sampled)
-            for p in results.problems()
-        ),
-        _ensembles(store),
-        _profile(rows),
-        _trials(store),
+    metric = {p: (info.get(p) or {}).get("metric", "accuracy") for p in results.problems()}
+    parts = [
+        ("header", lambda: _header(store, results)),
+        ("summary", lambda: _summary(rows, spec)),
+        *((p, lambda p=p: _problem(results, p, metric[p], sampled)) for p in metric),
+        ("ensembles", lambda: _ensembles(store)),
+        ("profiles", lambda: _profile(rows)),
+        ("trials", lambda: _trials(store)),
     ]
+    sections = []
+    for name, draw in parts:
+        if progress is not None:
+            progress.update(0, total=len(parts), description=f"report: {name}")
+        sections.append(draw())
+        if progress is not None:
+            progress.update(1)
     name = spec.get("name", "study")
     return str(_render("study.html.j2", name=name, sections=sections))  # plain text, not Markup
 
 
-def write_report(store, path: str | Path) -> Path:
-    """Write the study report of ``store`` (a Store or a path to one) to ``path``."""
+def write_report(store, path: str | Path, *, progress: bool = False) -> Path:
+    """Write the study report of ``store`` (a Store or a path to one) to ``path``; with
+    ``progress``, a bar on a terminal counts its sections as they are drawn."""
+    from ..progress import Progress
     from ..study.store import Store
 
     own = not isinstance(store, Store)
     db = Store(store) if own else store
     try:
-        text = study_html(db)
+        with Progress(description="report", unit="sections") as bar:
+            text = study_html(db, bar if progress else None)
     finally:
         if own:
             db.close()

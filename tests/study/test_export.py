@@ -62,3 +62,27 @@ def test_exports_of_two_studies_share_a_folder(tiny_store, tmp_path, user_module
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
         p.name for p in theirs + ours
     )
+
+
+def test_an_export_never_replaces_another_stores_study_of_the_same_name(
+    tiny_store, tmp_path, user_module
+):
+    """Two stores whose studies share a name: the second export is refused before any file
+    is written, and the first store's files stay as they were."""
+    from ravine.study import run_study
+    from support.study import tiny_spec
+
+    twin = run_study(
+        tiny_spec(name="tiny", seeds=[0], optimizers=[{"name": "sgd", "lr": [0.1]}]),
+        tmp_path / "twin.db",
+        progress=False,
+    )
+    with Store(twin) as s:
+        theirs = export(s, tmp_path / "out")
+    before = {p: p.read_bytes() for p in theirs}
+    with Store(tiny_store) as s, pytest.raises(FileExistsError, match="not exported from this"):
+        export(s, tmp_path / "out")
+    assert {p: p.read_bytes() for p in theirs} == before
+    (tmp_path / "out" / "tiny.trials.csv").write_text("not,an,export\n1,2,3\n")
+    with Store(twin) as s, pytest.raises(FileExistsError):  # a foreign file is not replaced
+        export(s, tmp_path / "out")

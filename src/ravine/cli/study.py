@@ -232,5 +232,9 @@ def export_(store, fmt, out) -> None:
     from ..study.export import export
 
     with _open(store) as db:
-        for p in export(db, out, fmt):
+        try:
+            paths = export(db, out, fmt)
+        except FileExistsError as err:
+            raise click.ClickException(str(err)) from None
+        for p in paths:
             click.echo(str(p))

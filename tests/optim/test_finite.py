@@ -94,3 +94,30 @@ def test_check_finite_false_lets_them_through() -> None:
     opt = v.make(model, check_finite=False)
     opt.step(_closure(v, model, opt, (0, 0.0)))
     assert math.isnan(float(model.fc1.weight.detach().sum()))
+
+
+@pytest.mark.parametrize(
+    "v",
+    catalog.variants(
+        lambda v: (
+            not v.entry.elementwise
+            and not v.entry.takes_model
+            and v.entry.name not in ("bfgs", "lbfgs")
+        ),  # one param group only
+        first=True,
+    ),
+)
+def test_with_two_groups_a_bad_gradient_in_the_second_moves_neither(v) -> None:
+    """Each group iterates after the ones before it moved: every group's gradient is checked
+    before the first moves."""
+    torch.manual_seed(0)
+    model = Net()
+    first, second = list(model.fc1.parameters()), [*model.fc2.parameters(), model.scale]
+    extra = {"damping": 1.0} if "damping" in v.entry.registry.defaults else {}
+    opt = v.make([{"params": first}, {"params": second}], **extra)
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(FloatingPointError, match=r"param group 1, parameter 0\b"):
+        opt.step(_closure(v, model, opt, (3, 0.0)))  # fc2.weight (scale is parameter 0)
+    for b, p in zip(before, model.parameters(), strict=True):
+        assert torch.equal(b, p.detach()), f"{v.name} moved a parameter"
+    opt.step(_closure(v, model, opt, None))  # and a good step still runs

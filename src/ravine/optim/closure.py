@@ -130,8 +130,31 @@ class ClosureOptimizer(ScalarHyperparameters, Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
         """One iteration per param group; returns the loss before it (of the first group)."""
         closure = self._require_closure(closure)
+        if self.check_finite and len(self.param_groups) > 1:
+            self._check_every_group(closure)
         losses = [self._iterate(closure, group) for group in self.param_groups]
         return losses[0]
+
+    def _check_every_group(self, closure: Callable[[], Any]) -> None:
+        """With several groups, each iteration evaluates its own group's gradient after the
+        groups before it have moved: check every group's gradient at the start, before any
+        group moves (one extra evaluation; nothing is kept from it)."""
+        groups = [self._params(g) for g in self.param_groups]
+        flat = [p for ps in groups for p in ps]
+        if self.closure_kind == "backward":
+            with torch.enable_grad():
+                closure()
+            grads = [p.grad for p in flat]
+        else:
+            grads = self._loss_and_grad(closure, flat)[2]
+            grads = [g.detach() for g in grads]
+            _detach_grads(self.param_groups)
+        probes = [g for g in grads if g is not None]
+        laid_out, k = [], 0
+        for ps in groups:
+            laid_out.append(grads[k : k + len(ps)])
+            k += len(ps)
+        check_gradients(type(self).__name__, probes, groups, laid_out)
 
     def _iterate(self, closure: Callable[[], Any], group: dict[str, Any]) -> Any:
         """Evaluate, direction, step length, accept, count; returns the loss before."""

@@ -57,6 +57,24 @@ def test_an_lr_grid_colours_learning_rates_along_a_ramp(draw):
     assert {t.get_text() for t in ax.get_legend().get_texts()} >= {"sgd", "adam"}
 
 
+def test_one_lr_per_optimizer_keeps_each_optimizer_s_colour():
+    """Each optimizer at its own single learning rate (a landscape's suggestions): no ramp,
+    every optimizer in its race colour, one line style."""
+    from matplotlib.colors import to_hex
+
+    from ravine.plot.style import colors_for
+
+    r = race("beale", {"sgd": {"lr": 1e-3}, "adam": {"lr": 1e-1}}, starts=[1.0, 1.4], steps=10)
+    fig = plot.contour_figure(r)
+    assert len(fig.axes) == 1  # no colour bar
+    lines = [ln for ln in fig.axes[0].get_lines() if len(ln.get_xdata()) > 2]
+    expected = colors_for([("sgd", "sgd"), ("adam", "adam")])
+    assert [to_hex(ln.get_color()) for ln in lines] == [
+        to_hex(expected["sgd"]),
+        to_hex(expected["adam"]),
+    ]
+
+
 def test_sensitivity_shows_every_optimizer_s_divergence_and_escapes():
     """On the saddle, sgd and momentum diverge at lr 2 (the same lr): both rows of x
     markers are visible, at different heights; escapes have a marker of their own."""

@@ -73,8 +73,11 @@ class LrRamp:
 
 
 def lr_ramp(result: RaceResult) -> LrRamp | None:
-    """The colour ramp of ``result``'s learning rates, or None when it has one (then each
-    optimizer has its own colour, :func:`race_colors`)."""
+    """The colour ramp of ``result``'s learning rates when some optimizer ran at several (an
+    lr grid), else None: then each optimizer, at its one learning rate (the same or each its
+    own), has its own colour (:func:`race_colors`)."""
+    if all(len(run.coords["lr"].tolist()) < 2 for run in result.runs.values()):
+        return None
     lrs = sorted({float(v) for run in result.runs.values() for v in run.coords["lr"].tolist()})
     positive = [v for v in lrs if v > 0]
     if len(positive) < 2:

@@ -7,7 +7,7 @@ Written by :func:`ravine.cli.list.write_tables`; do not edit.
 # fmt: off
 TABLES = {
     'optimizers': {
-        'digest': 'deaf8a22a7c4a43d',
+        'digest': '9e7f6e27ff9b05bc',
         'rows': [
             ('name', 'family', 'defaults', 'paper'),
             ('sgd', 'gradient descent', 'lr=0.001, momentum=0, dampening=0, nesterov=False', 'Robbins and Monro 1951'),
@@ -35,6 +35,8 @@ TABLES = {
             ('rmsprop_torch', 'adaptive', 'lr=0.01, alpha=0.99, eps=1e-08, momentum=0, centered=False', 'Tieleman and Hinton 2012'),
             ('adadelta_torch', 'adaptive', 'lr=1, rho=0.9, eps=1e-06', 'Zeiler 2012'),
             ('nadam_torch', 'adam', 'lr=0.002, betas=(0.9, 0.999), eps=1e-08, momentum_decay=0.004, decoupled_weight_decay=False', 'Dozat 2016'),
+            ('madgrad', 'dual averaging', 'lr=0.01, momentum=0.9, eps=1e-06, eps_in_lr=True, decoupled_weight_decay=False', 'Defazio and Jelassi 2021'),
+            ('ademamix', 'adam', 'lr=0.001, betas=(0.9, 0.999), beta3=0.9999, alpha=2, eps=1e-08, alpha_warmup=0, beta3_warmup=0, decoupled_weight_decay=True', 'Pagliardini et al. 2024'),
         ],
     },
     'schedules': {

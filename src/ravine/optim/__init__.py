@@ -18,6 +18,7 @@ from .base import Optimizer
 from .curvature_approx import BlockDiagonalNewton, DiagonalNewton
 from .hessian_free import GaussNewton, HessianFree, NaturalGradient
 from .kfac import KFAC
+from .learning_rate_free import MADGRAD, AdEMAMix, ademamix, madgrad
 from .newton import LevenbergMarquardt, Newton
 from .quasi_newton import BFGS, LBFGS
 from .registry import REGISTRY, get, lookup, names, register
@@ -68,3 +69,4 @@ __all__ = [
     "rmsprop",
     "sgd",
 ]
+__all__ += ["MADGRAD", "AdEMAMix", "ademamix", "madgrad"]

@@ -7,20 +7,20 @@ Written by :func:`ravine.cli.list.write_tables`; do not edit.
 # fmt: off
 TABLES = {
     'optimizers': {
-        'digest': '9e7f6e27ff9b05bc',
+        'digest': 'e7b53c31e2e40d72',
         'rows': [
             ('name', 'family', 'defaults', 'paper'),
             ('sgd', 'gradient descent', 'lr=0.001, momentum=0, dampening=0, nesterov=False', 'Robbins and Monro 1951'),
             ('momentum', 'momentum', 'lr=0.01, momentum=0.9, lr_in_velocity=True, dampening=0', 'Polyak 1964'),
             ('nesterov', 'momentum', 'lr=0.01, momentum=0.9, lookahead=False, dampening=0', 'Nesterov 1983; Sutskever et al. 2013'),
             ('adagrad', 'adaptive', 'lr=0.01, eps=1e-08, initial_accumulator=0, eps_in_sqrt=False, lr_decay=0', 'Duchi, Hazan and Singer 2011'),
-            ('rmsprop', 'adaptive', 'lr=0.001, decay=0.9, eps=1e-08, eps_in_sqrt=False, momentum=0, centered=False', 'Tieleman and Hinton 2012'),
+            ('rmsprop', 'adaptive', 'lr=0.001, decay=0.9, eps=1e-08, eps_in_sqrt=False, momentum=0, centered=False, initial_scale=0, bias_correction=False, nesterov=False, lr_in_momentum=False', 'Tieleman and Hinton 2012'),
             ('adadelta', 'adaptive', 'lr=1, decay=0.9, eps=1e-06', 'Zeiler 2012'),
-            ('adam', 'adam', 'lr=0.001, betas=(0.9, 0.999), eps=1e-08, amsgrad=False, decoupled_weight_decay=False, bias_correction=True', 'Kingma and Ba 2015'),
-            ('adamw', 'adam', 'lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, amsgrad=False, bias_correction=True', 'Loshchilov and Hutter 2019'),
+            ('adam', 'adam', 'lr=0.001, betas=(0.9, 0.999), eps=1e-08, amsgrad=False, decoupled_weight_decay=False, bias_correction=True, eps_root=0, amsgrad_corrected=False', 'Kingma and Ba 2015'),
+            ('adamw', 'adam', 'lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, amsgrad=False, bias_correction=True, eps_root=0, amsgrad_corrected=False', 'Loshchilov and Hutter 2019'),
             ('adamax', 'adam', 'lr=0.002, betas=(0.9, 0.999), eps=1e-08, eps_in_max=True', 'Kingma and Ba 2015 (Sec. 7.1)'),
             ('nadam', 'adam', 'lr=0.002, betas=(0.9, 0.999), eps=1e-08, momentum_decay=0, decoupled_weight_decay=False', 'Dozat 2016'),
-            ('adabelief', 'adam', 'lr=0.001, betas=(0.9, 0.999), eps=1e-16, decoupled_weight_decay=False', 'Zhuang et al. 2020'),
+            ('adabelief', 'adam', 'lr=0.001, betas=(0.9, 0.999), eps=1e-16, eps_root=None, decoupled_weight_decay=False', 'Zhuang et al. 2020'),
             ('newton', 'second-order', 'lr=1, damping=0, solver=direct, line_search_fn=None, max_params=4096, cg_max_iter=200', 'Newton 1669; Nocedal and Wright 2006, ch. 3 and 7'),
             ('levenberg_marquardt', 'second-order', 'damping=1, decrease=0.666667, increase=1.5, max_params=4096', 'Levenberg 1944; Marquardt 1963'),
             ('gauss_newton', 'second-order', 'lr=1, damping=0.001, cg_max_iter=50, cg_tol=1e-05, adaptive_damping=True', 'Schraudolph 2002'),

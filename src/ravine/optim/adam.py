@@ -9,27 +9,49 @@ import torch
 from torch import Tensor
 
 from .base import Optimizer
-from .constraints import BOOL, NONNEGATIVE, POSITIVE, Betas
+from .constraints import BOOL, NONNEGATIVE, POSITIVE, Betas, Range
 from .rule import State, arguments, zeros
 
 # ----------------------------------------------------------------------------- the rules
 
 
+def _zero(x) -> bool:
+    """Whether ``x`` is the plain number 0 (a tensor, even of zeros, is not)."""
+    return type(x) in (int, float) and x == 0
+
+
 def adam(
-    p: Tensor, g: Tensor, state: State, t: int, *, lr, betas, eps, bias_correction, amsgrad
+    p: Tensor,
+    g: Tensor,
+    state: State,
+    t: int,
+    *,
+    lr,
+    betas,
+    eps,
+    eps_root,
+    bias_correction,
+    amsgrad,
+    amsgrad_corrected,
 ) -> tuple[Tensor, State]:
     r"""m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  (amsgrad: v <- max(v_max, v))
-    theta <- theta - lr m_hat / (sqrt(v_hat) + eps),  m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t)
-    (without bias correction m_hat = m, v_hat = v)."""
+    theta <- theta - lr m_hat / (sqrt(v_hat + eps_root) + eps),
+    m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t) (without bias correction m_hat = m, v_hat = v).
+    amsgrad_corrected keeps the maximum of v_hat instead of v (optax)."""
     beta1, beta2 = betas
     m = beta1 * state["m"] + (1 - beta1) * g
     v = beta2 * state["v"] + (1 - beta2) * g * g
     new = {"m": m, "v": v}
-    if amsgrad:
+    bc1, bc2 = (1 - beta1**t, 1 - beta2**t) if bias_correction else (1, 1)
+    if amsgrad and amsgrad_corrected:
+        v, bc2 = torch.maximum(state["v_max"], v / bc2), 1
+        new["v_max"] = v
+    elif amsgrad:
         v = new["v_max"] = torch.maximum(state["v_max"], v)
+    if not _zero(eps_root):
+        return p - lr / bc1 * m / ((v / bc2 + eps_root).sqrt() + eps), new
     if not bias_correction:
         return p - lr * m / (v.sqrt() + eps), new
-    bc1, bc2 = 1 - beta1**t, 1 - beta2**t
     return p - lr / bc1 * m / (v.sqrt() / bc2**0.5 + eps), new
 
 
@@ -79,13 +101,13 @@ def nadam(
 
 
 def adabelief(
-    p: Tensor, g: Tensor, state: State, t: int, *, lr, betas, eps
+    p: Tensor, g: Tensor, state: State, t: int, *, lr, betas, eps, eps_root
 ) -> tuple[Tensor, State]:
-    r"""m <- b1 m + (1 - b1) g;  s <- b2 s + (1 - b2) (g - m)^2 + eps
+    r"""m <- b1 m + (1 - b1) g;  s <- b2 s + (1 - b2) (g - m)^2 + eps_root  (None: eps)
     theta <- theta - lr / (1 - b1^t) m / (sqrt(s) / sqrt(1 - b2^t) + eps)."""
     beta1, beta2 = betas
     m = beta1 * state["m"] + (1 - beta1) * g
-    s = beta2 * state["s"] + (1 - beta2) * (g - m) ** 2 + eps
+    s = beta2 * state["s"] + (1 - beta2) * (g - m) ** 2 + (eps if eps_root is None else eps_root)
     bc1, bc2 = 1 - beta1**t, 1 - beta2**t
     return p - lr / bc1 * m / (s.sqrt() / bc2**0.5 + eps), {"m": m, "s": s}
 
@@ -95,6 +117,20 @@ def adabelief(
 _BETAS = Betas()
 
 
+class _OptionalRange(Range):
+    """A :class:`Range`, or None (for a default taken from another argument)."""
+
+    def check(self, name: str, value: Any, owner: str) -> None:
+        if value is not None:
+            super().check(name, value, owner)
+
+    def describe(self) -> str:
+        return "None or " + super().describe()
+
+
+_OPTIONAL_NONNEGATIVE = _OptionalRange(0.0)
+
+
 class Adam(Optimizer):
     r"""Adam: momentum on the gradient, divided by the root of a running second moment.
 
@@ -102,7 +138,7 @@ class Adam(Optimizer):
 
         m_t = b1 m_{t-1} + (1 - b1) g_t,        v_t = b2 v_{t-1} + (1 - b2) g_t^2
         m_hat = m_t / (1 - b1^t),               v_hat = v_t / (1 - b2^t)
-        theta_{t+1} = theta_t - eta m_hat / (sqrt(v_hat) + eps)
+        theta_{t+1} = theta_t - eta m_hat / (sqrt(v_hat + eps_root) + eps)
 
     =============================  ==============================  =====================
     symbol                         argument                        default
@@ -110,8 +146,11 @@ class Adam(Optimizer):
     eta                            ``lr``                          1e-3
     b1, b2                         ``betas``                       (0.9, 0.999), in [0, 1)
     eps                            ``eps``                         1e-8 (> 0)
+    eps_root (inside the root)     ``eps_root``                    0.0 (>= 0, optax's)
     divide by 1 - b^t              ``bias_correction``             True
     v_hat <- max(v_hat_max, v)     ``amsgrad`` (Reddi et al. 2018) False
+    max of v_t/(1-b2^t), not v_t   ``amsgrad_corrected``           False: raw v (PyTorch);
+                                                                   True: optax
     lambda                         ``weight_decay``                0.0
     theta <- theta (1 - eta lam)   ``decoupled_weight_decay``      False: L2 added to g
     =============================  ==============================  =====================
@@ -120,13 +159,23 @@ class Adam(Optimizer):
     form whose first steps are tiny (m_1 = (1 - b1) g_1). With ``decoupled_weight_decay=True``
     it is AdamW (Loshchilov and Hutter 2019), see :class:`AdamW`. Matches ``torch.optim.Adam``
     and ``AdamW``. Sources differ on eps: Keras adds it to sqrt(v) before bias correction
-    (default 1e-7); optax also offers ``eps_root`` inside the root.
+    (default 1e-7); optax also offers ``eps_root`` inside the root (here ``eps_root``). For
+    AMSGrad PyTorch keeps the maximum of the raw v_t and divides it by 1 - b2^t; optax keeps
+    the maximum of the corrected v_t / (1 - b2^t) (``amsgrad_corrected=True``), which differs
+    once b2^t has shrunk between a maximum and a later step.
 
     Reference: Kingma and Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015.
     """
 
     rule = staticmethod(adam)
-    constraints = {"betas": _BETAS, "eps": POSITIVE, "bias_correction": BOOL, "amsgrad": BOOL}
+    constraints = {
+        "betas": _BETAS,
+        "eps": POSITIVE,
+        "eps_root": NONNEGATIVE,
+        "bias_correction": BOOL,
+        "amsgrad": BOOL,
+        "amsgrad_corrected": BOOL,
+    }
     torch_state = {"exp_avg": "m", "exp_avg_sq": "v", "max_exp_avg_sq": "v_max"}
     family = "adam"
     paper = "Kingma and Ba 2015"
@@ -147,6 +196,8 @@ class Adam(Optimizer):
         fused: bool | None = None,
         decoupled_weight_decay: bool = False,
         bias_correction: bool = True,
+        eps_root: float | Tensor = 0.0,
+        amsgrad_corrected: bool = False,
         check_finite: bool = True,
         compile: bool | None = None,
         state_dtype: torch.dtype | None = None,
@@ -184,6 +235,8 @@ class AdamW(Adam):
         differentiable: bool = False,
         fused: bool | None = None,
         bias_correction: bool = True,
+        eps_root: float | Tensor = 0.0,
+        amsgrad_corrected: bool = False,
         check_finite: bool = True,
         compile: bool | None = None,
         state_dtype: torch.dtype | None = None,
@@ -205,8 +258,9 @@ class AdaMax(Optimizer):
     eta                  ``lr``              2e-3
     b1, b2               ``betas``           (0.9, 0.999), in [0, 1)
     eps                  ``eps``             1e-8 (> 0)
-    where eps goes       ``eps_in_max``      True: inside the max (PyTorch); False:
-                                             u = max(b2 u, |g|), m / (u + eps) (optax)
+    where eps goes       ``eps_in_max``      True: inside the max (PyTorch, optax);
+                                             False: u = max(b2 u, |g|), m / (u + eps)
+                                             (Keras)
     ===================  ==================  ======================================
 
     The paper has no eps: u = max(b2 u, |g|). Matches ``torch.optim.Adamax``.
@@ -305,7 +359,7 @@ class AdaBelief(Optimizer):
     ::
 
         m_t = b1 m_{t-1} + (1 - b1) g_t
-        s_t = b2 s_{t-1} + (1 - b2) (g_t - m_t)^2 + eps
+        s_t = b2 s_{t-1} + (1 - b2) (g_t - m_t)^2 + eps_root        (eps_root = eps by default)
         theta_{t+1} = theta_t - eta / (1 - b1^t) m_t / (sqrt(s_t) / sqrt(1 - b2^t) + eps)
 
     ==============  ===========================  =================================
@@ -313,20 +367,22 @@ class AdaBelief(Optimizer):
     ==============  ===========================  =================================
     eta             ``lr``                       1e-3
     b1, b2          ``betas``                    (0.9, 0.999), in [0, 1)
-    eps             ``eps``                      1e-16 (> 0), added to s each step
-                                                 and to the denominator
+    eps             ``eps``                      1e-16 (> 0), added to the denominator
+    eps_root        ``eps_root``                 None: eps (>= 0), added to s each step
     ==============  ===========================  =================================
 
     This is Algorithm 2 of the paper, as the authors' ``adabelief-pytorch`` package computes
     it with ``rectify=False, weight_decouple=False`` (the package defaults to both on). optax
-    adds ``eps_root`` to s instead of eps each step.
+    adds a separate ``eps_root`` to s each step (its default 1e-16, equal to eps; set it apart
+    with ``eps_root``) and bias-corrects s inside the root, sqrt(s / (1 - b2^t)), which equals
+    the form here up to rounding.
 
     Reference: Zhuang et al., "AdaBelief Optimizer: Adapting Stepsizes by the Belief in
     Observed Gradients", NeurIPS 2020.
     """
 
     rule = staticmethod(adabelief)
-    constraints = {"betas": _BETAS, "eps": POSITIVE}
+    constraints = {"betas": _BETAS, "eps": POSITIVE, "eps_root": _OPTIONAL_NONNEGATIVE}
     family = "adam"
     paper = "Zhuang et al. 2020"
 
@@ -337,6 +393,7 @@ class AdaBelief(Optimizer):
         betas: tuple[float | Tensor, float | Tensor] = (0.9, 0.999),
         eps: float | Tensor = 1e-16,
         *,
+        eps_root: float | Tensor | None = None,
         weight_decay: float | Tensor = 0.0,
         decoupled_weight_decay: bool = False,
         maximize: bool = False,

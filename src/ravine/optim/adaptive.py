@@ -32,20 +32,41 @@ def adagrad(
 
 
 def rmsprop(
-    p: Tensor, g: Tensor, state: State, t: int, *, lr, decay, eps, eps_in_sqrt, momentum, centered
+    p: Tensor,
+    g: Tensor,
+    state: State,
+    t: int,
+    *,
+    lr,
+    decay,
+    eps,
+    eps_in_sqrt,
+    momentum,
+    centered,
+    bias_correction,
+    nesterov,
+    lr_in_momentum,
 ) -> tuple[Tensor, State]:
-    r"""s <- rho s + (1 - rho) g^2;  b <- mu b + g / (sqrt(s - gbar^2) + eps);  theta -= lr b
+    r"""s <- rho s + (1 - rho) g^2;  d = g / (sqrt(s_hat - gbar_hat^2) + eps)
+    b <- mu b + d;  theta <- theta - lr b  (nesterov: theta <- theta - lr (mu b + d))
 
-    gbar (centered only) <- rho gbar + (1 - rho) g; uncentered, gbar = 0. With mu = 0 the step
-    is lr g / (sqrt(s) + eps)."""
+    gbar (centered only) <- rho gbar + (1 - rho) g; uncentered, gbar = 0. With
+    bias_correction s_hat = s / (1 - rho^t), gbar_hat = gbar / (1 - rho^t), else s, gbar.
+    lr_in_momentum puts lr inside the trace (optax): b <- mu b + lr d, theta <- theta - b."""
     s = decay * state["s"] + (1 - decay) * g * g
     new = {"s": s}
-    var = s
+    bc = 1 - decay**t if bias_correction else 1
+    var = s / bc if bias_correction else s
     if centered:
         gbar = new["gbar"] = decay * state["gbar"] + (1 - decay) * g
-        var = s - gbar * gbar
-    b = new["b"] = momentum * state["b"] + g / _root(var, eps, eps_in_sqrt)
-    return p - lr * b, new
+        gbar = gbar / bc if bias_correction else gbar
+        var = var - gbar * gbar
+    d = g / _root(var, eps, eps_in_sqrt)
+    if lr_in_momentum:
+        d = lr * d
+    b = new["b"] = momentum * state["b"] + d
+    step = momentum * b + d if nesterov else b
+    return (p - step if lr_in_momentum else p - lr * step), new
 
 
 def adadelta(p: Tensor, g: Tensor, state: State, t: int, *, lr, decay, eps) -> tuple[Tensor, State]:
@@ -140,11 +161,23 @@ class RMSProp(Optimizer):
     eps inside the root     ``eps_in_sqrt``            False: sqrt(s) + eps
     mu                      ``momentum``               0.0 (in [0, 1))
     centered (Graves 2013)  ``centered``               False
+    s_0                     ``initial_scale``          0.0 (>= 0)
+    s / (1 - rho^t)         ``bias_correction``        False (also gbar if centered)
+    Nesterov momentum       ``nesterov``               False; True: theta -=
+                                                       eta (mu b_t + d_t)
+    eta inside the trace    ``lr_in_momentum``         False; True (optax):
+                                                       b = mu b + eta d, theta -= b
     ======================  =========================  ===========================
+
+    (d_t is g_t / (sqrt(s_t - gbar_t^2) + eps), the step before momentum.) The two momentum
+    forms agree at a constant eta and differ once eta is scheduled: with ``lr_in_momentum``
+    past steps keep the rate they were taken at.
 
     Sources differ: Hinton's lecture uses rho = 0.9 (the default here); PyTorch calls rho
     ``alpha`` and defaults to 0.99 with lr 1e-2, eps outside the root; Keras and optax put eps
-    inside the root (``eps_in_sqrt=True``). Matches ``torch.optim.RMSprop(alpha=decay)``.
+    inside the root (``eps_in_sqrt=True``). Matches ``torch.optim.RMSprop(alpha=decay)``;
+    optax's ``rmsprop`` is ``eps_in_sqrt=True, lr_in_momentum=True`` with its own
+    ``initial_scale``, ``bias_correction`` and ``nesterov``.
 
     Reference: Tieleman and Hinton, Lecture 6.5 of "Neural Networks for Machine Learning",
     Coursera 2012; centered form: Graves, "Generating Sequences With Recurrent Neural
@@ -158,6 +191,10 @@ class RMSProp(Optimizer):
         "eps_in_sqrt": BOOL,
         "momentum": UNIT_INTERVAL,
         "centered": BOOL,
+        "initial_scale": NONNEGATIVE,
+        "bias_correction": BOOL,
+        "nesterov": BOOL,
+        "lr_in_momentum": BOOL,
     }
     torch_state = {"square_avg": "s", "momentum_buffer": "b", "grad_avg": "gbar"}
     family = "adaptive"
@@ -173,6 +210,10 @@ class RMSProp(Optimizer):
         eps_in_sqrt: bool = False,
         momentum: float | Tensor = 0.0,
         centered: bool = False,
+        initial_scale: float | Tensor = 0.0,
+        bias_correction: bool = False,
+        nesterov: bool = False,
+        lr_in_momentum: bool = False,
         weight_decay: float | Tensor = 0.0,
         maximize: bool = False,
         check_finite: bool = True,
@@ -183,7 +224,8 @@ class RMSProp(Optimizer):
         super().__init__(**arguments(locals()))
 
     def init_state(self, p: Tensor, group: Mapping[str, Any]) -> State:
-        state = {"s": zeros(p), "b": zeros(p)}
+        # torch's RMSprop (a subclass) has no initial_scale: s_0 = 0
+        state = {"s": zeros(p) + group.get("initial_scale", 0.0), "b": zeros(p)}
         if group["centered"]:
             state["gbar"] = zeros(p)
         return state

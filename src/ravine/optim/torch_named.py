@@ -85,11 +85,15 @@ class RMSprop(RMSProp):
     """
 
     rule_names = {"decay": "alpha"}
-    fixed = {"eps_in_sqrt": False}
+    # torch has none of optax's options: each is held at the form torch computes
+    fixed = dict.fromkeys(("eps_in_sqrt", "bias_correction", "nesterov", "lr_in_momentum"), False)
     constraints = {
-        **{k: v for k, v in RMSProp.constraints.items() if k not in ("decay", "eps_in_sqrt")},
+        **{k: v for k, v in RMSProp.constraints.items() if k not in ("decay", "initial_scale")},
         "alpha": UNIT_INTERVAL,
     }
+    for _name in fixed:
+        del constraints[_name]
+    del _name
 
     def __init__(
         self,

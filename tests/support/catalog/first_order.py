@@ -20,6 +20,7 @@ T = torch.optim
 M_V = {"m": same("exp_avg"), "v": same("exp_avg_sq")}
 AMSGRAD_STATE = {**M_V, "v_max": same("max_exp_avg_sq")}
 ADAM_DEFAULTS = {"betas": (0.9, 0.999), "eps": 1e-8}  # for the updates written out
+ADAM_HAND = {"m": same("m"), "v": same("v")}
 TWO_BETAS = ({"lr": 1e-3}, {"lr": 3e-3, "betas": (0.8, 0.99)})
 SLOW_BETAS = ({"lr": 2e-3}, {"lr": 1e-3, "betas": (0.8, 0.99)})
 MOMENTA = ({"lr": 0.05, "momentum": 0.9}, {"lr": 0.1, "momentum": 0.5})
@@ -195,11 +196,35 @@ FIRST_ORDER = (
                     state={"s": same("s")},
                 ),
             ),
+            # optax's options: initial_scale, bias correction, lr inside the trace (Nesterov's
+            # trajectory on this net parts from any reference by rounding amplified past step
+            # 70, so it is written out over a few steps in tests/optim/test_adaptive.py)
+            *(
+                Variant(
+                    name,
+                    {"momentum": 0.9, **options},
+                    Reference(
+                        hand.hand(hand.rmsprop_optax, **{"momentum": 0.9, "eps": 1e-8, **options}),
+                        DECAYS,
+                        rename=dict.fromkeys(options),
+                        state={"s": same("s")},
+                    ),
+                )
+                for name, options in (
+                    ("initial-scale", {"initial_scale": 0.1}),
+                    ("bias-correction", {"bias_correction": True}),
+                    ("lr-in-momentum", {"lr_in_momentum": True}),
+                )
+            ),
         ),
         bad=(
             Bad("decay", 1.0, "invalid decay=1.0"),
             Bad("centered", "no", "invalid centered='no'"),
             Bad("eps_in_sqrt", 0, "invalid eps_in_sqrt=0"),
+            Bad("initial_scale", -0.1, "invalid initial_scale=-0.1"),
+            Bad("nesterov", 1, "invalid nesterov=1"),
+            Bad("lr_in_momentum", None, "invalid lr_in_momentum=None"),
+            Bad("bias_correction", "yes", "invalid bias_correction='yes'"),
         ),
         # no shrinking steps near the minimum: a decaying lr lets it converge, not hover
         converges={"quadratic": ({"lr": 0.1}, 800, 1e-3), "rosenbrock": ({"lr": 0.01}, 6000, 1e-3)},
@@ -275,6 +300,21 @@ FIRST_ORDER = (
                     state={"m": same("m"), "v": same("v")},
                 ),
             ),
+            Variant(
+                "eps-root",
+                {"eps_root": 1e-6},
+                Reference(hand.hand(hand.adam_optax, **ADAM_DEFAULTS), TWO_BETAS, state=ADAM_HAND),
+            ),
+            Variant(
+                "amsgrad-corrected",
+                {"amsgrad": True, "amsgrad_corrected": True, "eps_root": 1e-8},
+                Reference(
+                    hand.hand(hand.adam_optax, **ADAM_DEFAULTS),
+                    TWO_BETAS,
+                    rename={"amsgrad_corrected": None},
+                    state={**ADAM_HAND, "v_max": same("v_max")},
+                ),
+            ),
         ),
         bad=(
             Bad(
@@ -287,6 +327,8 @@ FIRST_ORDER = (
             Bad("betas", 0.9, "invalid betas=0.9"),
             Bad("eps", 0.0, "invalid eps=0.0"),
             Bad("amsgrad", "maybe", "invalid amsgrad='maybe'"),
+            Bad("amsgrad_corrected", 1, "invalid amsgrad_corrected=1"),
+            Bad("eps_root", -1e-8, "invalid eps_root=-1e-08"),
             Bad("bias_correction", None, "invalid bias_correction=None"),
             Bad("decoupled_weight_decay", 1.0, "invalid decoupled_weight_decay=1.0"),
         ),
@@ -378,9 +420,19 @@ FIRST_ORDER = (
                     state={"m": same("exp_avg"), "s": same("exp_avg_var")},
                 ),
             ),
+            Variant(
+                "eps-root",
+                {"eps": 1e-8, "eps_root": 1e-12},
+                Reference(
+                    hand.hand(hand.adabelief_optax, betas=(0.9, 0.999)),
+                    TWO_BETAS,
+                    state={"m": same("m"), "s": same("s")},
+                ),
+            ),
         ),
         bad=(
             Bad("eps", 0.0, "invalid eps=0.0"),
+            Bad("eps_root", -1.0, r"invalid eps_root=-1\.0; allowed: None or a finite number"),
             Bad("betas", (0.9, math.nan), r"invalid betas\[1\]=nan"),
         ),
         converges={"quadratic": ({"lr": 0.1}, 800, 1.0), "rosenbrock": ({"lr": 0.03}, 3000, 1.0)},

@@ -18,6 +18,7 @@ from .base import Optimizer
 from .curvature_approx import BlockDiagonalNewton, DiagonalNewton
 from .hessian_free import GaussNewton, HessianFree, NaturalGradient
 from .kfac import KFAC
+from .modern import Adan, Lion, NAdamW, RAdam, adan, lion, radam
 from .newton import LevenbergMarquardt, Newton
 from .quasi_newton import BFGS, LBFGS
 from .registry import REGISTRY, get, lookup, names, register
@@ -67,4 +68,11 @@ __all__ = [
     "register",
     "rmsprop",
     "sgd",
+    "RAdam",
+    "NAdamW",
+    "Lion",
+    "Adan",
+    "radam",
+    "lion",
+    "adan",
 ]

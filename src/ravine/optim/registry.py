@@ -23,6 +23,7 @@ from .constraints import Constraint
 from .curvature_approx import BlockDiagonalNewton, DiagonalNewton
 from .hessian_free import GaussNewton, HessianFree, NaturalGradient
 from .kfac import KFAC
+from .modern import Adan, Lion, NAdamW, RAdam
 from .newton import LevenbergMarquardt, Newton
 from .quasi_newton import BFGS, LBFGS
 from .sgd import SGD, Momentum, Nesterov
@@ -56,6 +57,10 @@ REGISTRY: dict[str, type[Optimizer]] = {
     "rmsprop_torch": RMSprop,
     "adadelta_torch": Adadelta,
     "nadam_torch": NAdam,
+    "radam": RAdam,
+    "nadamw": NAdamW,
+    "lion": Lion,
+    "adan": Adan,
 }
 
 TORCH_PREFIX = "torch.optim."

@@ -7,7 +7,7 @@ Written by :func:`ravine.cli.list.write_tables`; do not edit.
 # fmt: off
 TABLES = {
     'optimizers': {
-        'digest': 'fea0c1cc31541a64',
+        'digest': 'd4e63395244a8421',
         'rows': [
             ('name', 'family', 'defaults', 'paper'),
             ('sgd', 'gradient descent', 'lr=0.001, momentum=0, dampening=0, nesterov=False', 'Robbins and Monro 1951'),
@@ -35,6 +35,10 @@ TABLES = {
             ('rmsprop_torch', 'adaptive', 'lr=0.01, alpha=0.99, eps=1e-08, momentum=0, centered=False', 'Tieleman and Hinton 2012'),
             ('adadelta_torch', 'adaptive', 'lr=1, rho=0.9, eps=1e-06', 'Zeiler 2012'),
             ('nadam_torch', 'adam', 'lr=0.002, betas=(0.9, 0.999), eps=1e-08, momentum_decay=0.004, decoupled_weight_decay=False', 'Dozat 2016'),
+            ('radam', 'adam', 'lr=0.001, betas=(0.9, 0.999), eps=1e-08, decoupled_weight_decay=False, threshold=5', 'Liu et al. 2020'),
+            ('nadamw', 'adam', 'lr=0.002, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, momentum_decay=0.004', 'Dozat 2016; Loshchilov and Hutter 2019'),
+            ('lion', 'sign', 'lr=0.0001, betas=(0.9, 0.99), decoupled_weight_decay=True', 'Chen et al. 2023'),
+            ('adan', 'adam', 'lr=0.001, betas=(0.02, 0.08, 0.01), eps=1e-08, proximal_decay=0, first_step=False', 'Xie et al. 2022'),
         ],
     },
     'schedules': {

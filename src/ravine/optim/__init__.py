@@ -68,11 +68,5 @@ __all__ = [
     "register",
     "rmsprop",
     "sgd",
-    "RAdam",
-    "NAdamW",
-    "Lion",
-    "Adan",
-    "radam",
-    "lion",
-    "adan",
 ]
+__all__ += ["Adan", "Lion", "NAdamW", "RAdam", "adan", "lion", "radam"]  # ravine.optim.modern

@@ -110,7 +110,8 @@ class RAdam(Optimizer):
 
         m_t = b1 m_{t-1} + (1 - b1) g_t,      v_t = b2 v_{t-1} + (1 - b2) g_t^2
         rho_inf = 2 / (1 - b2) - 1,           rho_t = rho_inf - 2 t b2^t / (1 - b2^t)
-        rho_t > 5:  theta_{t+1} = theta_t - eta r_t m_t / (1 - b1^t) sqrt(1 - b2^t) / (sqrt(v_t) + eps)
+        rho_t > 5:  theta_{t+1} = theta_t - eta r_t m_t / (1 - b1^t) sqrt(1 - b2^t)
+                                                / (sqrt(v_t) + eps),
                     r_t = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))
         otherwise:  theta_{t+1} = theta_t - eta m_t / (1 - b1^t)
 
@@ -126,8 +127,9 @@ class RAdam(Optimizer):
     theta <- theta (1 - eta l)  ``decoupled_weight_decay``   False: L2 added to g
     ==========================  ===========================  ============================
 
-    Matches ``torch.optim.RAdam`` (with and without ``decoupled_weight_decay``) and takes
-    its signature and state dicts.
+    The paper has no eps (l_t = sqrt((1 - b2^t) / v_t)); as PyTorch, eps is added to sqrt(v)
+    before the bias correction. Matches ``torch.optim.RAdam`` (with and without
+    ``decoupled_weight_decay``) and takes its signature and state dicts.
 
     Reference: Liu et al., "On the Variance of the Adaptive Learning Rate and Beyond",
     ICLR 2020.

@@ -17,8 +17,12 @@ __all__ = ["MODERN1"]
 
 T = torch.optim
 M_V = {"m": same("exp_avg"), "v": same("exp_avg_sq")}
-ADAN_STATE = {"m": same("m"), "v": same("v"), "n": same("n"), "g_prev": same("prev_grad")}
-ADAN_GROUPS = ({"lr": 1e-2}, {"lr": 3e-3, "betas": (0.1, 0.2, 0.05), "eps": 1e-6})
+ADAN_REFERENCE = Reference(
+    AdanPackage,
+    ({"lr": 1e-2}, {"lr": 3e-3, "betas": (0.1, 0.2, 0.05), "eps": 1e-6}),
+    rename={"first_step": None, "proximal_decay": "weight_decay"},
+    state={"m": same("m"), "v": same("v"), "n": same("n"), "g_prev": same("prev_grad")},
+)
 
 MODERN1 = (
     OptimizerEntry(
@@ -36,9 +40,7 @@ MODERN1 = (
             Variant(
                 "decoupled",
                 {"decoupled_weight_decay": True, "weight_decay": 0.1},
-                Reference(
-                    T.RAdam, ({"lr": 1e-3}, {"lr": 3e-3, "betas": (0.8, 0.9)}), state=M_V
-                ),
+                Reference(T.RAdam, ({"lr": 1e-3}, {"lr": 3e-3, "betas": (0.8, 0.9)}), state=M_V),
             ),
             # the paper's Algorithm 2 rectifies from rho_t > 4 (no library does)
             Variant("paper-threshold", {"threshold": 4.0}),
@@ -98,22 +100,12 @@ MODERN1 = (
             Variant(
                 "",
                 {},
-                Reference(
-                    AdanPackage,
-                    ADAN_GROUPS,
-                    rename={"first_step": None, "proximal_decay": "weight_decay"},
-                    state=ADAN_STATE,
-                ),
+                ADAN_REFERENCE,
             ),
             Variant(
                 "proximal",
                 {"proximal_decay": 0.05},
-                Reference(
-                    AdanPackage,
-                    ADAN_GROUPS,
-                    rename={"first_step": None, "proximal_decay": "weight_decay"},
-                    state=ADAN_STATE,
-                ),
+                ADAN_REFERENCE,
             ),
             # the authors' code: the moments take g_1 at t = 1 (formula in test_modern)
             Variant("first-step", {"first_step": True}),

@@ -7,7 +7,7 @@ Written by :func:`ravine.cli.list.write_tables`; do not edit.
 # fmt: off
 TABLES = {
     'optimizers': {
-        'digest': 'd4e63395244a8421',
+        'digest': 'afe123636757a513',
         'rows': [
             ('name', 'family', 'defaults', 'paper'),
             ('sgd', 'gradient descent', 'lr=0.001, momentum=0, dampening=0, nesterov=False', 'Robbins and Monro 1951'),

@@ -168,15 +168,21 @@ def test_adan_matches_adan_pytorch(decay: float, foreach: bool) -> None:
     def reference(groups):
         return AdanPackage([{rename.get(k, k): v for k, v in g.items()} for g in groups])
 
-    _run_pair(lambda g: ro.Adan(g, foreach=foreach), reference, first, second, ADAN_STATE)
+    _run_pair(
+        lambda g: ro.Adan(g, first_step=False, foreach=foreach),
+        reference,
+        first,
+        second,
+        ADAN_STATE,
+    )
 
 
 def test_adan_first_step_follows_the_authors_code() -> None:
-    """``first_step=True``: Xie et al.'s own implementation, whose first step takes g_1 into
-    the moments with g_0 = g_1 (d_1 = 0), written out here."""
+    """``first_step=True`` (the default): Xie et al.'s own implementation, whose first step
+    takes g_1 into the moments with g_0 = g_1 (d_1 = 0), written out here."""
     lr, (b1, b2, b3), eps, lam = 0.02, (0.02, 0.08, 0.01), 1e-8, 0.1
     p = torch.nn.Parameter(torch.tensor([0.7, -1.2, 2.0], dtype=torch.float64))
-    opt = ro.Adan([p], lr=lr, proximal_decay=lam, first_step=True)
+    opt = ro.Adan([p], lr=lr, proximal_decay=lam)
     x = p.detach().clone()
     m, v, n = (torch.zeros(3, dtype=torch.float64) for _ in range(3))
     g_prev = None

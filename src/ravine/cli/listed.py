@@ -7,7 +7,7 @@ Written by :func:`ravine.cli.list.write_tables`; do not edit.
 # fmt: off
 TABLES = {
     'optimizers': {
-        'digest': 'afe123636757a513',
+        'digest': '87e9e2d7a61517f3',
         'rows': [
             ('name', 'family', 'defaults', 'paper'),
             ('sgd', 'gradient descent', 'lr=0.001, momentum=0, dampening=0, nesterov=False', 'Robbins and Monro 1951'),
@@ -38,7 +38,7 @@ TABLES = {
             ('radam', 'adam', 'lr=0.001, betas=(0.9, 0.999), eps=1e-08, decoupled_weight_decay=False, threshold=5', 'Liu et al. 2020'),
             ('nadamw', 'adam', 'lr=0.002, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, momentum_decay=0.004', 'Dozat 2016; Loshchilov and Hutter 2019'),
             ('lion', 'sign', 'lr=0.0001, betas=(0.9, 0.99), decoupled_weight_decay=True', 'Chen et al. 2023'),
-            ('adan', 'adam', 'lr=0.001, betas=(0.02, 0.08, 0.01), eps=1e-08, proximal_decay=0, first_step=False', 'Xie et al. 2022'),
+            ('adan', 'adam', 'lr=0.001, betas=(0.02, 0.08, 0.01), eps=1e-08, proximal_decay=0, first_step=True', 'Xie et al. 2022'),
         ],
     },
     'schedules': {

@@ -273,14 +273,15 @@ class Adan(Optimizer):
                                             takes 1 - b: (0.98, 0.92, 0.99))
     eps             ``eps``                 1e-8 (> 0)
     lambda          ``proximal_decay``      0.0: the paper's proximal weight decay
-    t = 1 updates   ``first_step``          False: at t = 1 the moments stay 0 and only
-                                            g_1 is kept (``adan-pytorch``); True: they
-                                            take g_1 with d_1 = 0 (the authors' code)
+    t = 1 updates   ``first_step``          True: the moments take g_1 with d_1 = 0 (the
+                                            authors' code, whose betas are 1 - these);
+                                            False: they stay 0 and only g_1 is kept, so the
+                                            first step does not move (``adan-pytorch``)
     ==============  ======================  ==============================================
 
     ``weight_decay`` is the shared coupled L2 (``grad + weight_decay * theta``), 0 by
-    default. Matches the ``adan-pytorch`` package (without ``restart_cond``), its
-    ``weight_decay`` being ``proximal_decay`` here.
+    default. With ``first_step=False`` it matches the ``adan-pytorch`` package (without
+    ``restart_cond``), whose ``weight_decay`` is ``proximal_decay`` here.
 
     Reference: Xie et al., "Adan: Adaptive Nesterov Momentum Algorithm for Faster
     Optimizing Deep Models", 2022 (IEEE TPAMI 2024).
@@ -304,7 +305,7 @@ class Adan(Optimizer):
         eps: float | Tensor = 1e-8,
         *,
         proximal_decay: float | Tensor = 0.0,
-        first_step: bool = False,
+        first_step: bool = True,
         weight_decay: float | Tensor = 0.0,
         maximize: bool = False,
         check_finite: bool = True,

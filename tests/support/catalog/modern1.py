@@ -97,18 +97,10 @@ MODERN1 = (
     OptimizerEntry(
         ro.Adan,
         variants=(
-            Variant(
-                "",
-                {},
-                ADAN_REFERENCE,
-            ),
-            Variant(
-                "proximal",
-                {"proximal_decay": 0.05},
-                ADAN_REFERENCE,
-            ),
             # the authors' code: the moments take g_1 at t = 1 (formula in test_modern)
-            Variant("first-step", {"first_step": True}),
+            Variant(),
+            Variant("package", {"first_step": False}, ADAN_REFERENCE),
+            Variant("proximal", {"first_step": False, "proximal_decay": 0.05}, ADAN_REFERENCE),
         ),
         bad=(
             Bad("betas", (0.02, 0.08), r"invalid betas=\(0.02, 0.08\)"),

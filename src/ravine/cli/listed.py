@@ -7,7 +7,7 @@ Written by :func:`ravine.cli.list.write_tables`; do not edit.
 # fmt: off
 TABLES = {
     'optimizers': {
-        'digest': '87e9e2d7a61517f3',
+        'digest': 'cf9591c76917bf24',
         'rows': [
             ('name', 'family', 'defaults', 'paper'),
             ('sgd', 'gradient descent', 'lr=0.001, momentum=0, dampening=0, nesterov=False', 'Robbins and Monro 1951'),
@@ -35,7 +35,7 @@ TABLES = {
             ('rmsprop_torch', 'adaptive', 'lr=0.01, alpha=0.99, eps=1e-08, momentum=0, centered=False', 'Tieleman and Hinton 2012'),
             ('adadelta_torch', 'adaptive', 'lr=1, rho=0.9, eps=1e-06', 'Zeiler 2012'),
             ('nadam_torch', 'adam', 'lr=0.002, betas=(0.9, 0.999), eps=1e-08, momentum_decay=0.004, decoupled_weight_decay=False', 'Dozat 2016'),
-            ('radam', 'adam', 'lr=0.001, betas=(0.9, 0.999), eps=1e-08, decoupled_weight_decay=False, threshold=5', 'Liu et al. 2020'),
+            ('radam', 'rectified adam', 'lr=0.001, betas=(0.9, 0.999), eps=1e-08, decoupled_weight_decay=False, threshold=5', 'Liu et al. 2020'),
             ('nadamw', 'adam', 'lr=0.002, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, momentum_decay=0.004', 'Dozat 2016; Loshchilov and Hutter 2019'),
             ('lion', 'sign', 'lr=0.0001, betas=(0.9, 0.99), decoupled_weight_decay=True', 'Chen et al. 2023'),
             ('adan', 'adam', 'lr=0.001, betas=(0.02, 0.08, 0.01), eps=1e-08, proximal_decay=0, first_step=True', 'Xie et al. 2022'),
@@ -82,7 +82,7 @@ TABLES = {
         ],
     },
     'landscapes': {
-        'digest': '822874d0d6b44554',
+        'digest': '0f4ce885f82ac9d4',
         'rows': [
             ('name', 'dim', 'global minimum', 'model', 'options', 'description'),
             ('saddle', '2', 'none (saddle)', '-', '-', 'x^2 - y^2: a saddle point at the origin, unbounded below along y.'),

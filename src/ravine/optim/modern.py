@@ -138,7 +138,7 @@ class RAdam(Optimizer):
     rule = staticmethod(radam)
     constraints = {"betas": _BETAS, "eps": POSITIVE, "threshold": NONNEGATIVE}
     torch_state = {"exp_avg": "m", "exp_avg_sq": "v"}
-    family = "adam"
+    family = "rectified adam"
     paper = "Liu et al. 2020"
 
     def __init__(

@@ -7,7 +7,7 @@ Written by :func:`ravine.cli.list.write_tables`; do not edit.
 # fmt: off
 TABLES = {
     'optimizers': {
-        'digest': 'e7b53c31e2e40d72',
+        'digest': '3b381b2b63262dd5',
         'rows': [
             ('name', 'family', 'defaults', 'paper'),
             ('sgd', 'gradient descent', 'lr=0.001, momentum=0, dampening=0, nesterov=False', 'Robbins and Monro 1951'),
@@ -37,6 +37,10 @@ TABLES = {
             ('nadam_torch', 'adam', 'lr=0.002, betas=(0.9, 0.999), eps=1e-08, momentum_decay=0.004, decoupled_weight_decay=False', 'Dozat 2016'),
             ('madgrad', 'dual averaging', 'lr=0.01, momentum=0.9, eps=1e-06, eps_in_lr=True, decoupled_weight_decay=False', 'Defazio and Jelassi 2021'),
             ('ademamix', 'adam', 'lr=0.001, betas=(0.9, 0.999), beta3=0.9999, alpha=2, eps=1e-08, alpha_warmup=0, beta3_warmup=0, decoupled_weight_decay=True', 'Pagliardini et al. 2024'),
+            ('radam', 'rectified adam', 'lr=0.001, betas=(0.9, 0.999), eps=1e-08, decoupled_weight_decay=False, threshold=5', 'Liu et al. 2020'),
+            ('nadamw', 'adam', 'lr=0.002, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, momentum_decay=0.004', 'Dozat 2016; Loshchilov and Hutter 2019'),
+            ('lion', 'sign', 'lr=0.0001, betas=(0.9, 0.99), decoupled_weight_decay=True', 'Chen et al. 2023'),
+            ('adan', 'adam', 'lr=0.001, betas=(0.02, 0.08, 0.01), eps=1e-08, proximal_decay=0, first_step=True', 'Xie et al. 2022'),
         ],
     },
     'schedules': {
@@ -80,7 +84,7 @@ TABLES = {
         ],
     },
     'landscapes': {
-        'digest': '822874d0d6b44554',
+        'digest': '0f4ce885f82ac9d4',
         'rows': [
             ('name', 'dim', 'global minimum', 'model', 'options', 'description'),
             ('saddle', '2', 'none (saddle)', '-', '-', 'x^2 - y^2: a saddle point at the origin, unbounded below along y.'),

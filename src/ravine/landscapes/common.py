@@ -96,5 +96,9 @@ def learning_rates(
         "momentum": momentum,
         "adaptive": adaptive,
         "adam": adam,
+        # RAdam's first steps are momentum SGD (lr g), its later ones Adam's (about lr);
+        # Lion's are lr sign(.), as Adam's early ones
+        "rectified adam": min(sgd, adam),
+        "sign": adam,
         **by_name,
     }

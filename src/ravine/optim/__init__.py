@@ -19,6 +19,7 @@ from .curvature_approx import BlockDiagonalNewton, DiagonalNewton
 from .hessian_free import GaussNewton, HessianFree, NaturalGradient
 from .kfac import KFAC
 from .learning_rate_free import MADGRAD, AdEMAMix, ademamix, madgrad
+from .modern import Adan, Lion, NAdamW, RAdam, adan, lion, radam
 from .newton import LevenbergMarquardt, Newton
 from .quasi_newton import BFGS, LBFGS
 from .registry import REGISTRY, get, lookup, names, register
@@ -70,3 +71,4 @@ __all__ = [
     "sgd",
 ]
 __all__ += ["MADGRAD", "AdEMAMix", "ademamix", "madgrad"]
+__all__ += ["Adan", "Lion", "NAdamW", "RAdam", "adan", "lion", "radam"]  # ravine.optim.modern

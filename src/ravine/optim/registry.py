@@ -24,6 +24,7 @@ from .curvature_approx import BlockDiagonalNewton, DiagonalNewton
 from .hessian_free import GaussNewton, HessianFree, NaturalGradient
 from .kfac import KFAC
 from .learning_rate_free import MADGRAD, AdEMAMix
+from .modern import Adan, Lion, NAdamW, RAdam
 from .newton import LevenbergMarquardt, Newton
 from .quasi_newton import BFGS, LBFGS
 from .sgd import SGD, Momentum, Nesterov
@@ -59,6 +60,10 @@ REGISTRY: dict[str, type[Optimizer]] = {
     "nadam_torch": NAdam,
     "madgrad": MADGRAD,
     "ademamix": AdEMAMix,
+    "radam": RAdam,
+    "nadamw": NAdamW,
+    "lion": Lion,
+    "adan": Adan,
 }
 
 TORCH_PREFIX = "torch.optim."

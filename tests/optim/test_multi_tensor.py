@@ -211,3 +211,25 @@ def test_parameter_moved_to_new_memory_is_followed() -> None:
         return run(None, 2, params=params, opt=opt, start=2)
 
     assert_same(*train(False), *train(None))
+
+
+@pytest.mark.parametrize("foreach", [False, True])
+def test_one_element_tensor_hyperparameters_step_like_numbers(foreach):
+    """A [1, 1] lr and a [1] beta (what a schedule may write) are one number each: the
+    same step as the floats on either path, bitwise (the multi-tensor path once broadcast a
+    flat chunk to 2-D with them)."""
+    import ravine.optim as ro
+
+    def run(lr, beta1):
+        torch.manual_seed(0)
+        params = [torch.nn.Parameter(torch.randn(s)) for s in ((3, 5), (4,), ())]
+        opt = ro.Adam(params, lr=lr, betas=(beta1, 0.999), foreach=foreach)
+        for _ in range(3):
+            for p in params:
+                p.grad = torch.sin(p.detach() * 3) + 0.5
+            opt.step()
+        return [p.detach() for p in params]
+
+    tensors = run(torch.tensor([[0.1]]), torch.tensor([0.9]))
+    numbers = run(0.1, 0.9)
+    assert all(torch.equal(a, b) for a, b in zip(tensors, numbers, strict=True))

@@ -48,6 +48,7 @@ from .rule import (
     Rule,
     State,
     apply_rule,
+    as_number,
     check_broadcast,
     is_scalar,
     keyword_only,
@@ -214,8 +215,9 @@ class Optimizer(StateLoading, torch.optim.Optimizer):
 
     def _hyper(self, group: Mapping[str, Any]) -> dict[str, Any]:
         """The rule's hyperparameters, from ``group`` (under :attr:`rule_names`) and
-        :attr:`fixed`."""
-        return {arg: group[key] for arg, key in self._rule_keys.items()} | dict(self.fixed)
+        :attr:`fixed`; a one-element tensor as a number (:func:`as_number`)."""
+        hyper = {arg: as_number(group[key]) for arg, key in self._rule_keys.items()}
+        return hyper | dict(self.fixed)
 
     # -- the step -------------------------------------------------------------------------
 
@@ -223,8 +225,8 @@ class Optimizer(StateLoading, torch.optim.Optimizer):
         """The shared preprocessing of ``group``, as :func:`apply_rule` takes it."""
         wd = group["weight_decay"]
         return {
-            "lr": group["lr"],
-            "weight_decay": wd if _nonzero(wd) else None,
+            "lr": as_number(group["lr"]),
+            "weight_decay": as_number(wd) if _nonzero(wd) else None,
             "maximize": bool(group["maximize"]),
             "decoupled": bool(group.get("decoupled_weight_decay", False)),
         }

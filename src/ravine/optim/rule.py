@@ -111,6 +111,16 @@ def _named(values: Mapping[str, Any]) -> list[tuple[str, Any]]:
     return out
 
 
+def as_number(value: Any) -> Any:
+    """A one-element tensor hyperparameter as a 0-d tensor (tuples element by element): on
+    the multi-tensor path a ``[1, 1]`` lr would otherwise broadcast a flat chunk to 2-D."""
+    if isinstance(value, tuple | list):
+        return type(value)(as_number(v) for v in value)
+    if isinstance(value, Tensor) and value.numel() == 1 and value.dim() > 0:
+        return value.reshape(())
+    return value
+
+
 def is_scalar(value: Any) -> bool:
     """Whether a hyperparameter value is one number (a Python number, a one-element tensor,
     or a tuple of such), as the multi-tensor path needs."""

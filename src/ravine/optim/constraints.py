@@ -122,15 +122,18 @@ class Choice(Constraint):
 
 @dataclass(frozen=True)
 class Betas(Constraint):
-    """A pair (beta1, beta2), each a number or tensor in [0, 1)."""
+    """A pair (beta1, beta2), or with ``count=3`` a triple, each a number or tensor in [0, 1)."""
 
     each: Range = Range(0.0, 1.0, high_open=True)
+    count: int = 2
 
     def describe(self) -> str:
-        return f"a pair (beta1, beta2), each {self.each.describe()}"
+        names = ", ".join(f"beta{i + 1}" for i in range(self.count))
+        kind = {2: "pair", 3: "triple"}.get(self.count, f"{self.count}-tuple")
+        return f"a {kind} ({names}), each {self.each.describe()}"
 
     def check(self, name: str, value: Any, owner: str) -> None:
-        if not isinstance(value, tuple | list) or len(value) != 2:
+        if not isinstance(value, tuple | list) or len(value) != self.count:
             raise ValueError(f"{owner}: invalid {name}={value!r}; allowed: {self.describe()}")
         for i, beta in enumerate(value):
             self.each.check(f"{name}[{i}]", beta, owner)

@@ -8,7 +8,6 @@ paper is an explicit argument.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -87,20 +86,6 @@ def adan(
 # ---------------------------------------------------------------------------- the classes
 
 _BETAS = Betas()
-
-
-@dataclass(frozen=True)
-class _Betas3(Betas):
-    """A triple (beta1, beta2, beta3), each a number or tensor in [0, 1)."""
-
-    def describe(self) -> str:
-        return f"a triple (beta1, beta2, beta3), each {self.each.describe()}"
-
-    def check(self, name: str, value: Any, owner: str) -> None:
-        if not isinstance(value, tuple | list) or len(value) != 3:
-            raise ValueError(f"{owner}: invalid {name}={value!r}; allowed: {self.describe()}")
-        for i, beta in enumerate(value):
-            self.each.check(f"{name}[{i}]", beta, owner)
 
 
 class RAdam(Optimizer):
@@ -289,7 +274,7 @@ class Adan(Optimizer):
 
     rule = staticmethod(adan)
     constraints = {
-        "betas": _Betas3(),
+        "betas": Betas(count=3),
         "eps": POSITIVE,
         "proximal_decay": NONNEGATIVE,
         "first_step": BOOL,

@@ -310,8 +310,6 @@ class Optimizer(StateLoading, torch.optim.Optimizer):
         """ "compiled", "eager" (multi-tensor) or None (the per-tensor reference)."""
         if not active or not self.elementwise or (self.foreach is False and not self.compile):
             return None
-        if any(p.device.type == "meta" for _, p in active):
-            return None  # no values: the reference path, which reads none
         keys = (*self._rule_keys.values(), "lr", "weight_decay")
         if not all(is_scalar(group[k]) for k in keys):
             # Tensor hyperparameters broadcast against each whole parameter: the reference

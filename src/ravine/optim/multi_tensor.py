@@ -169,11 +169,12 @@ class Bucket:
 
 def by_kind(active: list[tuple[int, Tensor]]) -> tuple[dict, list[tuple[int, Tensor]]]:
     """The (index, parameter) pairs of ``active`` that can share buckets, per (device,
-    dtype), and the rest: non-contiguous parameters, which the reference path serves."""
+    dtype), and the rest, which the reference path serves: non-contiguous parameters, and
+    parameters on the meta device (they hold no values to pack)."""
     kinds: dict[tuple[torch.device, torch.dtype], list[tuple[int, Tensor]]] = {}
     rest = []
     for pi, p in active:
-        if local(p).is_contiguous():
+        if local(p).is_contiguous() and p.device.type != "meta":
             kinds.setdefault((p.device, p.dtype), []).append((pi, p))
         else:
             rest.append((pi, p))

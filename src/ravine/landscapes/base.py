@@ -13,7 +13,7 @@ random points of every landscape that has one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -241,9 +241,3 @@ class GradientNoise(Landscape):
     def sample_loss(self, x: Tensor, sample: Tensor) -> Tensor:
         """The loss seen this step: ``f(x) + u . x`` with ``sample = u`` of shape [..., dim]."""
         return self.loss(x) + (sample * x).sum(-1)
-
-
-def as_points(points: Sequence[Sequence[float]], values: Sequence[float]) -> tuple[Point, ...]:
-    return tuple(
-        Point(tuple(float(c) for c in p), float(v)) for p, v in zip(points, values, strict=True)
-    )

@@ -264,8 +264,8 @@ class Optimizer(StateLoading, torch.optim.Optimizer):
             probes = [
                 t for w in work for bucket, staged in w.buckets for t in bucket.probes(staged)
             ]
-            probes += [p.grad for w in work for _, p in w.rest]
-            probes = [t for t in probes if t.device.type != "meta"]  # no values to check
+            # Meta parameters (never in a bucket) hold no values to check.
+            probes += [p.grad for w in work for _, p in w.rest if p.device.type != "meta"]
             check_gradients(type(self).__name__, probes, [w.group["params"] for w in work])
         for w in work:
             if w.buckets:

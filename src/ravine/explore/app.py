@@ -1,0 +1,220 @@
+"""The explorer's web application (Starlette): the page, its assets, and the JSON API.
+
+Routes::
+
+    GET  /                             the race page
+    GET  /assets/{name}                the page's own scripts and styles (a fixed list)
+    GET  /api/landscapes               the landscapes the page can draw
+    GET  /api/landscapes/{name}        one landscape: box, minima, saddles, contour grid
+                                       (query: its options, e.g. ?batch_size=8)
+    GET  /api/optimizers/{landscape}   the optimizers that race there, with their controls
+    POST /api/race                     a race (JSON body, see ravine.explore.requests),
+                                       streamed as JSON lines: a header, then one line per
+                                       optimizer as it finishes; ?stream=0: one JSON object
+    POST /api/download/{png|gif|mp4}   the same race drawn by ``ravine race``'s code
+
+Every refusal is a JSON object ``{"error": ..., "field": ...}`` with a 4xx status; an
+unexpected failure is a JSON 500 naming the exception, never a traceback. A page sends an
+``X-Ravine-Client`` header with its races: a newer race from the same page cancels the
+older one at its next step, and a race whose page went away stops too, so that dragging a
+start never queues stale races. Races run one at a time in a worker thread.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import AsyncIterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import anyio
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from .downloads import FORMATS, render
+from .racing import Cancelled, Tickets, header, run_entries, run_json
+from .requests import LIMITS, RequestError, build_plan
+
+__all__ = ["MAX_BODY", "assets", "create_app"]
+
+#: The largest request body accepted, in bytes.
+MAX_BODY = 64 * 1024
+
+#: Served with the page: nothing may be fetched from anywhere but this server.
+POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'"
+)
+
+
+def assets() -> dict[str, tuple[Path, str]]:
+    """Every file the server serves: name -> (path, media type). Nothing else is read."""
+    import plotly
+
+    here = Path(str(resources.files(__package__))) / "static"
+    plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    return {
+        "index.html": (here / "index.html", "text/html; charset=utf-8"),
+        "explore.js": (here / "explore.js", "text/javascript; charset=utf-8"),
+        "explore.css": (here / "explore.css", "text/css; charset=utf-8"),
+        "plotly.min.js": (plotly_js, "text/javascript; charset=utf-8"),
+    }
+
+
+def create_app() -> Starlette:
+    """The explorer application (serve it with uvicorn: :func:`ravine.explore.serve`)."""
+    files = assets()
+    tickets = Tickets()
+    limiter = anyio.CapacityLimiter(1)
+
+    async def page(request: Request) -> Response:
+        path, media = files["index.html"]
+        return FileResponse(path, media_type=media, headers={"Content-Security-Policy": POLICY})
+
+    async def asset(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in files or name == "index.html":
+            raise HTTPException(404, f"no asset {name!r}")
+        path, media = files[name]
+        return FileResponse(path, media_type=media, headers={"Cache-Control": "max-age=3600"})
+
+    async def landscape_list(request: Request) -> Response:
+        from .catalog import landscape_list as listed
+
+        return JSONResponse({"landscapes": listed(), "limits": LIMITS})
+
+    async def landscape(request: Request) -> Response:
+        from .catalog import landscape_detail
+
+        land = _landscape(request)
+        return JSONResponse(await anyio.to_thread.run_sync(landscape_detail, land))
+
+    async def optimizers(request: Request) -> Response:
+        from .catalog import optimizer_list
+
+        land = _landscape(request)
+        return JSONResponse({"optimizers": await anyio.to_thread.run_sync(optimizer_list, land)})
+
+    async def race(request: Request) -> Response:
+        plan = build_plan(await _body(request))
+        ticket = tickets.take(request.headers.get("x-ravine-client", "")[:64] or str(id(request)))
+        if request.query_params.get("stream") == "0":
+            try:
+                result = await anyio.to_thread.run_sync(run_json, plan, limiter=limiter)
+            finally:
+                ticket.cancel()
+            return JSONResponse(result)
+
+        async def lines() -> AsyncIterator[bytes]:
+            entries = run_entries(plan, ticket)
+            try:
+                yield _line(header(plan))
+                while not ticket.cancelled:
+                    item = await anyio.to_thread.run_sync(_next, entries, limiter=limiter)
+                    if item is None:
+                        break
+                    yield _line(item)
+                yield _line({"type": "done" if not ticket.cancelled else "cancelled"})
+            except Exception as err:  # after the header is sent, a failure is one more line
+                yield _line({"type": "error", "error": _failure(err)})
+            finally:
+                ticket.cancel()
+
+        return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+    async def download(request: Request) -> Response:
+        fmt = request.path_params["fmt"]
+        if fmt not in FORMATS:
+            raise RequestError(f"format must be one of {', '.join(FORMATS)}", "format")
+        frames = _integer(request.query_params.get("frames", "60"), "frames")
+        plan = build_plan(await _body(request))
+        data = await anyio.to_thread.run_sync(render, plan, fmt, frames, limiter=limiter)
+        name = f"ravine-{plan.landscape.name}.{fmt}"
+        disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return Response(data, media_type=FORMATS[fmt], headers=disposition)
+
+    routes = [
+        Route("/", page),
+        Route("/assets/{name}", asset),
+        Route("/api/landscapes", landscape_list),
+        Route("/api/landscapes/{name}", landscape),
+        Route("/api/optimizers/{name}", optimizers),
+        Route("/api/race", race, methods=["POST"]),
+        Route("/api/download/{fmt}", download, methods=["POST"]),
+    ]
+    handlers = {RequestError: _refused, HTTPException: _http_error, Exception: _crashed}
+    return Starlette(routes=routes, exception_handlers=handlers)  # type: ignore[arg-type]
+
+
+def _landscape(request: Request) -> Any:
+    """The landscape of a GET: its name in the path, its options in the query."""
+    from .requests import build_landscape
+
+    options = {k: _option(v, k) for k, v in request.query_params.items() if k != "noise"}
+    noise = _option(request.query_params.get("noise", "0"), "noise")
+    return build_landscape(
+        {"landscape": request.path_params["name"], "options": options, "noise": noise}
+    )
+
+
+async def _body(request: Request) -> Any:
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+        raise RequestError(f"the request body is over {MAX_BODY} bytes", status=413)
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise RequestError(f"the request body is over {MAX_BODY} bytes", status=413)
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise RequestError("the request body is not JSON") from None
+
+
+def _next(entries: Any) -> Any:
+    try:
+        return next(entries, None)
+    except Cancelled:
+        return None
+
+
+def _line(obj: dict[str, Any]) -> bytes:
+    return (json.dumps(obj, separators=(",", ":")) + "\n").encode()
+
+
+def _option(text: str, key: str) -> int | float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise RequestError(f"{key} must be a number, got {text[:40]!r}", key) from None
+    if not math.isfinite(value):
+        raise RequestError(f"{key} must be finite", key)
+    return int(value) if value.is_integer() and "." not in text and "e" not in text else value
+
+
+def _integer(text: str, key: str) -> int:
+    if not text.isdigit() or len(text) > 6:
+        raise RequestError(f"{key} must be a whole number", key)
+    return int(text)
+
+
+def _failure(err: BaseException) -> str:
+    return f"the race failed: {type(err).__name__}: {err}"[:500]
+
+
+async def _refused(request: Request, err: Exception) -> Response:
+    assert isinstance(err, RequestError)
+    return JSONResponse(err.json(), status_code=err.status)
+
+
+async def _http_error(request: Request, err: Exception) -> Response:
+    assert isinstance(err, HTTPException)
+    return JSONResponse({"error": err.detail, "field": None}, status_code=err.status_code)
+
+
+async def _crashed(request: Request, err: Exception) -> Response:
+    return JSONResponse({"error": _failure(err), "field": None}, status_code=500)

@@ -1,0 +1,46 @@
+"""Start the explorer: uvicorn serving :func:`~ravine.explore.app.create_app` on one host
+and port, the page's address printed and (optionally) opened in the browser."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import webbrowser
+from collections.abc import Callable
+
+__all__ = ["serve", "url"]
+
+
+def url(host: str, port: int) -> str:
+    """The page's address; IPv6 hosts in brackets."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
+def free_port(host: str) -> int:
+    """A port the system says is free on ``host`` (for ``--port 0``)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    open_browser: bool = True,
+    echo: Callable[[str], None] = print,
+) -> None:
+    """Serve the explorer until interrupted; ``port`` 0 picks a free one."""
+    import uvicorn
+
+    from .app import create_app
+
+    if port == 0:
+        port = free_port(host)
+    address = url(host, port)
+    echo(f"ravine explorer: {address}  (Ctrl-C stops it)")
+    config = uvicorn.Config(create_app(), host=host, port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    if open_browser:
+        threading.Timer(1.0, webbrowser.open, args=(address,)).start()
+    server.run()

@@ -1,0 +1,307 @@
+"""The explorer's API: its JSON checked against ravine.race called directly, bad requests
+answered 4xx with a JSON error, and no file served outside the page's own assets."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+
+import pytest
+import torch
+
+pytest.importorskip("starlette")
+pytest.importorskip("httpx")
+
+with warnings.catch_warnings():  # starlette suggests httpx2; httpx is what it tests with
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+import ravine
+from ravine.explore.app import create_app
+
+RACE = {
+    "landscape": "rosenbrock",
+    "starts": [[-1.5, 2.0], [0.5, -0.5]],
+    "steps": 60,
+    "optimizers": [
+        {"name": "sgd", "hyperparameters": {"lr": 0.001}},
+        {"name": "adam", "hyperparameters": {"lr": 0.05, "betas": [0.8, 0.99]}},
+        {"name": "momentum", "label": "fan", "lr_grid": {"low": 1e-4, "high": 1e-2, "n": 3}},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def client():
+    return TestClient(create_app(), raise_server_exceptions=False)
+
+
+def reference():
+    return ravine.race(
+        "rosenbrock",
+        {
+            "sgd": {"lr": 0.001},
+            "adam": {"lr": 0.05, "betas": (0.8, 0.99)},
+            "fan": {"optimizer": "momentum", "lr": [1e-4 * 10**k for k in range(3)]},
+        },
+        starts=RACE["starts"],
+        steps=60,
+    )
+
+
+def close(sent, expected: torch.Tensor) -> None:
+    got = torch.tensor([[math.nan if v is None else v for v in row] for row in sent])
+    torch.testing.assert_close(got, expected.to(got.dtype), rtol=1e-6, atol=1e-12, equal_nan=True)
+
+
+def check_runs(runs, result) -> None:
+    assert [r["label"] for r in runs] == ["sgd", "adam", "fan"]
+    for run in runs:
+        ref = result[run["label"]]
+        assert run["lrs"] == pytest.approx(ref.lrs)
+        assert run["outcome"] == [
+            ref.outcome_names()[i * 2 : i * 2 + 2] for i in range(len(ref.lrs))
+        ]
+        for i in range(len(ref.lrs)):
+            for k in range(2):
+                close(run["paths"][i][k], ref.positions[i, k, 0])
+                close([run["losses"][i][k]], ref.losses[i, k, 0][None])
+
+
+def test_race_json_matches_ravine_race(client):
+    reply = client.post("/api/race?stream=0", json=RACE)
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["steps"] == 60 and body["starts"] == RACE["starts"]
+    check_runs(body["runs"], reference())
+
+
+def test_race_streams_one_line_per_optimizer(client):
+    with client.stream("POST", "/api/race", json=RACE) as reply:
+        lines = [json.loads(line) for line in reply.iter_lines() if line]
+    assert [m["type"] for m in lines] == ["race", "run", "run", "run", "done"]
+    check_runs(lines[1:4], reference())
+
+
+def test_moons_batch_size_changes_the_noise(client):
+    def path(batch):
+        body = {"landscape": "moons", "options": {"batch_size": batch}, "steps": 30,
+                "optimizers": [{"name": "sgd"}]}  # fmt: skip
+        reply = client.post("/api/race?stream=0", json=body)
+        assert reply.status_code == 200
+        return reply.json()["runs"][0]["paths"][0][0]
+
+    ref = ravine.race(ravine.landscapes.get("moons", batch_size=4), "sgd", steps=30)
+    close(path(4), ref["sgd"].positions[0, 0, 0])
+    assert path(4) != path(64)
+
+
+def test_landscapes_and_their_grids(client):
+    names = [item["name"] for item in client.get("/api/landscapes").json()["landscapes"]]
+    assert "rosenbrock" in names and "moons" in names
+    land = client.get("/api/landscapes/rosenbrock").json()
+    assert land["log"] and land["minima"][0]["location"] == pytest.approx([1.0, 1.0])
+    assert len(land["x"]) == len(land["z"][0]) and len(land["y"]) == len(land["z"])
+    # log-spaced: z is log10(f - f*), so the levels span decades
+    assert land["levels"][-1] / max(land["levels"][0], 1e-300) > 1e3
+    saddle = client.get("/api/landscapes/himmelblau").json()
+    assert len(saddle["saddles"]) == 4 and not client.get("/api/landscapes/saddle").json()["log"]
+
+
+def test_optimizers_have_controls_from_the_registry(client):
+    listed = {o["name"]: o for o in client.get("/api/optimizers/rosenbrock").json()["optimizers"]}
+    assert "adam" in listed and "gauss_newton" in listed and "kfac" not in listed
+    adam = {c["name"]: c for c in listed["adam"]["controls"]}
+    assert adam["lr"]["kind"] == "log" and adam["lr"]["default"] == listed["adam"]["lr"]
+    assert adam["betas"] == {"name": "betas", "default": [0.9, 0.999], "kind": "betas",
+                             "count": 2, "high": 0.9999}  # fmt: skip
+    assert adam["amsgrad"]["kind"] == "switch" and adam["eps"]["kind"] == "log"
+    assert {c["name"]: c["kind"] for c in listed["momentum"]["controls"]}["momentum"] == "linear"
+    moons = {o["name"] for o in client.get("/api/optimizers/moons").json()["optimizers"]}
+    assert "kfac" in moons
+
+
+BAD = [
+    ({"landscape": "nope", "optimizers": [{"name": "sgd"}]}, 400, "landscape"),
+    ({"landscape": "rosenbrock", "optimizers": [{"name": "nope"}]}, 400, "optimizers"),
+    ({"landscape": "rosenbrock", "optimizers": []}, 400, "optimizers"),
+    (
+        {
+            "landscape": "rosenbrock",
+            "optimizers": [{"name": "adam", "hyperparameters": {"betas": [0.9, 1.5]}}],
+        },
+        400,
+        "optimizers.betas",
+    ),  # fmt: skip
+    (
+        {"landscape": "rosenbrock", "optimizers": [{"name": "sgd", "hyperparameters": {"lr": -1}}]},
+        400,
+        "optimizers.lr",
+    ),  # fmt: skip
+    (
+        {
+            "landscape": "rosenbrock",
+            "optimizers": [{"name": "sgd", "hyperparameters": {"nope": 1}}],
+        },
+        400,
+        "optimizers.nope",
+    ),  # fmt: skip
+    ({"landscape": "rosenbrock", "steps": 10**6, "optimizers": [{"name": "sgd"}]}, 400, "steps"),
+    ({"landscape": "rosenbrock", "steps": "10", "optimizers": [{"name": "sgd"}]}, 400, "steps"),
+    (
+        {"landscape": "rosenbrock", "starts": [[1, 2, 3]], "optimizers": [{"name": "sgd"}]},
+        400,
+        "starts",
+    ),  # fmt: skip
+    (
+        {"landscape": "rosenbrock", "starts": [[99, 0]], "optimizers": [{"name": "sgd"}]},
+        400,
+        "starts",
+    ),  # fmt: skip
+    (
+        {"landscape": "rosenbrock", "starts": [[0, 0]] * 9, "optimizers": [{"name": "sgd"}]},
+        400,
+        "starts",
+    ),  # fmt: skip
+    (
+        {"landscape": "moons", "options": {"batch_size": 0}, "optimizers": [{"name": "sgd"}]},
+        400,
+        "options",
+    ),  # fmt: skip
+    (
+        {"landscape": "moons", "options": {"n_samples": 10**9}, "optimizers": [{"name": "sgd"}]},
+        400,
+        "options",
+    ),  # fmt: skip
+    (
+        {"landscape": "rosenbrock", "options": {"dim": 3}, "optimizers": [{"name": "sgd"}]},
+        400,
+        "options",
+    ),  # fmt: skip
+    ({"landscape": "rosenbrock", "optimizers": [{"name": "kfac"}]}, 400, "optimizers"),
+    (
+        {
+            "landscape": "rosenbrock",
+            "optimizers": [{"name": "lbfgs", "hyperparameters": {"max_iter": 10**6}}],
+        },
+        400,
+        "max_iter",
+    ),  # fmt: skip
+    (
+        {"landscape": "rosenbrock", "optimizers": [{"name": "sgd", "schedules": {"lr": "nope:1"}}]},
+        400,
+        "schedules",
+    ),  # fmt: skip
+    (
+        {
+            "landscape": "rosenbrock",
+            "optimizers": [{"name": "sgd", "lr_grid": {"low": 1, "high": 0.1, "n": 4}}],
+        },
+        400,
+        "lr_grid",
+    ),  # fmt: skip
+    (
+        {
+            "landscape": "rosenbrock",
+            "steps": 2000,
+            "starts": [[0, 0]] * 8,
+            "optimizers": [{"name": "sgd", "lr_grid": {"low": 1e-4, "high": 1, "n": 32}}],
+        },
+        413,
+        "steps",
+    ),  # fmt: skip
+    (
+        {
+            "landscape": "rosenbrock",
+            "steps": 2000,
+            "starts": [[0, 0]] * 8,
+            "optimizers": [{"name": "newton", "lr_grid": {"low": 0.1, "high": 1, "n": 2}}],
+        },
+        413,
+        "steps",
+    ),  # fmt: skip
+    ([1, 2], 400, None),
+]
+
+
+@pytest.mark.parametrize(("body", "status", "field"), BAD)
+def test_bad_race_requests_get_a_json_4xx(client, body, status, field):
+    reply = client.post("/api/race", json=body)
+    assert reply.status_code == status, reply.text[:300]
+    assert reply.headers["content-type"] == "application/json"
+    assert reply.json()["field"] == field and "Traceback" not in reply.text
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "status"),
+    [
+        ("POST", "/api/race", 400),  # not JSON
+        ("GET", "/api/race", 405),
+        ("GET", "/api/landscapes/nope", 400),
+        ("GET", "/api/landscapes/moons?batch_size=abc", 400),
+        ("GET", "/api/optimizers/nope", 400),
+        ("POST", "/api/download/exe", 400),
+        ("GET", "/assets/app.py", 404),
+        ("GET", "/assets/..%2Fapp.py", 404),
+        ("GET", "/assets/%2e%2e/requests.py", 404),
+        ("GET", "/assets/index.html", 404),
+        ("GET", "/static/explore.js", 404),
+        ("GET", "/../../pyproject.toml", 404),
+    ],
+)
+def test_bad_requests_and_foreign_files_get_4xx(client, method, url, status):
+    reply = client.request(method, url, content=b"{not json")
+    assert reply.status_code == status
+    assert "error" in reply.json() and "Traceback" not in reply.text
+
+
+def test_oversized_body_is_refused(client):
+    reply = client.post("/api/race", content=b" " * 70_000)
+    assert reply.status_code == 413
+
+
+def test_page_and_its_assets_are_served_with_no_outside_source(client):
+    page = client.get("/")
+    assert (
+        page.status_code == 200 and "connect-src 'self'" in page.headers["content-security-policy"]
+    )
+    assert "http://" not in page.text and "https://" not in page.text
+    for name in ("explore.js", "explore.css", "plotly.min.js"):
+        reply = client.get(f"/assets/{name}")
+        assert reply.status_code == 200 and len(reply.content) > 1000
+    assert "https://" not in client.get("/assets/explore.js").text
+
+
+@pytest.mark.parametrize("fmt", ["png", "gif"])
+def test_download_is_drawn_by_the_race_plotting_code(client, fmt):
+    body = {**RACE, "steps": 20, "optimizers": RACE["optimizers"][:2]}
+    reply = client.post(f"/api/download/{fmt}?frames=4", json=body)
+    assert reply.status_code == 200, reply.text[:300]
+    magic = {"png": b"\x89PNG", "gif": b"GIF8"}[fmt]
+    assert reply.content.startswith(magic)
+    assert f"ravine-rosenbrock.{fmt}" in reply.headers["content-disposition"]
+
+
+def test_mp4_without_ffmpeg_is_a_clear_503(client, monkeypatch):
+    import ravine.plot
+
+    def missing():
+        raise RuntimeError("MP4 output needs the ffmpeg binary")
+
+    monkeypatch.setattr(ravine.plot, "bundled_ffmpeg", missing)
+    reply = client.post("/api/download/mp4", json=RACE)
+    assert reply.status_code == 503 and "ffmpeg" in reply.json()["error"]
+
+
+def test_a_newer_race_cancels_the_older_one():
+    from ravine.explore.racing import Cancelled, Tickets, run_entries
+    from ravine.explore.requests import build_plan
+
+    tickets = Tickets()
+    old = tickets.take("page")
+    entries = run_entries(build_plan(RACE), old)
+    next(entries)
+    tickets.take("page")  # the page asked again: the old race stops at its next step
+    with pytest.raises(Cancelled):
+        next(entries)

@@ -86,8 +86,12 @@ def test_race_streams_one_line_per_optimizer(client):
 
 def test_moons_batch_size_changes_the_noise(client):
     def path(batch):
-        body = {"landscape": "moons", "options": {"batch_size": batch}, "steps": 30,
-                "optimizers": [{"name": "sgd"}]}  # fmt: skip
+        body = {
+            "landscape": "moons",
+            "options": {"batch_size": batch},
+            "steps": 30,
+            "optimizers": [{"name": "sgd"}],
+        }
         reply = client.post("/api/race?stream=0", json=body)
         assert reply.status_code == 200
         return reply.json()["runs"][0]["paths"][0][0]
@@ -114,8 +118,13 @@ def test_optimizers_have_controls_from_the_registry(client):
     assert "adam" in listed and "gauss_newton" in listed and "kfac" not in listed
     adam = {c["name"]: c for c in listed["adam"]["controls"]}
     assert adam["lr"]["kind"] == "log" and adam["lr"]["default"] == listed["adam"]["lr"]
-    assert adam["betas"] == {"name": "betas", "default": [0.9, 0.999], "kind": "betas",
-                             "count": 2, "high": 0.9999}  # fmt: skip
+    assert adam["betas"] == {
+        "name": "betas",
+        "default": [0.9, 0.999],
+        "kind": "betas",
+        "count": 2,
+        "high": 0.9999,
+    }
     assert adam["amsgrad"]["kind"] == "switch" and adam["eps"]["kind"] == "log"
     assert {c["name"]: c["kind"] for c in listed["momentum"]["controls"]}["momentum"] == "linear"
     moons = {o["name"] for o in client.get("/api/optimizers/moons").json()["optimizers"]}
@@ -133,12 +142,12 @@ BAD = [
         },
         400,
         "optimizers.betas",
-    ),  # fmt: skip
+    ),
     (
         {"landscape": "rosenbrock", "optimizers": [{"name": "sgd", "hyperparameters": {"lr": -1}}]},
         400,
         "optimizers.lr",
-    ),  # fmt: skip
+    ),
     (
         {
             "landscape": "rosenbrock",
@@ -146,39 +155,39 @@ BAD = [
         },
         400,
         "optimizers.nope",
-    ),  # fmt: skip
+    ),
     ({"landscape": "rosenbrock", "steps": 10**6, "optimizers": [{"name": "sgd"}]}, 400, "steps"),
     ({"landscape": "rosenbrock", "steps": "10", "optimizers": [{"name": "sgd"}]}, 400, "steps"),
     (
         {"landscape": "rosenbrock", "starts": [[1, 2, 3]], "optimizers": [{"name": "sgd"}]},
         400,
         "starts",
-    ),  # fmt: skip
+    ),
     (
         {"landscape": "rosenbrock", "starts": [[99, 0]], "optimizers": [{"name": "sgd"}]},
         400,
         "starts",
-    ),  # fmt: skip
+    ),
     (
         {"landscape": "rosenbrock", "starts": [[0, 0]] * 9, "optimizers": [{"name": "sgd"}]},
         400,
         "starts",
-    ),  # fmt: skip
+    ),
     (
         {"landscape": "moons", "options": {"batch_size": 0}, "optimizers": [{"name": "sgd"}]},
         400,
         "options",
-    ),  # fmt: skip
+    ),
     (
         {"landscape": "moons", "options": {"n_samples": 10**9}, "optimizers": [{"name": "sgd"}]},
         400,
         "options",
-    ),  # fmt: skip
+    ),
     (
         {"landscape": "rosenbrock", "options": {"dim": 3}, "optimizers": [{"name": "sgd"}]},
         400,
         "options",
-    ),  # fmt: skip
+    ),
     ({"landscape": "rosenbrock", "optimizers": [{"name": "kfac"}]}, 400, "optimizers"),
     (
         {
@@ -187,12 +196,12 @@ BAD = [
         },
         400,
         "max_iter",
-    ),  # fmt: skip
+    ),
     (
         {"landscape": "rosenbrock", "optimizers": [{"name": "sgd", "schedules": {"lr": "nope:1"}}]},
         400,
         "schedules",
-    ),  # fmt: skip
+    ),
     (
         {
             "landscape": "rosenbrock",
@@ -200,7 +209,7 @@ BAD = [
         },
         400,
         "lr_grid",
-    ),  # fmt: skip
+    ),
     (
         {
             "landscape": "rosenbrock",
@@ -210,7 +219,7 @@ BAD = [
         },
         413,
         "steps",
-    ),  # fmt: skip
+    ),
     (
         {
             "landscape": "rosenbrock",
@@ -220,7 +229,7 @@ BAD = [
         },
         413,
         "steps",
-    ),  # fmt: skip
+    ),
     ([1, 2], 400, None),
 ]
 

@@ -119,7 +119,7 @@ function traces() {             // one per optimizer, lr and start: [label, colo
   return out;
 }
 
-function fmt(v) { return v === null ? "-" : Number(v).toPrecision(3).replace(/\.?0+e/, "e"); }
+function fmt(v) { return v === null ? "-" : String(Number(Number(v).toPrecision(3))); }
 
 function zOf(loss) {            // a loss on the drawn (log or linear) z scale
   if (loss === null) return null;

@@ -1,0 +1,31 @@
+"""``ravine explore``: its options reach the server, and the address is printed."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from ravine.cli import main
+
+
+def test_explore_passes_host_port_and_browser_choice(monkeypatch):
+    import ravine.explore.serve as serving
+
+    seen = {}
+
+    def fake_serve(host, port, open_browser, echo):
+        seen.update(host=host, port=port, open_browser=open_browser)
+        echo(serving.url(host, port))
+
+    monkeypatch.setattr(serving, "serve", fake_serve)
+    out = CliRunner().invoke(main, ["explore", "--no-browser", "--port", "9123"])
+    assert out.exit_code == 0, out.output
+    assert seen == {"host": "127.0.0.1", "port": 9123, "open_browser": False}
+    assert "http://127.0.0.1:9123/" in out.output
+    out = CliRunner().invoke(main, ["explore", "--host", "::1", "--port", "0"])
+    assert seen["open_browser"] and seen["host"] == "::1"
+    assert "http://[::1]:0/" in out.output
+
+
+def test_explore_refuses_a_bad_port():
+    out = CliRunner().invoke(main, ["explore", "--port", "70000"])
+    assert out.exit_code == 2 and "--port" in out.output

@@ -63,7 +63,8 @@ def test_subcommand_modules_import_only_the_output_module():
 def test_help_version_and_every_list_answer_without_importing_torch():
     # Importing torch takes seconds: the commands that need none must not pay for it.
     for args in (["--help"], ["--version"], ["list", "--help"], ["race", "--help"],
-                 ["study", "--help"], ["study", "run", "--help"], ["bench", "--help"], ["explore", "--help"],
+                 ["study", "--help"], ["study", "run", "--help"], ["bench", "--help"],
+                 ["explore", "--help"],
                  *(["list", what] for what in listing.LISTERS)):  # fmt: skip
         out = run_fresh(
             "from ravine.cli import main",

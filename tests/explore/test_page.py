@@ -120,8 +120,8 @@ def test_a_shared_url_reproduces_the_race(page, browser, server):
 
 
 def test_the_lr_fan_draws_paths_and_coordinates(page, server):
-    state = {"landscape": "rosenbrock", "steps": 150, "on": [],
-             "fan": {"on": True, "optimizer": "momentum", "low": 1e-5, "high": 3e-3, "n": 6}}  # fmt: skip
+    fan = {"on": True, "optimizer": "momentum", "low": 1e-5, "high": 3e-3, "n": 6}
+    state = {"landscape": "rosenbrock", "steps": 150, "on": [], "fan": fan}
     open_race(page, server + "?s=" + json.dumps(state))
     assert page.evaluate("race.runs[0].lrs.length") == 6
     assert page.locator("#coords .scatterlayer .trace").count() == 12  # x(t) and y(t) per lr
@@ -131,8 +131,8 @@ def test_the_lr_fan_draws_paths_and_coordinates(page, server):
 
 
 def test_moons_batch_size_and_surface_view(page, server):
-    state = {"landscape": "moons", "options": {"batch_size": 4}, "steps": 100, "on": ["sgd", "adam"],
-             "view": "surface"}  # fmt: skip
+    state = {"landscape": "moons", "options": {"batch_size": 4}, "steps": 100,
+             "on": ["sgd", "adam"], "view": "surface"}  # fmt: skip
     open_race(page, server + "?s=" + json.dumps(state))
     assert "batch_size=4" in page.evaluate("land.settings")
     page.wait_for_function("Number(document.body.dataset.frame) === race.steps", timeout=30_000)

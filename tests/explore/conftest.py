@@ -3,20 +3,13 @@ tests; the browser tests skip, saying why, where Chromium or Playwright is missi
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Iterator
 
 import pytest
 
-
-def find_chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
+from support.browser import find_browser
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +36,7 @@ def server() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """Headless system Chromium driven by Playwright (no browser is downloaded)."""
-    chromium = find_chromium()
+    chromium = find_browser()
     if chromium is None:
         pytest.skip("no Chromium or Chrome installed (Debian: apt-get install -y chromium)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 
 import pytest
 
 from ravine.study import Store
+from support.browser import find_browser
 
 
 def test_html_report_is_self_contained(tiny_store, tmp_path):
@@ -24,14 +24,6 @@ def test_html_report_is_self_contained(tiny_store, tmp_path):
     assert text.count("data:image/png;base64,") == 7
     for cls in ("summary", "sensitivity", "ensembles", "profile", "trials"):
         assert f'class="ravine-table {cls}"' in text
-
-
-def find_browser() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
 
 
 CHECK = """

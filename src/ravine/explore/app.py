@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -66,78 +67,18 @@ def assets() -> dict[str, tuple[Path, str]]:
     }
 
 
+@dataclass
+class Shared:
+    """What every request of one application shares: the assets, the pages' race tickets,
+    and the limiter that runs races one at a time."""
+
+    files: dict[str, tuple[Path, str]]
+    tickets: Tickets = field(default_factory=Tickets)
+    limiter: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(1))
+
+
 def create_app() -> Starlette:
     """The explorer application (serve it with uvicorn: :func:`ravine.explore.serve`)."""
-    files = assets()
-    tickets = Tickets()
-    limiter = anyio.CapacityLimiter(1)
-
-    async def page(request: Request) -> Response:
-        path, media = files["index.html"]
-        return FileResponse(path, media_type=media, headers={"Content-Security-Policy": POLICY})
-
-    async def asset(request: Request) -> Response:
-        name = request.path_params["name"]
-        if name not in files or name == "index.html":
-            raise HTTPException(404, f"no asset {name!r}")
-        path, media = files[name]
-        return FileResponse(path, media_type=media, headers={"Cache-Control": "max-age=3600"})
-
-    async def landscape_list(request: Request) -> Response:
-        from .catalog import landscape_list as listed
-
-        return JSONResponse({"landscapes": listed(), "limits": LIMITS})
-
-    async def landscape(request: Request) -> Response:
-        from .catalog import landscape_detail
-
-        land = _landscape(request)
-        return JSONResponse(await anyio.to_thread.run_sync(landscape_detail, land))
-
-    async def optimizers(request: Request) -> Response:
-        from .catalog import optimizer_list
-
-        land = _landscape(request)
-        return JSONResponse({"optimizers": await anyio.to_thread.run_sync(optimizer_list, land)})
-
-    async def race(request: Request) -> Response:
-        plan = build_plan(await _body(request))
-        ticket = tickets.take(request.headers.get("x-ravine-client", "")[:64] or str(id(request)))
-        if request.query_params.get("stream") == "0":
-            try:
-                result = await anyio.to_thread.run_sync(run_json, plan, limiter=limiter)
-            finally:
-                ticket.cancel()
-            return JSONResponse(result)
-
-        async def lines() -> AsyncIterator[bytes]:
-            entries = run_entries(plan, ticket)
-            try:
-                yield _line(header(plan))
-                while not ticket.cancelled:
-                    item = await anyio.to_thread.run_sync(_next, entries, limiter=limiter)
-                    if item is None:
-                        break
-                    yield _line(item)
-                yield _line({"type": "done" if not ticket.cancelled else "cancelled"})
-            except Exception as err:  # after the header is sent, a failure is one more line
-                yield _line({"type": "error", "error": _failure(err)})
-            finally:
-                ticket.cancel()
-
-        return StreamingResponse(lines(), media_type="application/x-ndjson")
-
-    async def download(request: Request) -> Response:
-        fmt = request.path_params["fmt"]
-        if fmt not in FORMATS:
-            raise RequestError(f"format must be one of {', '.join(FORMATS)}", "format")
-        frames = _integer(request.query_params.get("frames", "60"), "frames")
-        plan = build_plan(await _body(request))
-        data = await anyio.to_thread.run_sync(render, plan, fmt, frames, limiter=limiter)
-        name = f"ravine-{plan.landscape.name}.{fmt}"
-        disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
-        return Response(data, media_type=FORMATS[fmt], headers=disposition)
-
     routes = [
         Route("/", page),
         Route("/assets/{name}", asset),
@@ -148,7 +89,89 @@ def create_app() -> Starlette:
         Route("/api/download/{fmt}", download, methods=["POST"]),
     ]
     handlers = {RequestError: _refused, HTTPException: _http_error, Exception: _crashed}
-    return Starlette(routes=routes, exception_handlers=handlers)  # type: ignore[arg-type]
+    app = Starlette(routes=routes, exception_handlers=handlers)  # type: ignore[arg-type]
+    app.state.shared = Shared(assets())
+    return app
+
+
+def _shared(request: Request) -> Shared:
+    return request.app.state.shared
+
+
+async def page(request: Request) -> Response:
+    path, media = _shared(request).files["index.html"]
+    return FileResponse(path, media_type=media, headers={"Content-Security-Policy": POLICY})
+
+
+async def asset(request: Request) -> Response:
+    name, files = request.path_params["name"], _shared(request).files
+    if name not in files or name == "index.html":
+        raise HTTPException(404, f"no asset {name!r}")
+    path, media = files[name]
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "max-age=3600"})
+
+
+async def landscape_list(request: Request) -> Response:
+    from .catalog import landscape_list as listed
+
+    return JSONResponse({"landscapes": listed(), "limits": LIMITS})
+
+
+async def landscape(request: Request) -> Response:
+    from .catalog import landscape_detail
+
+    land = _landscape(request)
+    return JSONResponse(await anyio.to_thread.run_sync(landscape_detail, land))
+
+
+async def optimizers(request: Request) -> Response:
+    from .catalog import optimizer_list
+
+    land = _landscape(request)
+    return JSONResponse({"optimizers": await anyio.to_thread.run_sync(optimizer_list, land)})
+
+
+async def race(request: Request) -> Response:
+    shared = _shared(request)
+    plan = build_plan(await _body(request))
+    client = request.headers.get("x-ravine-client", "")[:64] or str(id(request))
+    ticket = shared.tickets.take(client)
+    if request.query_params.get("stream") == "0":
+        try:
+            result = await anyio.to_thread.run_sync(run_json, plan, limiter=shared.limiter)
+        finally:
+            ticket.cancel()
+        return JSONResponse(result)
+
+    async def lines() -> AsyncIterator[bytes]:
+        entries = run_entries(plan, ticket)
+        try:
+            yield _line(header(plan))
+            while not ticket.cancelled:
+                item = await anyio.to_thread.run_sync(_next, entries, limiter=shared.limiter)
+                if item is None:
+                    break
+                yield _line(item)
+            yield _line({"type": "done" if not ticket.cancelled else "cancelled"})
+        except Exception as err:  # after the header is sent, a failure is one more line
+            yield _line({"type": "error", "error": _failure(err)})
+        finally:  # also when the page went away: the race stops at its next step
+            ticket.cancel()
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+async def download(request: Request) -> Response:
+    fmt = request.path_params["fmt"]
+    if fmt not in FORMATS:
+        raise RequestError(f"format must be one of {', '.join(FORMATS)}", "format")
+    frames = _integer(request.query_params.get("frames", "60"), "frames")
+    plan = build_plan(await _body(request))
+    limiter = _shared(request).limiter
+    data = await anyio.to_thread.run_sync(render, plan, fmt, frames, limiter=limiter)
+    name = f"ravine-{plan.landscape.name}.{fmt}"
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(data, media_type=FORMATS[fmt], headers=disposition)
 
 
 def _landscape(request: Request) -> Any:

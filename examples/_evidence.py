@@ -50,7 +50,7 @@ class Claim:
 class Cell:
     """One optimizer on one problem: its best setting's numbers per seed."""
 
-    best: str
+    best: str  # the setting, with the tuned hyperparameters at the end of their grid
     steps: list[float]  # steps to target per seed (inf: missed)
     seconds: list[float]  # seconds to target per seed (inf: missed)
     final: list[float]  # final validation metric per seed (finished seeds)
@@ -75,8 +75,9 @@ def measure(results: Results) -> dict[str, dict[str, Cell]]:
         trials = best_settings(results, p, o)["trials"]
         target, higher = results.targets.get(p), results.hib(p)
         steps = [steps_to_target(results.rows(t), target, higher) for t in trials]
+        edges = ", ".join(f"{hp} {end}" for hp, end in sorted(row["grid_edge"].items()))
         out.setdefault(p, {})[o] = Cell(
-            best=row["best"],
+            best=row["best"] + (f" (edge: {edges})" if edges else ""),
             steps=steps,
             seconds=[_seconds(results.rows(t), s) for t, s in zip(trials, steps, strict=True)],
             final=[s for s in map(results.score, trials) if s is not None],

@@ -163,3 +163,16 @@ def test_missing_optimizers_are_skipped_with_a_note(capsys, monkeypatch):
     assert _verdict(next(c for c in me.CLAIMS if c.optimizer == "muon"), {"adam": 10}).endswith(
         "`muon` is not in this run.*"
     )
+
+
+def test_rerun_with_a_new_optimizer_runs_only_its_trials(tmp_path):
+    """Once a skipped optimizer is registered, the same command runs it into the same store:
+    its tuning grid and its two extra seeds, nothing else again."""
+    problems = PROBLEMS[:1]
+    store = tmp_path / "grow.db"
+    run_study(me.spec(["momentum"], 10, 5, problems), store, batch=False, progress=False)
+    before = {t.id for t in Store(store).trials()}
+    run_study(me.spec(["momentum", "adam"], 10, 5, problems), store, batch=False, progress=False)
+    added = [t for t in Store(store).trials() if t.id not in before]
+    assert {t.optimizer for t in added} == {"adam"}
+    assert len(added) == 6 + 2  # six learning rates on seed 0, the best on seeds 1 and 2

@@ -7,10 +7,11 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from ravine.plot.style import colors_for, pyplot, save
-from ravine.study import MetricRow, TrialResult, run_trial
+from ravine.study import MetricRow, Results, Store, TrialResult, run_study, run_trial
 
 
 def trial(
@@ -94,3 +95,11 @@ def write(fig, path, title: str | None = None):
         fig.suptitle(title)
     fig.tight_layout()
     return save(fig, path, palette=True)
+
+
+def study(spec: dict[str, Any], folder) -> tuple[Store, Results]:
+    """Run ``spec`` (a study spec as a dict) into a store in ``folder``, quietly; the store
+    and its results."""
+    path = run_study(spec, Path(folder) / f"{spec['name']}.db", progress=False)
+    store = Store(path)
+    return store, Results.from_store(store)

@@ -33,7 +33,9 @@ def good_range(lrs, losses, factor: float) -> list[float]:
     if not finite:
         return []
     best = min(finite)
-    return [lr for lr, v in zip(lrs, losses, strict=True) if math.isfinite(v) and v <= factor * best]
+    return [
+        lr for lr, v in zip(lrs, losses, strict=True) if math.isfinite(v) and v <= factor * best
+    ]
 
 
 def _span(lrs: list[float]) -> str:
@@ -48,12 +50,17 @@ def draw(digits, race, path):
     for name in NAMES:
         shown = [v if math.isfinite(v) else math.nan for v in digits[name]]
         axes[0].loglog(LRS, shown, "o-", ms=3, color=c[name], label=name)
-        axes[1].loglog(LRS, s.center[name].clamp_min(1e-16), "o-", ms=3, color=c[name],
-                       label=name)
-    axes[0].set(xlabel="learning rate", ylabel="final training loss",
-                title="digits MLP, 115 steps (missing: diverged)")
-    axes[1].set(xlabel="learning rate", ylabel="median final loss gap",
-                title="rosenbrock, 500 steps, 4 starts")
+        axes[1].loglog(LRS, s.center[name].clamp_min(1e-16), "o-", ms=3, color=c[name], label=name)
+    axes[0].set(
+        xlabel="learning rate",
+        ylabel="final training loss",
+        title="digits MLP, 115 steps (missing: diverged)",
+    )
+    axes[1].set(
+        xlabel="learning rate",
+        ylabel="median final loss gap",
+        title="rosenbrock, 500 steps, 4 starts",
+    )
     for ax in axes:
         ax.legend()
     return write(fig, path, "Final loss against the global learning rate")
@@ -74,9 +81,11 @@ def main() -> None:
     for name in NAMES:
         gaps = [float(v) for v in s.center[name]]
         for problem, losses in (("digits", digits[name]), ("rosenbrock", gaps)):
-            print(f"{name} on {problem}: within 2x of its best at "
-                  f"{_span(good_range(LRS, losses, 2))}, within 10x at "
-                  f"{_span(good_range(LRS, losses, 10))}")
+            print(
+                f"{name} on {problem}: within 2x of its best at "
+                f"{_span(good_range(LRS, losses, 2))}, within 10x at "
+                f"{_span(good_range(LRS, losses, 10))}"
+            )
     print("wrote", draw(digits, race, out / "adadelta_lr.png"))
 
 

@@ -53,9 +53,7 @@ class _Correction(Schedule):
 
 def adam(params, variant: str, lr: float, betas=BETAS):
     """ravine's Adam in ``variant`` and its Scheduler (None when no factor is needed)."""
-    opt = ravine.optim.Adam(
-        params, lr=lr, betas=betas, eps=EPS, bias_correction=variant == "both"
-    )
+    opt = ravine.optim.Adam(params, lr=lr, betas=betas, eps=EPS, bias_correction=variant == "both")
     power = {"m only": -1.0, "v only": 0.5}.get(variant)
     if power is None:
         return opt, None
@@ -129,12 +127,16 @@ def main() -> None:
     lr = 1e-3
     sizes = {v: step_sizes(v, lr, 1000) for v in VARIANTS}
     losses = {v: digits_losses(v) for v in VARIANTS}
-    print(f"{'corrected':>9} {'step 1/lr':>9} {'formula':>8} {'step 10/lr':>10} "
-          f"{'step 100/lr':>11} {'digits loss 1':>13} {'max 1-20':>8} {'loss 60':>8}")
+    print(
+        f"{'corrected':>9} {'step 1/lr':>9} {'formula':>8} {'step 10/lr':>10} "
+        f"{'step 100/lr':>11} {'digits loss 1':>13} {'max 1-20':>8} {'loss 60':>8}"
+    )
     for v in VARIANTS:
         s, ls = sizes[v], losses[v]
-        print(f"{v:>9} {s[0] / lr:>9.3f} {formula(v, 1.0, 1):>8.3f} {s[9] / lr:>10.3f} "
-              f"{s[99] / lr:>11.3f} {ls[1]:>13.3f} {max(ls[1:21]):>8.3f} {ls[-1]:>8.3f}")
+        print(
+            f"{v:>9} {s[0] / lr:>9.3f} {formula(v, 1.0, 1):>8.3f} {s[9] / lr:>10.3f} "
+            f"{s[99] / lr:>11.3f} {ls[1]:>13.3f} {max(ls[1:21]):>8.3f} {ls[-1]:>8.3f}"
+        )
     print("initial digits loss", f"{losses['both'][0]:.3f}")
     print("wrote", draw(sizes, losses, lr, out / "adam_bias_correction.png"))
 

@@ -56,14 +56,22 @@ def draw(race, digits, path):
         axes[1].loglog(RACE_LRS, [max(t, 1e-17) for t in tails], "o-", color=c[name], label=name)
         for lr, style in zip(DIGITS_LRS, ("-", "--"), strict=True):
             rows = digits[name, lr][0].rows
-            axes[2].semilogy([r.step for r in rows], [r.train_loss for r in rows], style,
-                             color=c[name], label=f"{name} lr {lr:g}")
-    axes[1].loglog(RACE_LRS, [lr / math.sqrt(2) for lr in RACE_LRS], "k:", lw=1,
-                   label="lr / sqrt(2)")
-    axes[0].set(xlabel="step", ylabel="distance from the minimum",
-                title="quadratic (x² + 10y²)/2")
-    axes[1].set(xlabel="learning rate", ylabel=f"largest distance, last {TAIL} steps",
-                title=f"quadratic, {STEPS} steps")
+            axes[2].semilogy(
+                [r.step for r in rows],
+                [r.train_loss for r in rows],
+                style,
+                color=c[name],
+                label=f"{name} lr {lr:g}",
+            )
+    axes[1].loglog(
+        RACE_LRS, [lr / math.sqrt(2) for lr in RACE_LRS], "k:", lw=1, label="lr / sqrt(2)"
+    )
+    axes[0].set(xlabel="step", ylabel="distance from the minimum", title="quadratic (x² + 10y²)/2")
+    axes[1].set(
+        xlabel="learning rate",
+        ylabel=f"largest distance, last {TAIL} steps",
+        title=f"quadratic, {STEPS} steps",
+    )
     axes[2].set(xlabel="step", ylabel="training loss", title="digits MLP, full batch, seed 0")
     for ax in axes:
         ax.legend()
@@ -77,19 +85,25 @@ def main() -> None:
     print(f"quadratic: largest distance from the minimum over the last {TAIL} of {STEPS} steps")
     for name in NAMES:
         tails = [tail_distance(race[name].positions[i, 0, 0], minimum) for i in range(4)]
-        print(f"  {name:>8}: " + ", ".join(f"lr {lr:g}: {t:.3g}" for lr, t in
-                                          zip(RACE_LRS, tails, strict=True)))
+        print(
+            f"  {name:>8}: "
+            + ", ".join(f"lr {lr:g}: {t:.3g}" for lr, t in zip(RACE_LRS, tails, strict=True))
+        )
     digits = {
-        (name, lr): [trial("digits_mlp", name, s, steps=300, every=1, batch="full", lr=lr)
-                     for s in SEEDS]
-        for name in NAMES for lr in DIGITS_LRS
+        (name, lr): [
+            trial("digits_mlp", name, s, steps=300, every=1, batch="full", lr=lr) for s in SEEDS
+        ]
+        for name in NAMES
+        for lr in DIGITS_LRS
     }
     print(f"digits MLP, full batch, last {TAIL} of 300 steps (seeds {list(SEEDS)}):")
     for (name, lr), results in digits.items():
         counts = [rises([r.train_loss for r in res.rows]) for res in results]
         loss = mean_sd([res.rows[-1].train_loss for res in results])
-        print(f"  {name:>8} lr {lr:<6g} steps that raised the loss {[n for n, _ in counts]}, "
-              f"largest rise {max(u for _, u in counts):.3g}, final loss {loss[0]:.4f}")
+        print(
+            f"  {name:>8} lr {lr:<6g} steps that raised the loss {[n for n, _ in counts]}, "
+            f"largest rise {max(u for _, u in counts):.3g}, final loss {loss[0]:.4f}"
+        )
     print("wrote", draw(race, digits, out / "rmsprop_oscillation.png"))
 
 

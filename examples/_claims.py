@@ -77,6 +77,23 @@ def mean_sd(values: Sequence[float]) -> tuple[float, float]:
     return statistics.fmean(values), sd
 
 
+def seed_summary(results: Sequence[TrialResult], target: float) -> str:
+    """One table cell group for a setting run on several seeds: final training loss and
+    validation accuracy (mean ± spread) and each seed's step reaching ``target`` accuracy."""
+    loss = mean_sd([final(r, "train_loss") for r in results])
+    acc = mean_sd([final(r, "val_metric") for r in results])
+    hits = [first_reach(r.rows, target) for r in results]
+    return f"{loss[0]:>9.4f} ± {loss[1]:.4f} {acc[0]:>7.4f} ± {acc[1]:.4f} {hits!s:>16}"
+
+
+def mean_curve(runs: Sequence[Sequence[MetricRow]], column: str) -> tuple[list, list]:
+    """(steps, mean of ``column`` over the runs at each step) for runs evaluated alike."""
+    steps = [r.step for r in runs[0]]
+    return steps, [
+        mean_sd([getattr(rows[i], column) for rows in runs])[0] for i in range(len(steps))
+    ]
+
+
 def figure(panels: int, size: tuple[float, float] = (5.0, 3.8)):
     """A figure of ``panels`` axes side by side, ``size`` each; ravine's look is applied by
     :func:`write`'s caller through ``ravine.plot.style.styled``."""

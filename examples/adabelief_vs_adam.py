@@ -14,7 +14,7 @@ Prints the tables; writes adabelief_vs_adam.png.
 from __future__ import annotations
 
 import torch
-from _claims import colors, figure, final, first_reach, mean_sd, trial, write
+from _claims import colors, figure, mean_curve, seed_summary, trial, write
 from _common import out_dir
 
 import ravine
@@ -60,8 +60,7 @@ def draw(runs, races, path):
     fig, axes = figure(3, (4.4, 3.6))
     c = colors(list(NAMES))
     for (name, lr), results in runs.items():
-        steps = [r.step for r in results[0].rows]
-        mean = [mean_sd([res.rows[i].train_loss for res in results])[0] for i in range(len(steps))]
+        steps, mean = mean_curve([r.rows for r in results], "train_loss")
         style = "-" if lr == LRS[0] else "--"
         axes[0].semilogy(steps, mean, style, color=c[name], label=f"{name} lr {lr:g}")
     axes[0].set(xlabel="step", ylabel="training loss (mean of 3 seeds)", title="digits MLP")
@@ -82,13 +81,7 @@ def main() -> None:
     runs = digits_runs()
     print(f"{'optimizer':>9} {'lr':>6} {'train loss':>17} {'val acc':>15} {'steps to 0.95':>16}")
     for (name, lr), results in runs.items():
-        loss = mean_sd([final(r, "train_loss") for r in results])
-        acc = mean_sd([final(r, "val_metric") for r in results])
-        hits = [first_reach(r.rows, 0.95) for r in results]
-        print(
-            f"{name:>9} {lr:>6g} {loss[0]:>9.4f} ± {loss[1]:.4f} {acc[0]:>7.4f} ± {acc[1]:.4f}"
-            f" {hits!s:>16}"
-        )
+        print(f"{name:>9} {lr:>6g} {seed_summary(results, 0.95)}")
     races = {}
     for land, starts in STARTS.items():
         races[land] = ravine.race(land, list(NAMES), lrs=RACE_LRS, starts=starts, steps=500)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import tempfile
 
-from _claims import colors, figure, mean_sd, study, write
+from _claims import colors, figure, mean_curve, mean_sd, study, write
 from _common import out_dir
 
 from ravine.plot.style import styled
@@ -68,11 +68,8 @@ def draw(picked, path):
     fig, axes = figure(2)
     c = colors(list(SCHEDULES), ["sgd", "momentum", "rmsprop", "adam"])
     for label, (hps, runs) in picked.items():
-        steps = [r.step for r in runs[0]]
         for ax, column in zip(axes, ("train_loss", "val_metric"), strict=True):
-            mean = [
-                mean_sd([getattr(rows[i], column) for rows in runs])[0] for i in range(len(steps))
-            ]
+            steps, mean = mean_curve(runs, column)
             ax.plot(steps, mean, color=c[label], label=f"{label} (lr {hps['lr']:g})")
     axes[0].set_yscale("log")
     axes[0].set(xlabel="step", ylabel="training loss (mean of 3 seeds)", title="mnist1d")

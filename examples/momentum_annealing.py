@@ -12,7 +12,7 @@ momentum_annealing.png.
 
 from __future__ import annotations
 
-from _claims import colors, figure, final, first_reach, mean_sd, trial, write
+from _claims import colors, figure, mean_curve, seed_summary, trial, write
 from _common import out_dir
 
 from ravine.plot.style import styled
@@ -51,8 +51,7 @@ def draw(results, path):
     for ax, lr in zip(axes, LRS, strict=True):
         for label in VARIANTS:
             runs = results[label, lr]
-            steps = [r.step for r in runs[0].rows]
-            mean = [mean_sd([x.rows[i].train_loss for x in runs])[0] for i in range(len(steps))]
+            steps, mean = mean_curve([r.rows for r in runs], "train_loss")
             ax.semilogy(
                 steps, mean, color=c[label], label=label, ls="--" if VARIANTS[label][1] else "-"
             )
@@ -69,13 +68,7 @@ def main() -> None:
     results = {(label, lr): [run(label, lr, s) for s in SEEDS] for lr in LRS for label in VARIANTS}
     print(f"{'momentum':>12} {'lr':>5} {'train loss':>17} {'val acc':>15} {'steps to 0.9':>16}")
     for (label, lr), runs in results.items():
-        loss = mean_sd([final(r, "train_loss") for r in runs])
-        acc = mean_sd([final(r, "val_metric") for r in runs])
-        hits = [first_reach(r.rows, 0.9) for r in runs]
-        print(
-            f"{label:>12} {lr:>5g} {loss[0]:>9.4f} ± {loss[1]:.4f} {acc[0]:>7.4f} ± {acc[1]:.4f}"
-            f" {hits!s:>16}"
-        )
+        print(f"{label:>12} {lr:>5g} {seed_summary(runs, 0.9)}")
     print("wrote", draw(results, out / "momentum_annealing.png"))
 
 

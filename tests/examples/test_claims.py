@@ -7,7 +7,7 @@ import math
 import statistics
 
 import pytest
-from _claims import final, first_reach, mean_sd
+from _claims import final, first_reach, mean_curve, mean_sd, seed_summary
 
 from ravine.study import MetricRow, TrialResult
 
@@ -37,3 +37,22 @@ def test_final_reads_the_last_row_and_marks_a_diverged_trial():
 def test_mean_sd_is_the_sample_spread():
     assert mean_sd([1.0, 2.0, 4.0]) == pytest.approx((7 / 3, statistics.stdev([1, 2, 4])))
     assert mean_sd([3.0]) == (3.0, 0.0)
+
+
+def test_mean_curve_and_seed_summary_by_hand():
+    a, b = rows([0.2, 0.9, 0.96]), rows([0.4, 0.95, 0.98])
+    steps, means = mean_curve([a, b], "val_metric")
+    assert steps == [0, 5, 10]
+    assert means == pytest.approx([0.3, 0.925, 0.97])
+    text = seed_summary([TrialResult("done", rows=a), TrialResult("done", rows=b)], 0.95)
+    loss = mean_sd([2.0 - 0.96, 2.0 - 0.98])
+    assert text.split() == [
+        f"{loss[0]:.4f}",
+        "±",
+        f"{loss[1]:.4f}",
+        "0.9700",
+        "±",
+        "0.0141",
+        "[10,",
+        "5]",
+    ]

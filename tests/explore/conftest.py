@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from support.browser import find_browser
+from support.browser import browser
 from support.study import tiny_store, user_module
 
 __all__ = ["browser", "live_store", "server", "tiny_store", "user_module"]
@@ -34,21 +34,6 @@ def server() -> Iterator[str]:
     yield url("127.0.0.1", port)
     srv.should_exit = True
     thread.join(timeout=10)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """Headless system Chromium driven by Playwright (no browser is downloaded)."""
-    chromium = find_browser()
-    if chromium is None:
-        pytest.skip("no Chromium or Chrome installed (Debian: apt-get install -y chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ pytest.importorskip("starlette")
 from starlette.testclient import TestClient
 
 from ravine.explore.app import create_app
+from support.browser import hide_in_legend
 
 FIGURES = Path(__file__).resolve().parents[2] / "docs" / "figures"
 
@@ -92,13 +93,7 @@ def test_the_study_page_updates_live_and_hides_an_optimizer(browser, study_serve
     assert page.locator("#trials td.done").count() == 8
     # a legend click hides the optimizer in that figure, and it stays hidden on updates
     curves = "document.querySelector('section.problem .curves')"
-    toggle = "section.problem .curves g.traces:has(text.legendtext:text-is('sgd')) .legendtoggle"
-    page.locator(toggle).first.click()
-    page.wait_for_function(
-        f"{curves}.data.filter(t => t.legendgroup === 'sgd')"
-        ".every(t => t.visible === 'legendonly')",
-        timeout=10_000,
-    )
+    hide_in_legend(page, "section.problem .curves", "sgd")
     adam = f"{curves}.data.filter(t => t.legendgroup === 'adam')"
     assert page.evaluate(f"{adam}.length > 0 && {adam}.every(t => t.visible !== 'legendonly')")
     count = _updates(page)

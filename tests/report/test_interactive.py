@@ -11,7 +11,7 @@ import pytest
 from ravine.report.interactive import curves_figure, jsonable, sensitivity_figure
 from ravine.study import Store
 from ravine.study.summary import Results, curves, sensitivity
-from support.browser import find_browser
+from support.browser import hide_in_legend
 
 
 def test_jsonable_has_no_nan_nor_infinity():
@@ -38,41 +38,26 @@ def test_figures_carry_the_summary_numbers(tiny_store):
                                                for t in fig["data"])  # fmt: skip
 
 
-def test_the_reports_interactive_figures_draw_offline(tiny_store, tmp_path):
-    chromium = find_browser()
-    if chromium is None:
-        pytest.skip("no Chromium or Chrome installed (Debian: apt-get install -y chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+def test_the_reports_interactive_figures_draw_offline(browser, tiny_store, tmp_path):
     from ravine.report import write_report
 
     path = write_report(tiny_store, tmp_path / "report.html")
     text = path.read_text()
     assert text.count('<script src="data:text/javascript;base64,') == 1
     assert text.count('class="ravine-plotly"') == 4  # curves and sensitivity, 2 problems
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        context = browser.new_context(offline=True)
-        page = context.new_page()
-        problems, outside = [], []
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.on("request", lambda r: None if r.url.startswith(("file:", "data:", "blob:"))
-                else outside.append(r.url))  # fmt: skip
-        page.goto(path.as_uri())
-        page.wait_for_function(
-            "[...document.querySelectorAll('div.ravine-plotly')]"
-            ".every(d => d.querySelector('.main-svg') && d.data && d.data.length)",
-            timeout=60_000,
-        )
-        first = "document.querySelector('div.ravine-plotly')"
-        toggle = "div.ravine-plotly g.traces:has(text.legendtext:text-is('adam')) .legendtoggle"
-        page.locator(toggle).first.click()
-        page.wait_for_function(
-            f"{first}.data.filter(t => t.legendgroup === 'adam')"
-            ".every(t => t.visible === 'legendonly')",
-            timeout=10_000,
-        )
-        browser.close()
+    context = browser.new_context(offline=True)
+    page = context.new_page()
+    problems, outside = [], []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("request", lambda r: None if r.url.startswith(("file:", "data:", "blob:"))
+            else outside.append(r.url))  # fmt: skip
+    page.goto(path.as_uri())
+    page.wait_for_function(
+        "[...document.querySelectorAll('div.ravine-plotly')]"
+        ".every(d => d.querySelector('.main-svg') && d.data && d.data.length)",
+        timeout=60_000,
+    )
+    hide_in_legend(page, "div.ravine-plotly", "adam")
+    context.close()
     assert problems == [] and outside == []

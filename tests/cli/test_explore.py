@@ -12,7 +12,7 @@ def test_explore_passes_host_port_and_browser_choice(monkeypatch):
 
     seen = {}
 
-    def fake_serve(host, port, open_browser, echo):
+    def fake_serve(host, port, open_browser, echo, stores=(), study_page=False):
         seen.update(host=host, port=port, open_browser=open_browser)
         echo(serving.url(host, port))
 
@@ -29,3 +29,21 @@ def test_explore_passes_host_port_and_browser_choice(monkeypatch):
 def test_explore_refuses_a_bad_port():
     out = CliRunner().invoke(main, ["explore", "--port", "70000"])
     assert out.exit_code == 2 and "--port" in out.output
+
+
+def test_explore_store_opens_the_study_page_and_refuses_a_non_store(monkeypatch, tmp_path):
+    import ravine.explore.serve as serving
+    from ravine.study import Store
+
+    tiny_store = tmp_path / "s.db"
+    Store(tiny_store).close()
+    seen = {}
+    monkeypatch.setattr(serving, "serve", lambda **kw: seen.update(kw))
+    out = CliRunner().invoke(main, ["explore", "--no-browser", str(tiny_store)])
+    assert out.exit_code == 0, out.output
+    assert seen["study_page"] and [str(p) for p in seen["stores"]] == [str(tiny_store)]
+    spec = tiny_store.parent / "spec.toml"
+    spec.write_text('name = "x"\n')
+    out = CliRunner().invoke(main, ["explore", "--no-browser", str(spec)])
+    assert out.exit_code == 1 and "is not a ravine study store" in out.output
+    assert spec.read_text() == 'name = "x"\n'

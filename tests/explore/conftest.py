@@ -9,7 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from support.browser import find_browser
+from support.browser import browser
+from support.study import tiny_store, user_module
+
+__all__ = ["browser", "live_store", "server", "tiny_store", "user_module"]
 
 
 @pytest.fixture(scope="session")
@@ -33,16 +36,37 @@ def server() -> Iterator[str]:
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """Headless system Chromium driven by Playwright (no browser is downloaded)."""
-    chromium = find_browser()
-    if chromium is None:
-        pytest.skip("no Chromium or Chrome installed (Debian: apt-get install -y chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield b
-        b.close()
+@pytest.fixture
+def live_store(tiny_store, tmp_path):
+    """A study being run: the tiny study's spec and trials in a new store, none finished.
+    Yields ``(path, finish)``; ``finish(n)`` completes n more trials through the store API
+    with the rows the tiny study recorded for them (a runner's writes, in this process);
+    ``finish(n, error=...)`` fails them with that error; ``finish(n, claim_only=True)``
+    leaves them running."""
+    from ravine.study import Store
+    from ravine.study.records import TrialResult
+
+    path = tmp_path / "live.db"
+    with Store(tiny_store) as source:
+        done = source.trials()
+        rows = source.metrics()
+        meta = {k: source.get_meta(k) for k in ("spec", "problems")}
+    store = Store(path)
+    for key, value in meta.items():
+        store.set_meta(key, value)
+    store.add_trials([t.config for t in done])
+    by_hash = {t.hash: t for t in done}
+
+    def finish(n: int = 1, error: str | None = None, claim_only: bool = False) -> None:
+        from ravine.study.store import config_hash
+
+        for tid, config in store.claim("test-runner", n=n):
+            old = by_hash[config_hash(config)]
+            result = TrialResult(old.status, rows.get(old.id, []), old.steps or 0, old.wall_time)
+            if error is not None:
+                result = TrialResult.failed(ValueError(error), "Traceback (kept in the store)")
+            if not claim_only:
+                store.complete(tid, "test-runner", result)
+
+    yield path, finish
+    store.close()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import shutil
+
+import pytest
 
 
 def find_browser() -> str | None:
@@ -12,3 +15,36 @@ def find_browser() -> str | None:
         if path:
             return path
     return None
+
+
+_SHARED: dict[str, object] = {}  # one Playwright and one browser per test session
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless system Chromium driven by Playwright (no browser is downloaded), one per
+    session however many test folders ask (Playwright's sync API runs one at a time)."""
+    if "browser" not in _SHARED:
+        chromium = find_browser()
+        if chromium is None:
+            pytest.skip("no Chromium or Chrome installed (Debian: apt-get install -y chromium)")
+        sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+        playwright = sync_api.sync_playwright().start()
+        _SHARED["browser"] = playwright.chromium.launch(
+            executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        atexit.register(playwright.stop)
+        atexit.register(_SHARED["browser"].close)  # type: ignore[attr-defined]
+    return _SHARED["browser"]
+
+
+def hide_in_legend(page, figure: str, group: str) -> None:
+    """Click ``group``'s legend entry in the plotly figure matched by the CSS selector
+    ``figure`` and wait until every trace of that legend group is hidden."""
+    toggle = f"{figure} g.traces:has(text.legendtext:text-is('{group}')) .legendtoggle"
+    page.locator(toggle).first.click()
+    page.wait_for_function(
+        f"document.querySelector(\"{figure}\").data.filter(t => t.legendgroup === '{group}')"
+        ".every(t => t.visible === 'legendonly')",
+        timeout=10_000,
+    )

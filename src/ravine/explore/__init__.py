@@ -10,10 +10,9 @@ the package (plotly.js from the ``plotly`` package), so it works offline.
 * :mod:`~ravine.explore.catalog`: landscapes and optimizers offered to the page;
 * :mod:`~ravine.explore.controls`: hyperparameter controls generated from the registry;
 * :mod:`~ravine.explore.downloads`: the race as PNG, GIF or MP4 (``ravine race``'s code);
+* :mod:`~ravine.explore.studypage`: the study page's routes (a study watched live);
+* :mod:`~ravine.explore.studies`: a study read from its store (read-only) as JSON;
 * :mod:`~ravine.explore.serve`: the server started by the command.
-
-A study page (live studies from a store) would be one more module of routes and one more
-page under ``static/``, sharing the app and its error answers.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ Routes::
                                        streamed as JSON lines: a header, then one line per
                                        optimizer as it finishes; ?stream=0: one JSON object
     POST /api/download/{png|gif|mp4}   the same race drawn by ``ravine race``'s code
+    GET  /study, /api/studies/...      the study page (ravine.explore.studypage)
 
 Every refusal is a JSON object ``{"error": ..., "field": ...}`` with a 4xx status; an
 unexpected failure is a JSON 500 naming the exception, never a traceback. A page sends an
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -63,22 +64,28 @@ def assets() -> dict[str, tuple[Path, str]]:
         "index.html": (here / "index.html", "text/html; charset=utf-8"),
         "explore.js": (here / "explore.js", "text/javascript; charset=utf-8"),
         "explore.css": (here / "explore.css", "text/css; charset=utf-8"),
+        "study.html": (here / "study.html", "text/html; charset=utf-8"),
+        "study.js": (here / "study.js", "text/javascript; charset=utf-8"),
         "plotly.min.js": (plotly_js, "text/javascript; charset=utf-8"),
     }
 
 
 @dataclass
 class Shared:
-    """What every request of one application shares: the assets, the pages' race tickets,
-    and the limiter that runs races one at a time."""
+    """What every request of one application shares: the assets, the study stores offered,
+    the pages' race tickets, and the limiter that runs races one at a time."""
 
     files: dict[str, tuple[Path, str]]
+    stores: list[Path] = field(default_factory=list)
     tickets: Tickets = field(default_factory=Tickets)
     limiter: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(1))
 
 
-def create_app() -> Starlette:
-    """The explorer application (serve it with uvicorn: :func:`ravine.explore.serve`)."""
+def create_app(stores: Sequence[str | Path] = ()) -> Starlette:
+    """The explorer application (serve it with uvicorn: :func:`ravine.explore.serve`);
+    ``stores``: the study stores its study page offers (read-only)."""
+    from .studypage import study_routes
+
     routes = [
         Route("/", page),
         Route("/assets/{name}", asset),
@@ -87,10 +94,11 @@ def create_app() -> Starlette:
         Route("/api/optimizers/{name}", optimizers),
         Route("/api/race", race, methods=["POST"]),
         Route("/api/download/{fmt}", download, methods=["POST"]),
+        *study_routes(),
     ]
     handlers = {RequestError: _refused, HTTPException: _http_error, Exception: _crashed}
     app = Starlette(routes=routes, exception_handlers=handlers)  # type: ignore[arg-type]
-    app.state.shared = Shared(assets())
+    app.state.shared = Shared(assets(), [Path(s) for s in stores])
     return app
 
 
@@ -105,7 +113,7 @@ async def page(request: Request) -> Response:
 
 async def asset(request: Request) -> Response:
     name, files = request.path_params["name"], _shared(request).files
-    if name not in files or name == "index.html":
+    if name not in files or name.endswith(".html"):
         raise HTTPException(404, f"no asset {name!r}")
     path, media = files[name]
     return FileResponse(path, media_type=media, headers={"Cache-Control": "max-age=3600"})

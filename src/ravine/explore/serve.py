@@ -6,7 +6,8 @@ from __future__ import annotations
 import socket
 import threading
 import webbrowser
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 __all__ = ["serve", "url"]
 
@@ -29,17 +30,22 @@ def serve(
     port: int = 8765,
     open_browser: bool = True,
     echo: Callable[[str], None] = print,
+    stores: Sequence[str | Path] = (),
+    study_page: bool = False,
 ) -> None:
-    """Serve the explorer until interrupted; ``port`` 0 picks a free one."""
+    """Serve the explorer until interrupted; ``port`` 0 picks a free one. ``stores``: the
+    study stores its study page offers; ``study_page``: open (and print) that page."""
     import uvicorn
 
     from .app import create_app
 
     if port == 0:
         port = free_port(host)
-    address = url(host, port)
+    address = url(host, port) + ("study" if study_page else "")
     echo(f"ravine explorer: {address}  (Ctrl-C stops it)")
-    config = uvicorn.Config(create_app(), host=host, port=port, log_level="warning")
+    if stores and not study_page:
+        echo(f"studies: {url(host, port)}study ({len(stores)} found)")
+    config = uvicorn.Config(create_app(stores), host=host, port=port, log_level="warning")
     server = uvicorn.Server(config)
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(address,)).start()

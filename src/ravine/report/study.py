@@ -163,9 +163,20 @@ def _problem(results, problem: str, metric: str, sampled: bool = False) -> Marku
         metric=metric,
         better=better,
         figures=figures,
+        interactive=_interactive(results, problem, metric, sens, sampled),
         sensitivity=sens,
         lr_title="lr (sampled)" if sampled else "lr",
     )
+
+
+def _interactive(results, problem: str, metric: str, sens, sampled: bool) -> list[str]:
+    """The problem's interactive figures (the study page's), as JSON for the template."""
+    from .interactive import curves_figure, sensitivity_figure
+
+    figures = [curves_figure(results, problem, metric)]
+    if sens:
+        figures.append(sensitivity_figure(results, problem, metric, sens, sampled))
+    return [json.dumps(f, separators=(",", ":")) for f in figures]
 
 
 def _ensembles(store) -> Markup:
@@ -250,7 +261,17 @@ def study_html(store, progress: Progress | None = None) -> str:
         if progress is not None:
             progress.update(1)
     name = spec.get("name", "study")
-    return str(_render("study.html.j2", name=name, sections=sections))  # plain text, not Markup
+    from .interactive import CONFIG, plotly_data_uri
+
+    return str(  # plain text, not Markup
+        _render(
+            "study.html.j2",
+            name=name,
+            sections=sections,
+            plotly=plotly_data_uri(),
+            config=json.dumps(CONFIG),
+        )
+    )
 
 
 def write_report(store, path: str | Path, *, progress: bool = False) -> Path:

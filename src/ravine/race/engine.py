@@ -368,12 +368,13 @@ def _advance_one(
         with torch.no_grad():
             now = x.detach()[0]
             record[k] = now
-            if not bool(((now >= lo) & (now <= hi)).all()):  # NaN compares False
-                record[k + 1 :] = math.nan
-                if progress is not None:
-                    progress(steps - k + 1)
-                yield k
-                return
+            inside = bool(((now >= lo) & (now <= hi)).all())  # NaN compares False
+        if not inside:
+            record[k + 1 :] = math.nan
+            if progress is not None:
+                progress(steps - k + 1)
+            yield k  # outside the no_grad block: a generator keeps its grad mode to itself
+            return
         if progress is not None:
             progress(1)
         yield None

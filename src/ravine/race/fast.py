@@ -41,50 +41,70 @@ def lockstep(
     where every gradient was taken there (no look-ahead); the last row is left to the
     caller, as on the reference path. A run's ``scheduler`` (or None) steps after each step,
     and its rule reads the hyperparameters it wrote."""
-    record = runs[0].record
-    steps, dtype = record.shape[0] - 1, record.dtype
+    steps = runs[0].record.shape[0] - 1
     value_and_grad = _value_and_grad(landscape)
-    groups = [runs] if landscape.value_and_grad is not None else [[r] for r in runs]
-    ends = torch.tensor([0, *(r.record.shape[2] for r in runs)]).cumsum(0).tolist()
-    spans = {id(r): (a, b) for r, a, b in zip(runs, ends, ends[1:], strict=False)}
-    losses = torch.empty(steps + 1, ends[-1], dtype=dtype)
-    norms = torch.empty(steps + 1, ends[-1], dtype=dtype)
-    capture = {id(r): True for r in runs}
-    at = {id(r): r.record[0] for r in runs}
-    for r in runs:
-        at[id(r)].copy_(r.rule.p.detach())
+    lanes, end = [], 0
+    for run in runs:
+        lanes.append(_Lane(run, end))
+        end = lanes[-1].end
+    groups = [lanes] if landscape.value_and_grad is not None else [[lane] for lane in lanes]
+    losses = torch.empty(steps + 1, end, dtype=runs[0].record.dtype)
+    loss_rows = losses.unbind(0)
+    # Inference mode spares each op autograd's bookkeeping (a sixth of a step here); a
+    # backward pass needs grad mode, so a landscape without a written gradient has no_grad.
+    # Entered and left around each step: a generator must not yield inside a grad mode.
+    mode = torch.inference_mode if landscape.value_and_grad is not None else torch.no_grad
     for t in range(1, steps + 1):
-        for group in groups:
-            points = []
-            for r in group:
-                p = at[id(r)]
-                offset = r.rule.offset(p, t)
-                if offset is not None:
-                    capture[id(r)] = False
-                    p = p + offset
-                points.append(p)
-            x = points[0] if len(points) == 1 else torch.cat(points, dim=1)
-            f, g = value_and_grad(x)
-            a, b = spans[id(group[0])][0], spans[id(group[-1])][1]
-            losses[t - 1, a:b] = f
-            for r in group:
-                a0, b0 = spans[id(r)]
-                gr = g[:, a0 - a : b0 - a]
-                if capture[id(r)]:  # hypot's vector loop rounds otherwise than its scalar one
-                    norm(gr, out=norms[t - 1, a0:b0])
-                new = r.rule.step(at[id(r)], gr, t)
-                at[id(r)] = p = r.record[t]
-                p.copy_(new)
-                if r.scheduler is not None:
-                    r.scheduler.step()
-                    r.rule.refresh()
-                if progress is not None:
-                    progress(b0 - a0)
+        with mode():
+            for group in groups:
+                points = [lane.point(t) for lane in group]
+                x = points[0] if len(points) == 1 else torch.cat(points, dim=1)
+                f, g = value_and_grad(x)
+                first = group[0].begin
+                loss_rows[t - 1][first : group[-1].end].copy_(f)
+                for lane in group:
+                    lane.step(g[:, lane.begin - first : lane.end - first], t)
+                    if progress is not None:
+                        progress(lane.end - lane.begin)
         yield t
-    for r in runs:
-        if capture[id(r)]:
-            a, b = spans[id(r)]
-            r.captured = (losses[:, a:b], norms[:, a:b])
+    for lane in lanes:
+        if lane.capture:
+            lane.run.captured = (losses[:, lane.begin : lane.end], lane.norms)
+
+
+class _Lane:
+    """One entry of :func:`lockstep`: columns ``begin:end`` of the joint evaluation, its
+    record's rows (the parameter of each step), its gradient norms."""
+
+    def __init__(self, run: Any, begin: int) -> None:
+        self.run, self.rule, self.scheduler = run, run.rule, run.scheduler
+        record = run.record
+        self.begin, self.end = begin, begin + record.shape[2]
+        self.rows = record.unbind(0)
+        self.norms = torch.empty(record.shape[0], record.shape[2], dtype=record.dtype)
+        self.norm_rows = self.norms.unbind(0)
+        self.capture = True
+        self.p = self.rows[0]
+        self.p.copy_(self.rule.p.detach())
+
+    def point(self, t: int) -> torch.Tensor:
+        """Where step ``t`` takes its gradient: the current position or its look-ahead."""
+        offset = self.rule.offset(self.p, t)
+        if offset is None:
+            return self.p
+        self.capture = False
+        return self.p + offset
+
+    def step(self, g: torch.Tensor, t: int) -> None:
+        """Step ``t`` with the gradient ``g`` ([dim, n]) taken at :meth:`point`."""
+        if self.capture:  # per entry: hypot's vector loop rounds otherwise than its scalar one
+            norm(g, out=self.norm_rows[t - 1])
+        new = self.rule.step(self.p, g, t)
+        self.p = self.rows[t]
+        self.p.copy_(new)
+        if self.scheduler is not None:
+            self.scheduler.step()
+            self.rule.refresh()
 
 
 def _value_and_grad(landscape: Landscape) -> Callable[[torch.Tensor], tuple[Any, torch.Tensor]]:

@@ -28,7 +28,7 @@ from torch import Tensor
 from .base import Optimizer
 from .rule import State, apply_rule
 
-__all__ = ["Stepper", "stepper"]
+__all__ = ["Stepper", "plain_step", "stepper"]
 
 
 class Stepper:
@@ -73,7 +73,7 @@ def stepper(opt: Any, p: Tensor) -> Stepper | None:
     steps otherwise than its rule on the eager paths: not a ravine optimizer, a class with
     its own ``step``, one that mixes coordinates, compiled, a ``state_dtype``, the
     finiteness check on, or more than the one parameter."""
-    if not isinstance(opt, Optimizer) or _unwrap(type(opt).step) is not _unwrap(Optimizer.step):
+    if not isinstance(opt, Optimizer) or not plain_step(type(opt)):
         return None
     if not opt.elementwise or opt.state_dtype is not None or opt.check_finite:
         return None
@@ -85,7 +85,9 @@ def stepper(opt: Any, p: Tensor) -> Stepper | None:
     return Stepper(opt, p)
 
 
-def _unwrap(method: Any) -> Any:
-    """The function under a method's decorators (``no_grad``, and the profiling wrapper
-    torch.optim puts around each optimizer class's ``step``)."""
-    return inspect.unwrap(method)
+def plain_step(cls: type) -> bool:
+    """Whether ``cls`` (an optimizer class) steps by the shared ``Optimizer.step``, its rule
+    on the eager paths: what :func:`stepper` serves. ``inspect.unwrap`` sees through
+    ``no_grad`` and the profiling wrapper torch.optim puts around each class's ``step``."""
+    own = getattr(cls, "step", None)
+    return issubclass(cls, Optimizer) and inspect.unwrap(own) is inspect.unwrap(Optimizer.step)

@@ -38,12 +38,12 @@ from torch import Tensor
 
 from ..landscapes import Landscape
 from ..optim.closures import make_closure
-from ..optim.stepper import Stepper, stepper
+from ..optim.stepper import Stepper, plain_step, stepper
 from .fast import lockstep
 from .measures import first_exit, norm
 from .plan import Entry, RacePlan
 
-__all__ = ["Advance", "advance", "start"]
+__all__ = ["Advance", "advance", "lockstepped", "start"]
 
 Progress = Callable[[int], None] | None
 
@@ -75,6 +75,13 @@ def start(
     quick = [r for r in runs if r.rule is not None]
     drivers = [lockstep(plan.landscape, quick, progress)] if quick else []
     return runs, drivers + [r.steps for r in runs if r.steps is not None]
+
+
+def lockstepped(plan: RacePlan, entry: Entry) -> bool:
+    """Whether ``entry`` takes the fast path, whose entries :func:`start` advances together
+    before the others: batched, on a deterministic landscape, its class's step its rule."""
+    info = entry.info
+    return info.elementwise and not plan.landscape.stochastic and plain_step(info.cls)
 
 
 class Advance:
@@ -112,7 +119,7 @@ class Advance:
         landscape = plan.landscape
         x = x0.T.contiguous().requires_grad_(True)
         opt, self.scheduler = _optimizer(entry, x, hp, landscape)
-        if fast and not landscape.stochastic:
+        if fast and lockstepped(plan, entry):
             self.rule = stepper(opt, x)
         if self.rule is None:
             self.steps = _advance_batched(plan, opt, self.scheduler, x, seed_index, self, progress)

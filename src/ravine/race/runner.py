@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 
 from ..landscapes import Landscape
-from .engine import Advance, start
+from .engine import Advance, lockstepped, start
 from .measures import blank_after_divergence, evaluate, finish_captured, outcomes
 from .plan import Entry, RacePlan
 from .result import RaceResult, Run
@@ -122,9 +122,11 @@ def work_cost(plan: RacePlan, entry: Entry | None = None) -> int:
 
 def costed(plan: RacePlan, update: Callable[[float], Any]) -> Callable[[int], None]:
     """A ``progress`` callback for :func:`run` (trajectory-steps) that calls ``update`` with
-    the same work in cost units (:func:`work_cost`): the entries run in order, so the
-    trajectory-steps done so far say which entry the next ones belong to."""
-    spans = [(plan.steps * math.prod(plan.grid(e)), work_cost(plan, e)) for e in plan.entries]
+    the same work in cost units (:func:`work_cost`): the entries run in a known order (those
+    of the fast path together first, then the others in turn), so the trajectory-steps done
+    so far say which entry the next ones belong to."""
+    order = sorted(plan.entries, key=lambda e: not lockstepped(plan, e))
+    spans = [(plan.steps * math.prod(plan.grid(e)), work_cost(plan, e)) for e in order]
     state = {"entry": 0, "done": 0}
 
     def progress(n: int) -> None:

@@ -52,3 +52,21 @@ def test_arguments_are_checked_when_the_stream_is_made():
     for bad in (0, 2.5, True):
         with pytest.raises(ValueError, match="every must be"):
             stream("booth", ["sgd"], steps=5, every=bad)
+
+
+def test_chunks_may_be_asked_for_from_other_threads():
+    """A web server's pool resumes a stream on any of its threads: no grad mode or other
+    thread-local state is held between chunks."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    plan = RacePlan.build("beale", OPTIMIZERS, starts=STARTS, steps=30)
+    chunks = run_stream(plan, every=7)
+    with ThreadPoolExecutor(3) as pool:
+        got = []
+        while not got or got[-1].result is None:
+            got.append(pool.submit(next, chunks).result())
+    assert torch.is_grad_enabled()
+    want = run(plan)
+    torch.testing.assert_close(
+        got[-1].result["bfgs"].positions, want["bfgs"].positions, rtol=0, atol=0, equal_nan=True
+    )

@@ -65,7 +65,8 @@ def stream(
 
     Every argument is checked here, before the first chunk is asked for: a bad one raises
     :class:`~ravine.race.PlanError` from this call. Closing the returned generator (or
-    dropping it) abandons the race at the current chunk's end."""
+    dropping it) abandons the race at the current chunk's end. Chunks may be asked for from
+    any thread (a web server's pool): no grad mode is held between them."""
     plan = RacePlan.build(landscape, optimizers, **kwargs)
     return run_stream(plan, every=every, first=first, progress=progress)
 

@@ -28,6 +28,11 @@ def test_chunks_grow_to_the_race_s_result():
                 atol=0,
                 equal_nan=True,
             )
+            losses = c.losses[label]
+            assert losses.shape == c.positions[label].shape[:-1]
+            torch.testing.assert_close(
+                losses, want.losses[..., : c.done + 1], rtol=1e-12, atol=1e-12, equal_nan=True
+            )
         got = chunks[-1].result[label]
         for field in ("positions", "losses", "grad_norms", "outcome", "diverged_step"):
             torch.testing.assert_close(

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import torch
 from torch import Tensor
 
 from .engine import start
@@ -35,6 +36,10 @@ class RaceChunk:
     new ones. They are views of the race's record, never copied: a later chunk does not
     change them, but the final result blanks (NaN) each trajectory's positions after it
     diverged, which the views then show too.
+    ``losses``: label -> the noise-free losses at those positions, ``[*grid, done + 1]``
+    (for a loss-against-step chart while the race runs; the result's own may differ from
+    them in the last digit where they come from the step's own evaluation, and are NaN
+    after a trajectory diverged).
     ``begin``: the first step index new in this chunk (``done + 1`` minus its length).
     ``result``: the :class:`RaceResult` (losses, outcomes, ...) on the last chunk, else None.
     """
@@ -42,6 +47,7 @@ class RaceChunk:
     done: int
     begin: int
     positions: dict[str, Tensor]
+    losses: dict[str, Tensor]
     result: RaceResult | None = None
 
 
@@ -90,6 +96,9 @@ def _chunks(
     plan: RacePlan, every: int, first: int, progress: Any, fast: bool
 ) -> Iterator[RaceChunk]:
     advances, drivers = start(plan, plan.entries, progress, fast)
+    seen = [
+        torch.empty(run.record.shape[0], run.record.shape[2], dtype=plan.dtype) for run in advances
+    ]
     done, target = 0, min(first, plan.steps)
     while True:
         for steps in drivers:
@@ -98,17 +107,22 @@ def _chunks(
                     if k == target:
                         break
         begin, done = done + 1 if done else 0, target
-        positions = {
-            entry.label: run.record[: done + 1]
-            .permute(2, 0, 1)
-            .reshape(*plan.grid(entry), done + 1, plan.landscape.dim)
-            for entry, run in zip(plan.entries, advances, strict=True)
-        }
+        positions, losses = {}, {}
+        for entry, run, f in zip(plan.entries, advances, seen, strict=True):
+            grid = plan.grid(entry)
+            with torch.no_grad():
+                f[begin : done + 1] = plan.landscape.loss(
+                    run.record[begin : done + 1].transpose(1, 2)
+                )
+            losses[entry.label] = f[: done + 1].T.reshape(*grid, done + 1)
+            positions[entry.label] = (
+                run.record[: done + 1].permute(2, 0, 1).reshape(*grid, done + 1, plan.landscape.dim)
+            )
         if done == plan.steps:
             for steps in drivers:  # each generator's end: its results are set there
                 for _ in steps:
                     pass
-            yield RaceChunk(done, begin, positions, result(plan, advances))
+            yield RaceChunk(done, begin, positions, losses, result(plan, advances))
             return
-        yield RaceChunk(done, begin, positions)
+        yield RaceChunk(done, begin, positions, losses)
         target = min(done + every, plan.steps)

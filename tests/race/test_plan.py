@@ -150,7 +150,7 @@ def test_each_bad_argument_is_refused_by_name_before_any_work(
     def no_work(*args, **kwargs):
         raise AssertionError("a trajectory moved before the arguments were checked")
 
-    monkeypatch.setattr("ravine.race.runner.advance", no_work)
+    monkeypatch.setattr("ravine.race.runner.start", no_work)
     # The first optimizer is fine: nothing of it may run before a later fault is found.
     kwargs = {"landscape": "beale", "optimizers": {"sgd": {}, "momentum": {}}, "steps": 5}
     kwargs.update(change)
@@ -162,7 +162,7 @@ def test_each_bad_argument_is_refused_by_name_before_any_work(
 
 def test_later_optimizer_at_fault_stops_the_race_before_the_first_runs(monkeypatch):
     moved = []
-    monkeypatch.setattr("ravine.race.runner.advance", lambda *a, **k: moved.append(1))
+    monkeypatch.setattr("ravine.race.runner.start", lambda *a, **k: moved.append(1))
     with pytest.raises(PlanError, match=r"invalid momentum=1\.5"):
         race("beale", {"sgd": {}, "momentum": {"momentum": 1.5}}, steps=5)
     assert not moved

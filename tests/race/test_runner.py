@@ -54,3 +54,22 @@ def test_costed_progress_counts_a_batched_step_once_and_sums_to_the_work_cost():
     run(plan, progress=costed(plan, done.append))
     assert sum(done) == pytest.approx(work_cost(plan))
     assert done[:20] == [1.0] * 20 and done[20:] == [1.0] * 60
+
+
+def test_costed_counts_the_fast_entries_first_as_they_run():
+    """The entries of the fast path advance together before the others: the cost units
+    reported while they run are theirs, even when a slower entry comes first in the plan."""
+    steps = 10
+    optimizers = {"bfgs": {}, "sgd": {"lr": [0.01, 0.02, 0.05, 0.1]}, "adam": {}}
+    plan = RacePlan.build("booth", optimizers, starts=[[0.0, 0.0], [1.0, 1.0]], steps=steps)
+    units, before = [], []
+    count = costed(plan, units.append)
+
+    def progress(n):
+        before.append(len(units))
+        count(n)
+
+    run(plan, progress)
+    fast_calls = 2 * steps  # one per fast entry and step
+    assert sum(units[: before[fast_calls]]) == pytest.approx(2 * steps)
+    assert sum(units) == pytest.approx(work_cost(plan))

@@ -15,6 +15,12 @@ closure writes the landscape's own gradient where it has one; the one-at-a-time 
 the one :func:`ravine.optim.closures.make_closure` builds for the optimizer's
 ``closure_kind``.
 
+Each entry advances as a generator (:class:`Advance`) that yields after every step, so
+that a race can advance all its entries a few steps at a time and show its paths as they
+grow (:func:`ravine.race.stream`). A batched entry whose optimizer is a plain rule takes
+the fast path (:mod:`ravine.race.fast`): the rule called directly, the record its
+parameter, the same numbers as ``optimizer.step()``.
+
 Divergence is recorded, never raised: optimizers run with ``check_finite=False``. Batched
 rows are independent, so a diverging row runs on without disturbing the others and is found
 from the record afterwards (:func:`~ravine.race.measures.first_exit`); a single trajectory
@@ -24,7 +30,7 @@ stops where it diverges.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
@@ -32,50 +38,130 @@ from torch import Tensor
 
 from ..landscapes import Landscape
 from ..optim.closures import make_closure
+from ..optim.stepper import Stepper, plain_step, stepper
+from .fast import lockstep
 from .measures import first_exit, norm
 from .plan import Entry, RacePlan
 
-__all__ = ["advance"]
+__all__ = ["Advance", "advance", "lockstepped", "start"]
 
 Progress = Callable[[int], None] | None
 
 
 def advance(
-    plan: RacePlan, entry: Entry, progress: Progress = None
+    plan: RacePlan, entry: Entry, progress: Progress = None, fast: bool = True
 ) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor] | None]:
     """Advance every trajectory of ``entry``, in grid order (``plan.grid(entry)``).
 
     Returns the record of positions ``[steps + 1, dim, n]``, the step at which each
     trajectory diverged (-1: never) and, where the step closures saw them, the losses and
-    gradient norms at the recorded positions (see :func:`_advance_batched`), else None."""
-    grid = plan.grid(entry)
-    n = math.prod(grid)
-    index = torch.stack(
-        torch.meshgrid(*(torch.arange(k) for k in grid), indexing="ij"), dim=-1
-    ).reshape(n, len(grid))
-    x0 = plan.starts[index[:, -2]]
-    seed_index = index[:, -1]
-    per_row = _per_row(entry, index, plan.dtype)
-    # Positions are recorded as [steps + 1, dim, n]: one contiguous row per step. The Run's
-    # [*grid, steps + 1, dim] tensor is a view of it, never a copy (on this scale a copy of
-    # the record costs as much as the page faults of writing it).
-    record = torch.empty(plan.steps + 1, plan.landscape.dim, n, dtype=plan.dtype)
-    if entry.info.elementwise:
-        one_lr = len(entry.lrs) == 1
-        hp = {k: float(entry.lrs[0]) if k == "lr" and one_lr else v for k, v in per_row.items()}
-        captured = _advance_batched(plan, entry, hp, x0, seed_index, record, progress)
-        return record, first_exit(record, plan.box), captured
-    diverged = torch.full((n,), -1, dtype=torch.long)
-    for i in range(n):
+    gradient norms at the recorded positions (see :func:`_advance_batched`), else None.
+    ``fast=False`` steps through ``optimizer.step()`` everywhere (the reference)."""
+    (run,), drivers = start(plan, [entry], progress, fast)
+    for steps in drivers:
+        for _ in steps:
+            pass
+    return run.result()
+
+
+def start(
+    plan: RacePlan, entries: list[Entry], progress: Progress = None, fast: bool = True
+) -> tuple[list[Advance], list[Iterator[int]]]:
+    """An :class:`Advance` for each of ``entries``, and the generators that advance them,
+    each yielding its step number after each step: one for all entries on the fast path
+    (:func:`~ravine.race.fast.lockstep`, one evaluation of the landscape a step for all),
+    one for each other entry."""
+    runs = [Advance(plan, entry, progress, fast) for entry in entries]
+    quick = [r for r in runs if r.rule is not None]
+    drivers = [lockstep(plan.landscape, quick, progress)] if quick else []
+    return runs, drivers + [r.steps for r in runs if r.steps is not None]
+
+
+def lockstepped(plan: RacePlan, entry: Entry) -> bool:
+    """Whether ``entry`` takes the fast path, whose entries :func:`start` advances together
+    before the others: batched, on a deterministic landscape, its class's step its rule."""
+    info = entry.info
+    return info.elementwise and not plan.landscape.stochastic and plain_step(info.cls)
+
+
+class Advance:
+    """One entry's trajectories on their way: :attr:`steps` yields each step number once
+    that step is in :attr:`record` (``[steps + 1, dim, n]``); :meth:`result` once it is
+    exhausted gives what :func:`advance` returns."""
+
+    def __init__(
+        self, plan: RacePlan, entry: Entry, progress: Progress = None, fast: bool = True
+    ) -> None:
+        grid = plan.grid(entry)
+        n = math.prod(grid)
+        index = torch.stack(
+            torch.meshgrid(*(torch.arange(k) for k in grid), indexing="ij"), dim=-1
+        ).reshape(n, len(grid))
+        x0 = plan.starts[index[:, -2]]
+        seed_index = index[:, -1]
+        per_row = _per_row(entry, index, plan.dtype)
+        # Positions are recorded as [steps + 1, dim, n]: one contiguous row per step. The
+        # Run's [*grid, steps + 1, dim] tensor is a view of it, never a copy (on this scale a
+        # copy of the record costs as much as the page faults of writing it).
+        self.record = torch.empty(plan.steps + 1, plan.landscape.dim, n, dtype=plan.dtype)
+        self.captured: tuple[Tensor, Tensor] | None = None
+        self.diverged = torch.full((n,), -1, dtype=torch.long)
+        self.batched = entry.info.elementwise
+        self._box = plan.box
+        self.steps: Iterator[int] | None = None
+        self.rule: Stepper | None = None  # the fast path's, driven by fast.lockstep
+        if not self.batched:
+            self.steps = _advance_each(plan, entry, per_row, x0, seed_index, self, progress)
+            return
+        hp = {k: _transpose(v) for k, v in per_row.items()}
+        if len(entry.lrs) == 1 and "lr" in hp:
+            hp["lr"] = float(entry.lrs[0])
+        landscape = plan.landscape
+        x = x0.T.contiguous().requires_grad_(True)
+        opt, self.scheduler = _optimizer(entry, x, hp, landscape)
+        if fast and lockstepped(plan, entry):
+            self.rule = stepper(opt, x)
+        if self.rule is None:
+            self.steps = _advance_batched(plan, opt, self.scheduler, x, seed_index, self, progress)
+
+    def result(self) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor] | None]:
+        if self.batched:
+            self.diverged = first_exit(self.record, self._box)
+        return self.record, self.diverged, self.captured
+
+
+def _advance_each(
+    plan: RacePlan,
+    entry: Entry,
+    per_row: dict[str, Any],
+    x0: Tensor,
+    seed_index: Tensor,
+    out: Advance,
+    progress: Progress,
+) -> Iterator[int]:
+    """Every trajectory of a non-batched entry, each its own optimizer, all advanced one
+    step before the next (each optimizer draws from its own generator, so the order does
+    not change the numbers)."""
+    live = []
+    for i in range(x0.shape[0]):
         hp = {
             key: tuple(float(t[i]) for t in v) if isinstance(v, tuple) else float(v[i])
             for key, v in per_row.items()
         }
         rows = slice(i, i + 1)
-        diverged[i] = _advance_one(
-            plan, entry, hp, x0[rows], seed_index[rows], record[:, :, i], progress
-        )
-    return record, diverged, None
+        record = out.record[:, :, i]
+        steps = _advance_one(plan, entry, hp, x0[rows], seed_index[rows], record, progress)
+        live.append((i, steps))
+    for k in range(1, plan.steps + 1):
+        still = []
+        for i, steps in live:
+            diverged = next(steps)
+            if diverged is None:
+                still.append((i, steps))
+            else:
+                out.diverged[i] = diverged
+        live = still
+        yield k
 
 
 def _per_row(entry: Entry, index: Tensor, dtype: torch.dtype) -> dict[str, Any]:
@@ -206,14 +292,15 @@ def _single_closure(
 
 def _advance_batched(
     plan: RacePlan,
-    entry: Entry,
-    hp: dict[str, Any],
-    x0: Tensor,
+    opt: Any,
+    scheduler: Any,
+    x: Tensor,
     seed_index: Tensor,
-    record: Tensor,
+    out: Advance,
     progress: Progress,
-) -> tuple[Tensor, Tensor] | None:
-    """Advance all rows of ``x0`` ([n, dim]) together, writing ``record`` ([steps + 1, dim, n]).
+) -> Iterator[int]:
+    """Advance all columns of ``x`` ([dim, n]) together through ``opt.step``, writing
+    ``out.record`` ([steps + 1, dim, n]).
 
     The parameter is stored transposed, ``[dim, n]``, with hyperparameters of shape
     ``[1, n]``: every elementwise op then runs over contiguous memory with the batch as its
@@ -221,11 +308,9 @@ def _advance_batched(
 
     On a deterministic landscape, when the optimizer takes its gradient once per step at the
     current point (no look-ahead, no line search), the closure's loss and gradient are those
-    of the position before the step: they are returned as the record's losses and gradient
-    norms instead of evaluating the landscape again afterwards. Otherwise returns None."""
-    landscape, steps, n = plan.landscape, plan.steps, x0.shape[0]
-    x = x0.T.contiguous().requires_grad_(True)
-    opt, scheduler = _optimizer(entry, x, {k: _transpose(v) for k, v in hp.items()}, landscape)
+    of the position before the step: they become ``out.captured``, the record's losses and
+    gradient norms, instead of evaluating the landscape again afterwards."""
+    landscape, steps, n, record = plan.landscape, plan.steps, x.shape[1], out.record
     noise = _Noise(landscape, seed_index, plan.seeds) if landscape.stochastic else None
     closure = _BatchedClosure(landscape, x, noise)
     capture = noise is None
@@ -250,7 +335,9 @@ def _advance_batched(
         record[k] = x.detach()
         if progress is not None:
             progress(n)
-    return (losses, norms) if capture else None
+        yield k
+    if capture:
+        out.captured = (losses, norms)
 
 
 def _advance_one(
@@ -261,9 +348,10 @@ def _advance_one(
     seed_index: Tensor,
     record: Tensor,
     progress: Progress,
-) -> int:
+) -> Iterator[int | None]:
     """One trajectory as a ``[1, dim]`` parameter, writing ``record`` ([steps + 1, dim]);
-    returns the step at which it diverged (it stops there), or -1."""
+    yields None after each step, or the step at which it diverged (and then stops, the rest
+    of its record NaN)."""
     landscape, steps = plan.landscape, plan.steps
     kind = entry.info.closure_kind
     noise = _Noise(landscape, seed_index, plan.seeds) if landscape.stochastic else None
@@ -287,14 +375,16 @@ def _advance_one(
         with torch.no_grad():
             now = x.detach()[0]
             record[k] = now
-            if not bool(((now >= lo) & (now <= hi)).all()):  # NaN compares False
-                record[k + 1 :] = math.nan
-                if progress is not None:
-                    progress(steps - k + 1)
-                return k
+            inside = bool(((now >= lo) & (now <= hi)).all())  # NaN compares False
+        if not inside:
+            record[k + 1 :] = math.nan
+            if progress is not None:
+                progress(steps - k + 1)
+            yield k  # outside the no_grad block: a generator keeps its grad mode to itself
+            return
         if progress is not None:
             progress(1)
-    return -1
+        yield None
 
 
 def _transpose(v: Any) -> Any:

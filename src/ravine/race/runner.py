@@ -11,12 +11,12 @@ import torch
 from torch import Tensor
 
 from ..landscapes import Landscape
-from .engine import advance
+from .engine import Advance, lockstepped, start
 from .measures import blank_after_divergence, evaluate, finish_captured, outcomes
 from .plan import Entry, RacePlan
 from .result import RaceResult, Run
 
-__all__ = ["costed", "race", "run", "work_cost"]
+__all__ = ["costed", "measure", "race", "result", "run", "work_cost"]
 
 
 def race(
@@ -78,12 +78,29 @@ def race(
     return run(plan, progress=progress)
 
 
-def run(plan: RacePlan, progress: Callable[[int], None] | None = None) -> RaceResult:
+def run(
+    plan: RacePlan, progress: Callable[[int], None] | None = None, *, fast: bool = True
+) -> RaceResult:
     """Run a checked race plan; ``progress`` is called with the number of trajectory-steps
-    done after each step (``plan.work`` in all)."""
+    done after each step (``plan.work`` in all). ``fast=False`` steps every optimizer
+    through its ``step()`` (the reference the fast path is tested against,
+    :mod:`ravine.race.fast`)."""
+    advances, drivers = start(plan, plan.entries, progress, fast)
+    for steps in drivers:
+        for _ in steps:
+            pass
+    return result(plan, advances)
+
+
+def result(plan: RacePlan, advances: list[Advance]) -> RaceResult:
+    """The result of ``plan`` from each entry's finished :class:`Advance`."""
+    runs = {
+        entry.label: measure(plan, entry, *run.result())
+        for entry, run in zip(plan.entries, advances, strict=True)
+    }
     return RaceResult(
         landscape=plan.landscape,
-        runs={entry.label: _run(plan, entry, progress) for entry in plan.entries},
+        runs=runs,
         steps=plan.steps,
         starts=plan.starts,
         seeds=plan.seeds,
@@ -105,9 +122,11 @@ def work_cost(plan: RacePlan, entry: Entry | None = None) -> int:
 
 def costed(plan: RacePlan, update: Callable[[float], Any]) -> Callable[[int], None]:
     """A ``progress`` callback for :func:`run` (trajectory-steps) that calls ``update`` with
-    the same work in cost units (:func:`work_cost`): the entries run in order, so the
-    trajectory-steps done so far say which entry the next ones belong to."""
-    spans = [(plan.steps * math.prod(plan.grid(e)), work_cost(plan, e)) for e in plan.entries]
+    the same work in cost units (:func:`work_cost`): the entries run in a known order (those
+    of the fast path together first, then the others in turn), so the trajectory-steps done
+    so far say which entry the next ones belong to."""
+    order = sorted(plan.entries, key=lambda e: not lockstepped(plan, e))
+    spans = [(plan.steps * math.prod(plan.grid(e)), work_cost(plan, e)) for e in order]
     state = {"entry": 0, "done": 0}
 
     def progress(n: int) -> None:
@@ -122,10 +141,16 @@ def costed(plan: RacePlan, update: Callable[[float], Any]) -> Callable[[int], No
     return progress
 
 
-def _run(plan: RacePlan, entry: Entry, progress: Callable[[int], None] | None) -> Run:
-    """One optimizer's trajectories, measured, as tensors with the axes of its grid."""
+def measure(
+    plan: RacePlan,
+    entry: Entry,
+    record: Tensor,
+    diverged: Tensor,
+    captured: tuple[Tensor, Tensor] | None,
+) -> Run:
+    """One optimizer's trajectories (as :func:`~ravine.race.engine.advance` returns them),
+    measured, as tensors with the axes of its grid."""
     landscape, steps = plan.landscape, plan.steps
-    record, diverged, captured = advance(plan, entry, progress)
     after = blank_after_divergence(record, diverged)
     if captured is not None:
         losses, grad_norms = captured

@@ -7,7 +7,7 @@ Written by :func:`ravine.cli.list.write_tables`; do not edit.
 # fmt: off
 TABLES = {
     'optimizers': {
-        'digest': '32a6589b936420d5',
+        'digest': '2cb5f7e58a38a8e8',
         'rows': [
             ('name', 'family', 'defaults', 'paper'),
             ('sgd', 'gradient descent', 'lr=0.001, momentum=0, dampening=0, nesterov=False', 'Robbins and Monro 1951'),
@@ -41,6 +41,9 @@ TABLES = {
             ('nadamw', 'adam', 'lr=0.002, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, momentum_decay=0.004', 'Dozat 2016; Loshchilov and Hutter 2019'),
             ('lion', 'sign', 'lr=0.0001, betas=(0.9, 0.99), decoupled_weight_decay=True', 'Chen et al. 2023'),
             ('adan', 'adam', 'lr=0.001, betas=(0.02, 0.08, 0.01), eps=1e-08, proximal_decay=0, first_step=True', 'Xie et al. 2022'),
+            ('adafactor', 'adam (factored)', 'lr=0.01, beta2_decay=-0.8, eps=(None, 0.001), d=1, beta1=0, eps_in_moments=False', 'Shazeer and Stern 2018'),
+            ('lamb', 'layer-wise adaptive', 'lr=0.001, betas=(0.9, 0.999), eps=1e-06, weight_decay=0.01, decoupled_weight_decay=False, bias_correction=True, grad_averaging=True, trust_clip=False, always_adapt=True', 'You et al. 2020'),
+            ('lars', 'layer-wise adaptive', 'lr=1, momentum=0, dampening=0, nesterov=False, trust_coeff=0.001, eps=1e-08, trust_clip=False, always_adapt=True, lr_in_velocity=False', 'You et al. 2017'),
         ],
     },
     'schedules': {
@@ -84,7 +87,7 @@ TABLES = {
         ],
     },
     'landscapes': {
-        'digest': 'deca14230e6d6709',
+        'digest': '2119348fb7e96d0b',
         'rows': [
             ('name', 'dim', 'global minimum', 'model', 'options', 'description'),
             ('saddle', '2', 'none (saddle)', '-', '-', 'x^2 - y^2: a saddle point at the origin, unbounded below along y.'),

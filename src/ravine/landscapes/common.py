@@ -100,5 +100,10 @@ def learning_rates(
         # Lion's are lr sign(.), as Adam's early ones
         "rectified adam": min(sgd, adam),
         "sign": adam,
+        # Adafactor's and LAMB's steps are about lr RMS(theta) per coordinate, as Adam's
+        # about lr; LARS's lr trust_coeff ||theta|| g / ||g||: lr / 1e-3 for Adam's size
+        "adam (factored)": adam,
+        "layer-wise adaptive": adam,
+        "lars": adam / 1e-3,
         **by_name,
     }

@@ -12,12 +12,14 @@ Two families of names: the papers' (``RMSProp``, ``AdaGrad``, ``AdaDelta``, ``Na
 torch's arguments, order, defaults and numbers), over the same rules (``docs/algorithms.md``).
 """
 
+from .adafactor import Adafactor, adafactor
 from .adam import AdaBelief, Adam, AdaMax, AdamW, Nadam, adabelief, adam, adamax, nadam
 from .adaptive import AdaDelta, AdaGrad, RMSProp, adadelta, adagrad, rmsprop
 from .base import Optimizer
 from .curvature_approx import BlockDiagonalNewton, DiagonalNewton
 from .hessian_free import GaussNewton, HessianFree, NaturalGradient
 from .kfac import KFAC
+from .layerwise import LAMB, LARS, lamb, lars
 from .learning_rate_free import MADGRAD, AdEMAMix, ademamix, madgrad
 from .modern import Adan, Lion, NAdamW, RAdam, adan, lion, radam
 from .newton import LevenbergMarquardt, Newton
@@ -29,6 +31,8 @@ from .torch_named import Adadelta, Adagrad, Adamax, NAdam, RMSprop
 __all__ = [
     "BFGS",
     "KFAC",
+    "LAMB",
+    "LARS",
     "LBFGS",
     "MADGRAD",
     "REGISTRY",
@@ -39,6 +43,7 @@ __all__ = [
     "AdaGrad",
     "AdaMax",
     "Adadelta",
+    "Adafactor",
     "Adagrad",
     "Adam",
     "AdamW",
@@ -63,12 +68,15 @@ __all__ = [
     "RMSprop",
     "adabelief",
     "adadelta",
+    "adafactor",
     "adagrad",
     "adam",
     "adamax",
     "adan",
     "ademamix",
     "get",
+    "lamb",
+    "lars",
     "lion",
     "lookup",
     "madgrad",

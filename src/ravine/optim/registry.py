@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from .adafactor import Adafactor
 from .adam import AdaBelief, Adam, AdaMax, AdamW, Nadam
 from .adaptive import AdaDelta, AdaGrad, RMSProp
 from .base import Optimizer
@@ -23,6 +24,7 @@ from .constraints import Constraint
 from .curvature_approx import BlockDiagonalNewton, DiagonalNewton
 from .hessian_free import GaussNewton, HessianFree, NaturalGradient
 from .kfac import KFAC
+from .layerwise import LAMB, LARS
 from .learning_rate_free import MADGRAD, AdEMAMix
 from .modern import Adan, Lion, NAdamW, RAdam
 from .newton import LevenbergMarquardt, Newton
@@ -64,6 +66,9 @@ REGISTRY: dict[str, type[Optimizer]] = {
     "nadamw": NAdamW,
     "lion": Lion,
     "adan": Adan,
+    "adafactor": Adafactor,
+    "lamb": LAMB,
+    "lars": LARS,
 }
 
 TORCH_PREFIX = "torch.optim."

@@ -1,0 +1,52 @@
+"""Long parity runs of an optimizer against a reference on parameters of several shapes
+(a matrix, a vector, a 3-D tensor and a 0-d tensor) in two param groups, float64."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+
+SHAPES = ((5, 3), (3,), (2, 3, 4), ())
+
+
+def shaped_params(seed: int = 0) -> list[torch.nn.Parameter]:
+    g = torch.Generator().manual_seed(seed)
+    return [torch.nn.Parameter(torch.randn(s, generator=g, dtype=torch.float64)) for s in SHAPES]
+
+
+def coupled_loss(params: list[torch.Tensor]) -> torch.Tensor:
+    """Not quadratic, coordinates coupled within and across tensors."""
+    total = sum(((p - 0.3) ** 2).sum() + 0.1 * (p**4).sum() for p in params)
+    return total + 0.5 * math.prod(torch.tanh(p.sum()) for p in params)
+
+
+def run_both(
+    ours: Callable[[list[dict]], torch.optim.Optimizer],
+    ref: Callable[[list[dict]], torch.optim.Optimizer],
+    first: dict,
+    second: dict,
+    *,
+    steps: int = 200,
+    rtol: float = 1e-12,
+) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+    """Both optimizers over twin parameters (the first two shapes in a group with ``first``,
+    the others with ``second``) for ``steps`` steps; every parameter must agree to ``rtol``
+    relative at every step. Returns the two optimizers, for their state."""
+    ours_params, ref_params = shaped_params(), shaped_params()
+    opts = []
+    for params, factory in ((ours_params, ours), (ref_params, ref)):
+        opts.append(factory([{"params": params[:2], **first}, {"params": params[2:], **second}]))
+    for step in range(1, steps + 1):
+        for params, opt in zip((ours_params, ref_params), opts, strict=True):
+            opt.zero_grad()
+            coupled_loss(params).backward()
+            opt.step()
+        for i, (p, q) in enumerate(zip(ours_params, ref_params, strict=True)):
+            scale = q.detach().abs().max().clamp_min(1e-300)
+            err = float((p.detach() - q.detach()).abs().max() / scale)
+            assert err <= rtol, f"parameter {i} (shape {tuple(p.shape)}) at step {step}: {err}"
+    moved = zip(ours_params, shaped_params(), strict=True)
+    assert any(not torch.equal(p, q) for p, q in moved), "nothing moved"
+    return opts[0], opts[1]

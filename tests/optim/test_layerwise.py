@@ -11,7 +11,10 @@ import ravine.optim as ro
 from support.catalog.layerwise import has_timm, timm_optimizer
 from support.parity import run_both
 
-timm = pytest.mark.skipif(not has_timm(), reason="timm is not installed (pip install --no-deps -r requirements-references.txt)")
+timm = pytest.mark.skipif(
+    not has_timm(),
+    reason="timm is not installed (pip install --no-deps -r requirements-references.txt)",
+)
 
 
 @timm

@@ -87,12 +87,12 @@ async function runRace() {
         buffer = buffer.slice(cut + 1);
         if (msg.type === "error") throw new Error(msg.error);
         if (controller.signal.aborted) return;  // a newer race took over
-        if (receive(msg)) draw();           // draw as the steps arrive
+        if (receive(msg, t0)) draw();           // draw as the steps arrive
       }
     }
     if (inflight === controller) {
-      status(`${race.runs.length} optimizer(s), ${race.steps} steps, ` +
-             `${Math.round(performance.now() - t0)} ms`);
+      status(`${race.runs.length} optimizer(s), ${race.steps} steps: first frame ` +
+             `${race.first.ms} ms, complete ${Math.round(performance.now() - t0)} ms`);
       document.body.dataset.raced = String(Number(document.body.dataset.raced || 0) + 1);
     }
   } catch (e) {
@@ -100,10 +100,11 @@ async function runRace() {
   }
 }
 
-function receive(msg) {          // one streamed message into `race`; true: redraw
+function receive(msg, t0) {      // one streamed message into `race`; true: redraw
   if (msg.type === "race") {      // the header: empty paths, outcomes still to come
     const grid = (lrs, fill) => lrs.map(() => msg.starts.map(fill));
-    race = { steps: msg.steps, done: -1, chunks: [], runs: msg.optimizers.map((o) => ({
+    race = { steps: msg.steps, done: -1, chunks: [], t0, first: null,
+             runs: msg.optimizers.map((o) => ({
       ...o, paths: grid(o.lrs, () => []), losses: grid(o.lrs, () => []),
       outcome: grid(o.lrs, () => "running"), arrival: grid(o.lrs, () => -1) })) };
   } else if (msg.type === "chunk") {  // each optimizer's steps begin..done
@@ -197,6 +198,8 @@ function draw() {               // the whole race at the current frame
   if (!surface) data[3] = { ...data[3], x: (state.starts || []).map((p) => p[0]),
                             y: (state.starts || []).map((p) => p[1]) };
   Plotly.react(gd, [...data, ...paths], gd.layout);
+  race.first = race.first || { done: race.done, paths: paths.length,
+                               ms: Math.round(performance.now() - race.t0) };
   drawLoss(all, at);
   drawCoords(all);
   drawOutcomes(all, at);

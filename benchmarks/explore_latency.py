@@ -56,7 +56,6 @@ def timed_race(http: httpx.Client, body: dict) -> tuple[float, float, int]:
     return first if first is not None else math.nan, time.perf_counter() - t0, size
 
 
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--landscape", default="rosenbrock")

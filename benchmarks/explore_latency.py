@@ -14,7 +14,6 @@ first request after the warm-up, and the load average before and after.
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import statistics
@@ -24,7 +23,7 @@ import time
 import httpx
 import torch
 import uvicorn
-from race_latency import NAMES, starts_for
+from race_latency import NAMES, parser, starts_for
 
 from ravine.explore.app import create_app
 from ravine.explore.serve import listen, url
@@ -57,11 +56,7 @@ def timed_race(http: httpx.Client, body: dict) -> tuple[float, float, int]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--landscape", default="rosenbrock")
-    ap.add_argument("--steps", type=int, default=500)
-    ap.add_argument("--rounds", type=int, default=15)
-    ap.add_argument("--threads", type=int, default=1)
+    ap = parser(__doc__)
     ap.add_argument("--no-warm", action="store_true", help="start the server cold")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)

@@ -42,13 +42,18 @@ def timed(call) -> float:
     return time.perf_counter() - t0
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def parser(doc: str) -> argparse.ArgumentParser:
+    """The options of the explorer's latency benchmarks (this one and explore_latency.py)."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--landscape", default="rosenbrock")
     ap.add_argument("--steps", type=int, default=500)
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args()
+    return ap
+
+
+def main() -> None:
+    args = parser(__doc__).parse_args()
     torch.set_num_threads(args.threads)
     load = os.getloadavg()
     kwargs = {"starts": starts_for(args.landscape), "steps": args.steps}

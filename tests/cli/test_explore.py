@@ -47,3 +47,16 @@ def test_explore_store_opens_the_study_page_and_refuses_a_non_store(monkeypatch,
     out = CliRunner().invoke(main, ["explore", "--no-browser", str(spec)])
     assert out.exit_code == 1 and "is not a ravine study store" in out.output
     assert spec.read_text() == 'name = "x"\n'
+
+
+def test_explore_on_a_port_in_use_is_one_line_naming_the_port():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = CliRunner().invoke(main, ["explore", "--no-browser", "--port", str(port)])
+    assert out.exit_code == 1 and "Traceback" not in out.output
+    assert out.output.strip().count("\n") == 0
+    assert f"port {port}" in out.output and "--port" in out.output

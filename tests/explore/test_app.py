@@ -19,6 +19,7 @@ with warnings.catch_warnings():  # starlette suggests httpx2; httpx is what it t
 
 import ravine
 from ravine.explore.app import create_app
+from support.streamed import check_against
 
 RACE = {
     "landscape": "rosenbrock",
@@ -77,11 +78,13 @@ def test_race_json_matches_ravine_race(client):
     check_runs(body["runs"], reference())
 
 
-def test_race_streams_one_line_per_optimizer(client):
+def test_race_streams_chunks_then_outcomes(client):
     with client.stream("POST", "/api/race", json=RACE) as reply:
         lines = [json.loads(line) for line in reply.iter_lines() if line]
-    assert [m["type"] for m in lines] == ["race", "run", "run", "run", "done"]
-    check_runs(lines[1:4], reference())
+    kinds = [m["type"] for m in lines]
+    assert kinds[0] == "race" and kinds[-4:] == ["run", "run", "run", "done"]
+    assert set(kinds[1:-4]) == {"chunk"} and len(kinds) - 5 == 2  # steps 1-20, 21-60
+    check_against(lines[:-1], reference())
 
 
 def test_moons_batch_size_changes_the_noise(client):
@@ -303,14 +306,25 @@ def test_mp4_without_ffmpeg_is_a_clear_503(client, monkeypatch):
     assert reply.status_code == 503 and "ffmpeg" in reply.json()["error"]
 
 
-def test_a_newer_race_cancels_the_older_one():
-    from ravine.explore.racing import Cancelled, Tickets, run_entries
-    from ravine.explore.requests import build_plan
+def test_a_stale_race_over_http_ends_early(server):
+    import httpx
 
-    tickets = Tickets()
-    old = tickets.take("page")
-    entries = run_entries(build_plan(RACE), old)
-    next(entries)
-    tickets.take("page")  # the page asked again: the old race stops at its next step
-    with pytest.raises(Cancelled):
-        next(entries)
+    big = {**RACE, "steps": 2000, "starts": [[-1.5, 2.0]] * 8}
+    page = {"X-Ravine-Client": "stale-test"}
+    http = httpx.Client(base_url=server, timeout=60)
+    with http, http.stream("POST", "/api/race", json=big, headers=page) as old:
+        lines = old.iter_lines()
+        assert json.loads(next(lines))["type"] == "race"
+        assert json.loads(next(lines))["done"] == 20
+        newer = http.post("/api/race?stream=0", json=RACE, headers=page)
+        rest = [json.loads(line) for line in lines if line]
+    assert newer.status_code == 200 and len(newer.json()["runs"]) == 3
+    assert rest[-1]["type"] == "cancelled"
+    assert all(m["type"] == "chunk" and m["done"] < 2000 for m in rest[:-1])
+
+
+def test_the_server_warms_up_as_it_starts():
+    app = create_app(warm=True)
+    with TestClient(app):  # runs the lifespan: the warm-up starts in the background
+        assert app.state.warmed.wait(120)
+    assert not create_app().state.warmed.is_set()  # off unless asked

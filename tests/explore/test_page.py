@@ -66,6 +66,17 @@ def test_page_loads_races_and_animates_without_console_errors(page, server):
     assert page.problems == [] and page.outside == []
 
 
+def test_paths_are_drawn_from_the_first_chunk(page, server):
+    state = {"landscape": "rosenbrock", "steps": 1500, "on": ["sgd", "momentum", "adam"]}
+    open_race(page, server + "?s=" + json.dumps(state))
+    assert page.evaluate("race.chunks.length") > 1 and page.evaluate("race.chunks[0]") < 1500
+    first = page.evaluate("race.first")  # what was drawn first: one path per optimizer
+    assert first["done"] == page.evaluate("race.chunks[0]") and first["paths"] == 3
+    assert page.evaluate("race.runs[0].outcome[0][0]") != "running"
+    assert "first frame" in page.inner_text("#status")
+    assert page.problems == []
+
+
 def test_a_click_on_the_contours_adds_a_start_and_new_paths(page, server):
     open_race(page, server)
     before, count = paths(page), raced(page)

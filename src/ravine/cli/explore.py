@@ -34,21 +34,24 @@ def explore_command(stores: tuple[str, ...], host: str, port: int, no_browser: b
     ravine explore results.db      # opens http://127.0.0.1:8765/study
     """
     try:
-        from ..explore.serve import serve
+        from ..explore.serve import ServeError, serve
         from ..explore.studies import find_stores
     except ImportError as err:  # the web extra is missing
         raise click.ClickException(
             f"the explorer needs {err.name}: pip install 'ravine[explore]'"
         ) from None
     paths = [_checked(s) for s in stores] if stores else find_stores(".")
-    serve(
-        host=host,
-        port=port,
-        open_browser=not no_browser,
-        echo=click.echo,
-        stores=paths,
-        study_page=bool(stores),
-    )
+    try:
+        serve(
+            host=host,
+            port=port,
+            open_browser=not no_browser,
+            echo=click.echo,
+            stores=paths,
+            study_page=bool(stores),
+        )
+    except ServeError as err:
+        raise click.ClickException(str(err)) from None
 
 
 def _checked(path: str) -> Path:

@@ -6,7 +6,7 @@ the package (plotly.js from the ``plotly`` package), so it works offline.
 
 * :mod:`~ravine.explore.app`: the Starlette application, its routes and error answers;
 * :mod:`~ravine.explore.requests`: a race request checked and turned into a race plan;
-* :mod:`~ravine.explore.racing`: the plan run one optimizer at a time, as JSON, cancellable;
+* :mod:`~ravine.explore.racing`: the plan streamed in chunks of steps, as JSON, cancellable;
 * :mod:`~ravine.explore.catalog`: landscapes and optimizers offered to the page;
 * :mod:`~ravine.explore.controls`: hyperparameter controls generated from the registry;
 * :mod:`~ravine.explore.downloads`: the race as PNG, GIF or MP4 (``ravine race``'s code);

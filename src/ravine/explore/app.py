@@ -9,8 +9,9 @@ Routes::
                                        (query: its options, e.g. ?batch_size=8)
     GET  /api/optimizers/{landscape}   the optimizers that race there, with their controls
     POST /api/race                     a race (JSON body, see ravine.explore.requests),
-                                       streamed as JSON lines: a header, then one line per
-                                       optimizer as it finishes; ?stream=0: one JSON object
+                                       streamed as JSON lines: a header, chunks of every
+                                       optimizer's new steps as they come, each one's
+                                       outcomes, ``done``; ?stream=0: one JSON object
     POST /api/download/{png|gif|mp4}   the same race drawn by ``ravine race``'s code
     GET  /study, /api/studies/...      the study page (ravine.explore.studypage)
 
@@ -18,13 +19,18 @@ Every refusal is a JSON object ``{"error": ..., "field": ...}`` with a 4xx statu
 unexpected failure is a JSON 500 naming the exception, never a traceback. A page sends an
 ``X-Ravine-Client`` header with its races: a newer race from the same page cancels the
 older one at its next step, and a race whose page went away stops too, so that dragging a
-start never queues stale races. Races run one at a time in a worker thread.
+start never queues stale races. Races advance one chunk at a time in a worker thread (the
+races of two pages interleave by chunks). With ``warm=True`` the application races once in
+the background as it starts, so that the first race a page asks for does not pay the
+imports and first calls (seconds).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import threading
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -39,7 +45,7 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 
 from .downloads import FORMATS, render
-from .racing import Cancelled, Tickets, header, run_entries, run_json
+from .racing import Tickets, header, messages, run_json
 from .requests import LIMITS, RequestError, build_plan
 
 __all__ = ["MAX_BODY", "assets", "create_app"]
@@ -81,9 +87,10 @@ class Shared:
     limiter: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(1))
 
 
-def create_app(stores: Sequence[str | Path] = ()) -> Starlette:
+def create_app(stores: Sequence[str | Path] = (), warm: bool = False) -> Starlette:
     """The explorer application (serve it with uvicorn: :func:`ravine.explore.serve`);
-    ``stores``: the study stores its study page offers (read-only)."""
+    ``stores``: the study stores its study page offers (read-only); ``warm``: race once in
+    a background thread when the server starts (``app.state.warmed`` is set when done)."""
     from .studypage import study_routes
 
     routes = [
@@ -97,9 +104,45 @@ def create_app(stores: Sequence[str | Path] = ()) -> Starlette:
         *study_routes(),
     ]
     handlers = {RequestError: _refused, HTTPException: _http_error, Exception: _crashed}
-    app = Starlette(routes=routes, exception_handlers=handlers)  # type: ignore[arg-type]
+    app = Starlette(
+        routes=routes,
+        exception_handlers=handlers,  # type: ignore[arg-type]
+        lifespan=_warming if warm else None,
+    )
     app.state.shared = Shared(assets(), [Path(s) for s in stores])
+    app.state.warmed = threading.Event()
     return app
+
+
+@contextlib.asynccontextmanager
+async def _warming(app: Starlette) -> AsyncIterator[None]:
+    """At start, one small race in a daemon thread: the race engine's imports and first
+    calls are paid before a page asks (the server answers meanwhile)."""
+    threading.Thread(target=warm_up, args=(app.state.warmed,), daemon=True).start()
+    yield
+
+
+def warm_up(done: threading.Event) -> None:
+    """What a page asks for first, once: the default landscape and its optimizers (the
+    registry's first walk), then a race (four optimizers, three starts, a few chunks)
+    streamed and written as JSON like a request's; ``done`` is set after it."""
+    from .catalog import landscape_detail, optimizer_list
+    from .requests import build_landscape
+
+    try:
+        land = build_landscape({"landscape": "rosenbrock"})
+        landscape_detail(land)
+        optimizer_list(land)
+        body = {
+            "landscape": "rosenbrock",
+            "steps": 60,
+            "starts": [[-1.5, 2.0], [0.5, -0.5], [1.5, 1.5]],
+            "optimizers": [{"name": n} for n in ("sgd", "momentum", "adam", "rmsprop")],
+        }
+        for item in messages(build_plan(body), every=20):
+            _line(item)
+    finally:
+        done.set()
 
 
 def _shared(request: Request) -> Shared:
@@ -152,19 +195,20 @@ async def race(request: Request) -> Response:
         return JSONResponse(result)
 
     async def lines() -> AsyncIterator[bytes]:
-        entries = run_entries(plan, ticket)
+        stream = messages(plan, ticket)
         try:
             yield _line(header(plan))
             while not ticket.cancelled:
-                item = await anyio.to_thread.run_sync(_next, entries, limiter=shared.limiter)
+                item = await anyio.to_thread.run_sync(next, stream, None, limiter=shared.limiter)
                 if item is None:
                     break
                 yield _line(item)
             yield _line({"type": "done" if not ticket.cancelled else "cancelled"})
         except Exception as err:  # after the header is sent, a failure is one more line
             yield _line({"type": "error", "error": _failure(err)})
-        finally:  # also when the page went away: the race stops at its next step
+        finally:  # also when the page went away: the race stops here, at a chunk's end
             ticket.cancel()
+            stream.close()
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")
 
@@ -204,13 +248,6 @@ async def _body(request: Request) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise RequestError("the request body is not JSON") from None
-
-
-def _next(entries: Any) -> Any:
-    try:
-        return next(entries, None)
-    except Cancelled:
-        return None
 
 
 def _line(obj: dict[str, Any]) -> bytes:

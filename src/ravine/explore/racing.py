@@ -1,10 +1,14 @@
-"""A checked race plan run one optimizer at a time, each run sent as JSON as soon as it is
-done, and stopped between steps when a newer request makes it stale.
+"""A checked race plan streamed as JSON: every optimizer advances together
+(:func:`ravine.race.run_stream`), the new steps of all of them are sent after each chunk,
+and the race stops at its next chunk (or step) when a newer request makes it stale.
 
 :func:`run_json` is the whole race as one JSON object (tests compare it with
-:func:`ravine.race` called directly); :func:`run_entries` yields the same runs one by one
-for the streaming endpoint. Positions and losses that are not finite (after a divergence)
-become ``null``.
+:func:`ravine.race` called directly); :func:`messages` yields the streamed messages after
+the :func:`header`: ``chunk`` messages (each optimizer's positions and losses for the steps
+new since the last chunk), then one ``run`` message per optimizer with its outcomes. The
+chunks concatenated are the race's paths and losses, except after a divergence, where the
+race blanks them: a page sets them to ``null`` after each trajectory's ``diverged`` step.
+Positions and losses that are not finite become ``null``.
 """
 
 from __future__ import annotations
@@ -12,16 +16,25 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from .. import race as races
-from ..race import OUTCOMES, RacePlan, RaceResult, Run
+from ..race import OUTCOMES, RaceChunk, RacePlan, RaceResult, Run
 
-__all__ = ["Cancelled", "Ticket", "Tickets", "header", "run_entries", "run_json", "run_to_json"]
+__all__ = [
+    "Cancelled",
+    "Ticket",
+    "Tickets",
+    "chunk_json",
+    "header",
+    "messages",
+    "outcomes_json",
+    "run_json",
+    "run_to_json",
+]
 
 
 class Cancelled(Exception):
@@ -67,8 +80,13 @@ class Tickets:
         return ticket
 
 
+#: Steps of the first chunk (drawn at once) and of every later one.
+FIRST, EVERY = 20, 100
+
+
 def header(plan: RacePlan) -> dict[str, Any]:
-    """What the page needs before the first run arrives."""
+    """What the page needs before the first chunk arrives: the race's settings, and each
+    optimizer's label, name and learning rates (its trajectories are ``[lr][start]``)."""
     return {
         "type": "race",
         "landscape": plan.landscape.settings(),
@@ -76,32 +94,66 @@ def header(plan: RacePlan) -> dict[str, Any]:
         "starts": plan.starts.tolist(),
         "labels": plan.labels,
         "outcomes": list(OUTCOMES),
+        "optimizers": [
+            {"label": e.label, "optimizer": e.info.name, "lrs": [_finite(v) for v in e.lrs]}
+            for e in plan.entries
+        ],
     }
 
 
-def run_entries(plan: RacePlan, ticket: Ticket | None = None) -> Iterator[dict[str, Any]]:
-    """Each optimizer's run as JSON, in the plan's order, computed when asked for (the
-    caller stops asking, or cancels ``ticket``, to stop the race)."""
+def messages(
+    plan: RacePlan, ticket: Ticket | None = None, every: int = EVERY, first: int = FIRST
+) -> Iterator[dict[str, Any]]:
+    """The race as it runs: a ``chunk`` message after the first ``first`` steps and after
+    every ``every`` more, then one ``run`` message per optimizer (:func:`outcomes_json`).
+    Computed when asked for: the caller stops asking, or closes this generator, to stop the
+    race; a cancelled ``ticket`` ends it at its next step (through the race's progress
+    callback) or chunk, whichever comes first."""
+    progress = None if ticket is None else ticket.progress
+    chunks = races.run_stream(plan, every=every, first=first, progress=progress)
+    try:
+        for chunk in chunks:
+            if ticket is not None and ticket.cancelled:
+                return
+            yield chunk_json(plan, chunk)
+            if chunk.result is not None:
+                for label in plan.labels:
+                    yield outcomes_json(chunk.result, chunk.result.runs[label])
+    except Cancelled:
+        return
+    finally:
+        chunks.close()
+
+
+def chunk_json(plan: RacePlan, chunk: RaceChunk) -> dict[str, Any]:
+    """The steps ``begin..done`` of every optimizer: ``paths[lr][start]`` lists ``[x, y]``
+    per step, ``losses[lr][start]`` the loss per step, in the plan's order."""
+    runs = []
     for entry in plan.entries:
-        one = replace(plan, entries=(entry,))
-        result = races.run(one, progress=None if ticket is None else ticket.progress)
-        yield run_to_json(result, result.runs[entry.label])
+        n_lr, n_new = len(entry.lrs), chunk.done + 1 - chunk.begin
+        positions = chunk.positions[entry.label][..., chunk.begin :, :]
+        losses = chunk.losses[entry.label][..., chunk.begin :]
+        runs.append(
+            {
+                "label": entry.label,
+                "paths": _nested(_rounded(positions.reshape(n_lr, -1, n_new, 2)).tolist()),
+                "losses": _nested(_rounded(losses.reshape(n_lr, -1, n_new)).tolist()),
+            }
+        )
+    return {"type": "chunk", "begin": chunk.begin, "done": chunk.done, "runs": runs}
 
 
 def run_json(plan: RacePlan) -> dict[str, Any]:
     """The whole race as one JSON object: the header and every run."""
-    return {**header(plan), "runs": list(run_entries(plan))}
+    result = races.run(plan)
+    return {**header(plan), "runs": [run_to_json(result, result.runs[k]) for k in plan.labels]}
 
 
-def run_to_json(result: RaceResult, run: Run) -> dict[str, Any]:
-    """One optimizer's trajectories: ``paths[lr][start]`` lists ``[x, y]`` per step (the
-    only seed), ``losses[lr][start]`` the loss per step; ``outcome``, ``arrival`` (the
-    step it stayed at its minimum from, -1 if none) and ``diverged`` (-1 if it did not)
-    per ``[lr][start]``. Other varying hyperparameters are not sent (the page varies lr)."""
+def outcomes_json(result: RaceResult, run: Run) -> dict[str, Any]:
+    """One optimizer's run without its trajectories: ``outcome``, ``arrival`` (the step it
+    stayed at its minimum from, -1 if none) and ``diverged`` (-1 if it did not) per
+    ``[lr][start]``, with its label, hyperparameters and learning rates."""
     n_lr, n_start = len(run.lrs), len(result.starts)
-    steps = result.steps
-    positions = run.positions.reshape(n_lr, n_start, steps + 1, 2)
-    losses = run.losses.reshape(n_lr, n_start, steps + 1)
     codes = run.outcome.reshape(n_lr, n_start)
     return {
         "type": "run",
@@ -109,11 +161,23 @@ def run_to_json(result: RaceResult, run: Run) -> dict[str, Any]:
         "optimizer": run.optimizer,
         "hyperparameters": {k: _plain(v) for k, v in run.hyperparameters.items()},
         "lrs": [_finite(v) for v in run.lrs],
-        "paths": _nested(_rounded(positions).tolist()),
-        "losses": _nested(_rounded(losses).tolist()),
         "outcome": [[OUTCOMES[int(c)] for c in row] for row in codes.tolist()],
         "arrival": run.arrival_step.reshape(n_lr, n_start).tolist(),
         "diverged": run.diverged_step.reshape(n_lr, n_start).tolist(),
+    }
+
+
+def run_to_json(result: RaceResult, run: Run) -> dict[str, Any]:
+    """One optimizer's whole run: :func:`outcomes_json` with its trajectories,
+    ``paths[lr][start]`` (``[x, y]`` per step, the only seed) and ``losses[lr][start]``.
+    Other varying hyperparameters are not sent (the page varies lr)."""
+    n_lr, n_start, steps = len(run.lrs), len(result.starts), result.steps
+    positions = run.positions.reshape(n_lr, n_start, steps + 1, 2)
+    losses = run.losses.reshape(n_lr, n_start, steps + 1)
+    return {
+        **outcomes_json(result, run),
+        "paths": _nested(_rounded(positions).tolist()),
+        "losses": _nested(_rounded(losses).tolist()),
     }
 
 

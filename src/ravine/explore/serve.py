@@ -3,13 +3,18 @@ and port, the page's address printed and (optionally) opened in the browser."""
 
 from __future__ import annotations
 
+import errno
 import socket
 import threading
 import webbrowser
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-__all__ = ["serve", "url"]
+__all__ = ["ServeError", "listen", "serve", "url"]
+
+
+class ServeError(Exception):
+    """The server cannot start (its port is taken): one line for the user, no traceback."""
 
 
 def url(host: str, port: int) -> str:
@@ -25,6 +30,23 @@ def free_port(host: str) -> int:
         return int(s.getsockname()[1])
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` (0: a free port), handed to uvicorn; ServeError,
+    naming the port and ``--port``, when it cannot be bound."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+    try:
+        sock.bind((host, port))
+    except OSError as err:
+        sock.close()
+        if err.errno == errno.EADDRINUSE:
+            why = f"port {port} on {host} is already in use"
+        else:
+            why = f"cannot listen on {host} port {port}: {err.strerror or err}"
+        raise ServeError(f"{why}; choose another with --port (--port 0 picks a free one)") from None
+    return sock
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8765,
@@ -34,19 +56,22 @@ def serve(
     study_page: bool = False,
 ) -> None:
     """Serve the explorer until interrupted; ``port`` 0 picks a free one. ``stores``: the
-    study stores its study page offers; ``study_page``: open (and print) that page."""
+    study stores its study page offers; ``study_page``: open (and print) that page.
+    Raises :class:`ServeError` when the port cannot be bound (before anything starts)."""
+    sock = listen(host, port)
+    port = int(sock.getsockname()[1])
     import uvicorn
 
     from .app import create_app
 
-    if port == 0:
-        port = free_port(host)
     address = url(host, port) + ("study" if study_page else "")
     echo(f"ravine explorer: {address}  (Ctrl-C stops it)")
     if stores and not study_page:
         echo(f"studies: {url(host, port)}study ({len(stores)} found)")
-    config = uvicorn.Config(create_app(stores), host=host, port=port, log_level="warning")
+    app = create_app(stores, warm=True)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning")
     server = uvicorn.Server(config)
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(address,)).start()
-    server.run()
+    with sock:
+        server.run(sockets=[sock])

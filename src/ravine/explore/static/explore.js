@@ -14,7 +14,7 @@ const state = {             // everything a link reproduces
 };
 let land = null;            // the landscape's facts and grid (GET /api/landscapes/NAME)
 let optimizers = [];        // what can race there, with controls
-let race = { steps: 0, runs: [] };
+let race = { steps: 0, done: 0, chunks: [], runs: [] };  // done: the steps received
 let frame = 0, playing = false, inflight = null, lastTick = 0;
 
 // -- state <-> URL -------------------------------------------------------------------------
@@ -75,7 +75,6 @@ async function runRace() {
       headers: { "Content-Type": "application/json", "X-Ravine-Client": CLIENT },
     });
     if (!r.ok) { const e = await r.json(); throw new Error(e.error); }
-    const next = { steps: +state.steps, runs: [] };
     const reader = r.body.getReader(), decoder = new TextDecoder();
     let buffer = "";
     for (;;) {
@@ -87,20 +86,46 @@ async function runRace() {
         const msg = JSON.parse(buffer.slice(0, cut));
         buffer = buffer.slice(cut + 1);
         if (msg.type === "error") throw new Error(msg.error);
-        if (msg.type !== "run") continue;
-        next.runs.push(msg);
-        race = next;                        // draw each optimizer as soon as it arrives
-        draw();
+        if (controller.signal.aborted) return;  // a newer race took over
+        if (receive(msg, t0)) draw();           // draw as the steps arrive
       }
     }
     if (inflight === controller) {
-      status(`${race.runs.length} optimizer(s), ${race.steps} steps, ` +
-             `${Math.round(performance.now() - t0)} ms`);
+      status(`${race.runs.length} optimizer(s), ${race.steps} steps: first frame ` +
+             `${race.first.ms} ms, complete ${Math.round(performance.now() - t0)} ms`);
       document.body.dataset.raced = String(Number(document.body.dataset.raced || 0) + 1);
     }
   } catch (e) {
     if (e.name !== "AbortError") status(e.message, true);
   }
+}
+
+function receive(msg, t0) {      // one streamed message into `race`; true: redraw
+  if (msg.type === "race") {      // the header: empty paths, outcomes still to come
+    const grid = (lrs, fill) => lrs.map(() => msg.starts.map(fill));
+    race = { steps: msg.steps, done: -1, chunks: [], t0, first: null,
+             runs: msg.optimizers.map((o) => ({
+      ...o, paths: grid(o.lrs, () => []), losses: grid(o.lrs, () => []),
+      outcome: grid(o.lrs, () => "running"), arrival: grid(o.lrs, () => -1) })) };
+  } else if (msg.type === "chunk") {  // each optimizer's steps begin..done
+    msg.runs.forEach((c, i) => c.paths.forEach((byStart, j) => byStart.forEach((p, k) => {
+      race.runs[i].paths[j][k].push(...p);
+      race.runs[i].losses[j][k].push(...c.losses[j][k]);
+    })));
+    race.done = msg.done;
+    race.chunks.push(msg.done);
+    return true;
+  } else if (msg.type === "run") {    // outcomes; positions after a divergence are blanked
+    const run = race.runs.find((r) => r.label === msg.label);
+    Object.assign(run, { outcome: msg.outcome, arrival: msg.arrival, diverged: msg.diverged });
+    msg.diverged.forEach((row, j) => row.forEach((d, k) => {
+      if (d < 0) return;
+      run.paths[j][k].fill([null, null], d + 1);
+      run.losses[j][k].fill(null, d + 1);
+    }));
+    return run === race.runs[race.runs.length - 1];
+  }
+  return false;
 }
 
 // -- drawing ---------------------------------------------------------------------------------
@@ -157,15 +182,15 @@ function drawLandscape() {
 function draw() {               // the whole race at the current frame
   const gd = $("contour"), base = Number(gd.dataset.base || 0);
   const all = traces();
-  frame = Math.min(frame, race.steps);
+  const at = Math.max(0, Math.min(frame, race.done));  // frame: Infinity follows the race
   $("scrub").max = String(race.steps);
   const surface = state.view === "surface";
   const paths = all.map((t) => {
-    const upto = t.path.slice(0, frame + 1);
+    const upto = t.path.slice(0, at + 1);
     const tr = { x: upto.map((p) => p[0]), y: upto.map((p) => p[1]), name: t.name,
                  legendgroup: t.group, showlegend: t.first, mode: "lines+markers",
                  line: { color: t.color, width: 2 }, marker: { size: 3, color: t.color } };
-    if (surface) return { ...tr, type: "scatter3d", z: t.loss.slice(0, frame + 1).map(zOf),
+    if (surface) return { ...tr, type: "scatter3d", z: t.loss.slice(0, at + 1).map(zOf),
                           marker: { size: 2, color: t.color } };
     return { ...tr, type: "scatter" };
   });
@@ -173,15 +198,17 @@ function draw() {               // the whole race at the current frame
   if (!surface) data[3] = { ...data[3], x: (state.starts || []).map((p) => p[0]),
                             y: (state.starts || []).map((p) => p[1]) };
   Plotly.react(gd, [...data, ...paths], gd.layout);
-  drawLoss(all);
+  race.first = race.first || { done: race.done, paths: paths.length,
+                               ms: Math.round(performance.now() - race.t0) };
+  drawLoss(all, at);
   drawCoords(all);
-  drawOutcomes(all);
-  $("scrub").value = String(frame);
-  $("frame").textContent = `step ${frame} / ${race.steps}`;
-  document.body.dataset.frame = String(frame);
+  drawOutcomes(all, at);
+  $("scrub").value = String(at);
+  $("frame").textContent = `step ${at} / ${race.steps}`;
+  document.body.dataset.frame = String(at);
 }
 
-function drawLoss(all) {
+function drawLoss(all, at) {
   const data = all.map((t) => ({
     x: t.loss.map((_, s) => s), y: t.loss.map((v) => (land.log && v !== null ? v - land.floor : v)),
     name: t.name, legendgroup: t.group, showlegend: t.first, type: "scatter", mode: "lines",
@@ -191,7 +218,7 @@ function drawLoss(all) {
                    xaxis: { title: { text: "step" } },
                    yaxis: { type: land.log ? "log" : "linear",
                             title: { text: land.log ? "f - f*" : "loss" } },
-                   shapes: [{ type: "line", x0: frame, x1: frame, yref: "paper", y0: 0, y1: 1,
+                   shapes: [{ type: "line", x0: at, x1: at, yref: "paper", y0: 0, y1: 1,
                               line: { color: "#888", dash: "dot" } }] };
   Plotly.react($("loss"), data, layout, { displaylogo: false, responsive: true });
 }
@@ -211,9 +238,9 @@ function drawCoords(all) {      // x(t) and y(t), as the tutorials' lr-fan figur
   Plotly.react(box, data, layout, { displaylogo: false, responsive: true });
 }
 
-function drawOutcomes(all) {
+function drawOutcomes(all, at) {
   const rows = all.map((t) => {
-    const last = t.loss[Math.min(frame, t.loss.length - 1)];
+    const last = t.loss[Math.min(at, t.loss.length - 1)];
     return `<tr><td>${t.name}</td><td>${t.k + 1}</td><td class="${t.outcome}">${t.outcome}</td>` +
            `<td>${fmt(last)}</td><td>${t.arrival >= 0 ? t.arrival : "-"}</td></tr>`;
   });
@@ -229,7 +256,7 @@ function tick(now) {
   const advance = Math.floor(((now - lastTick) / 1000) * speed);
   if (advance >= 1) {
     lastTick = now;
-    frame = Math.min(race.steps, frame + advance);
+    frame = Math.min(race.done, frame + advance);  // waits there for the next chunk
     draw();
     if (frame >= race.steps) { setPlaying(false); return; }
   }
@@ -240,7 +267,7 @@ function setPlaying(on) {
   playing = on;
   $("play").textContent = on ? "pause" : "play";
   if (on) {
-    if (frame >= race.steps) frame = 0;
+    if (frame >= race.steps) frame = 0;  // also Infinity (after a drag)
     lastTick = performance.now();
     requestAnimationFrame(tick);
   }
@@ -280,7 +307,7 @@ function wireStarts() {
     state.starts[dragging] = p.map((v) => +v.toFixed(4));
     if (!pending) {             // at most one race per animation frame; each aborts the last
       pending = true;
-      requestAnimationFrame(() => { pending = false; frame = race.steps; runRace(); });
+      requestAnimationFrame(() => { pending = false; frame = Infinity; runRace(); });
     }
   });
   window.addEventListener("mouseup", () => { dragging = -1; });
@@ -418,7 +445,7 @@ function wirePage(landscapes) {
   $("view").value = state.view;
   $("view").onchange = (e) => { state.view = e.target.value; writeURL(); drawLandscape(); draw(); };
   $("play").onclick = () => setPlaying(!playing);
-  $("step").onclick = () => { setPlaying(false); frame = Math.min(race.steps, frame + 1); draw(); };
+  $("step").onclick = () => { setPlaying(false); frame = Math.min(race.done, frame + 1); draw(); };
   $("scrub").oninput = (e) => { setPlaying(false); frame = Number(e.target.value); draw(); };
   $("clear-starts").onclick = () => { state.starts = [land.start]; frame = 0; runRace(); };
   $("fan").checked = state.fan.on;

@@ -21,8 +21,10 @@ from .kfac import KFAC
 from .learning_rate_free import MADGRAD, AdEMAMix, ademamix, madgrad
 from .modern import Adan, Lion, NAdamW, RAdam, adan, lion, radam
 from .newton import LevenbergMarquardt, Newton
+from .prodigy import Prodigy
 from .quasi_newton import BFGS, LBFGS
 from .registry import REGISTRY, get, lookup, names, register
+from .schedule_free import AdamWScheduleFree, SGDScheduleFree
 from .sgd import SGD, Momentum, Nesterov, momentum, nesterov, sgd
 from .torch_named import Adadelta, Adagrad, Adamax, NAdam, RMSprop
 
@@ -42,6 +44,7 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "AdamWScheduleFree",
     "Adamax",
     "Adan",
     "BlockDiagonalNewton",
@@ -58,9 +61,11 @@ __all__ = [
     "Nesterov",
     "Newton",
     "Optimizer",
+    "Prodigy",
     "RAdam",
     "RMSProp",
     "RMSprop",
+    "SGDScheduleFree",
     "adabelief",
     "adadelta",
     "adagrad",

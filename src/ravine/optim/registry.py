@@ -26,7 +26,9 @@ from .kfac import KFAC
 from .learning_rate_free import MADGRAD, AdEMAMix
 from .modern import Adan, Lion, NAdamW, RAdam
 from .newton import LevenbergMarquardt, Newton
+from .prodigy import Prodigy
 from .quasi_newton import BFGS, LBFGS
+from .schedule_free import AdamWScheduleFree, SGDScheduleFree
 from .sgd import SGD, Momentum, Nesterov
 from .torch_named import Adadelta, Adagrad, NAdam, RMSprop
 
@@ -64,6 +66,9 @@ REGISTRY: dict[str, type[Optimizer]] = {
     "nadamw": NAdamW,
     "lion": Lion,
     "adan": Adan,
+    "schedule_free_sgd": SGDScheduleFree,
+    "schedule_free_adamw": AdamWScheduleFree,
+    "prodigy": Prodigy,
 }
 
 TORCH_PREFIX = "torch.optim."

@@ -30,6 +30,7 @@ from .first_order import FIRST_ORDER
 from .modern1 import MODERN1
 from .modern2 import MODERN2
 from .records import Bad, OptimizerEntry, Reference, Variant
+from .schedule_free import SCHEDULE_FREE
 from .second_order import SECOND_ORDER
 from .torch_named import TORCH_NAMED
 
@@ -49,6 +50,7 @@ __all__ = [
 CATALOG: tuple[OptimizerEntry, ...] = FIRST_ORDER + TORCH_NAMED + SECOND_ORDER
 CATALOG += MODERN2
 CATALOG += MODERN1
+CATALOG += SCHEDULE_FREE
 
 
 def entry(name: str) -> OptimizerEntry:

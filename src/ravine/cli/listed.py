@@ -7,7 +7,7 @@ Written by :func:`ravine.cli.list.write_tables`; do not edit.
 # fmt: off
 TABLES = {
     'optimizers': {
-        'digest': '872a5db69e600069',
+        'digest': 'ced0ddaac0f029fe',
         'rows': [
             ('name', 'family', 'defaults', 'paper'),
             ('sgd', 'gradient descent', 'lr=0.001, momentum=0, dampening=0, nesterov=False', 'Robbins and Monro 1951'),
@@ -41,6 +41,9 @@ TABLES = {
             ('nadamw', 'adam', 'lr=0.002, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, momentum_decay=0.004', 'Dozat 2016; Loshchilov and Hutter 2019'),
             ('lion', 'sign', 'lr=0.0001, betas=(0.9, 0.99), decoupled_weight_decay=True', 'Chen et al. 2023'),
             ('adan', 'adam', 'lr=0.001, betas=(0.02, 0.08, 0.01), eps=1e-08, proximal_decay=0, first_step=True', 'Xie et al. 2022'),
+            ('schedule_free_sgd', 'schedule-free', 'lr=1, momentum=0.9, warmup_steps=0, r=0, weight_lr_power=2, weight_decay_at=y', 'Defazio et al. 2024'),
+            ('schedule_free_adamw', 'schedule-free', 'lr=0.0025, betas=(0.9, 0.999), eps=1e-08, warmup_steps=0, r=0, weight_lr_power=2, weight_decay_at=y, bias_correction=denominator', 'Defazio et al. 2024'),
+            ('prodigy', 'learning-rate free', 'lr=1, betas=(0.9, 0.999), beta3=None, eps=1e-08, decoupled_weight_decay=True, use_bias_correction=False, safeguard_warmup=False, d0=1e-06, d_coef=1, growth_rate=None, slice_p=1', 'Mishchenko and Defazio 2024'),
         ],
     },
     'schedules': {
@@ -84,7 +87,7 @@ TABLES = {
         ],
     },
     'landscapes': {
-        'digest': 'deca14230e6d6709',
+        'digest': 'fdd57758301bed90',
         'rows': [
             ('name', 'dim', 'global minimum', 'model', 'options', 'description'),
             ('saddle', '2', 'none (saddle)', '-', '-', 'x^2 - y^2: a saddle point at the origin, unbounded below along y.'),

@@ -100,5 +100,10 @@ def learning_rates(
         # Lion's are lr sign(.), as Adam's early ones
         "rectified adam": min(sgd, adam),
         "sign": adam,
+        # Schedule-Free steps as its base method does (momentum SGD, AdamW); Prodigy's lr
+        # multiplies the rate it estimates itself
+        "schedule_free_sgd": momentum,
+        "schedule_free_adamw": adam,
+        "learning-rate free": 1.0,
         **by_name,
     }

@@ -57,7 +57,9 @@ DIVERGE_FACTOR = 1e4
 class MetricRow(NamedTuple):
     """One evaluation of a trial: the losses and metrics on the whole training set (in
     evaluation mode, not a running average of batch losses) and on the validation set, the
-    first param group's learning rate, and the seconds since the trial started."""
+    first param group's learning rate, the seconds since the trial started, and the step
+    size a learning-rate-free optimizer estimated itself (Prodigy's d lr; NaN for the others
+    and in stores written before it was recorded)."""
 
     step: int
     epoch: float
@@ -67,6 +69,7 @@ class MetricRow(NamedTuple):
     val_metric: float
     lr: float
     wall_time: float
+    estimated_lr: float = math.nan
 
 
 METRIC_COLUMNS: tuple[str, ...] = MetricRow._fields

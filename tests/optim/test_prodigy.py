@@ -6,31 +6,18 @@ estimate is one number over every group, and resuming from a checkpoint is bitwi
 from __future__ import annotations
 
 import io
-import math
 
 import pytest
 import torch
 
 import ravine.optim as ro
+from support.shapes import groups as _groups
+from support.shapes import loss as _loss
+from support.shapes import make_params as _params
 
 prodigyopt = pytest.importorskip("prodigyopt")
 
 STEPS = 240
-SHAPES = ((5, 3), (3,), (2, 3, 4), ())
-
-
-def _params() -> list[torch.nn.Parameter]:
-    g = torch.Generator().manual_seed(0)
-    return [torch.nn.Parameter(torch.randn(s, generator=g, dtype=torch.float64)) for s in SHAPES]
-
-
-def _loss(params: list[torch.Tensor]) -> torch.Tensor:
-    total = sum(((p - 0.3) ** 2).sum() + 0.1 * (p**4).sum() for p in params)
-    return total + 0.5 * math.prod(torch.tanh(p.sum()) for p in params)
-
-
-def _groups(params, first: dict, second: dict) -> list[dict]:
-    return [{"params": params[:2], **first}, {"params": params[2:], **second}]
 
 
 FIRST, SECOND = {"weight_decay": 0.05}, {"eps": 1e-7, "weight_decay": 0.0}

@@ -71,6 +71,13 @@ class MetricRow(NamedTuple):
     wall_time: float
     estimated_lr: float = math.nan
 
+    @classmethod
+    def stored(cls, values: tuple) -> MetricRow:
+        """A row read back from a store: ``estimated_lr`` NULL (nothing estimated, or a
+        store written before it was recorded) as NaN, as the trial wrote it."""
+        row = cls(*values)
+        return row._replace(estimated_lr=math.nan) if row.estimated_lr is None else row
+
 
 METRIC_COLUMNS: tuple[str, ...] = MetricRow._fields
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import math
 import os
 import socket
 import sqlite3
@@ -118,11 +117,19 @@ def _nan_to_none(x: Any) -> Any:
     return None if isinstance(x, float) and x != x else x
 
 
-def _metric_row(values: tuple) -> MetricRow:
-    """A stored metric row; ``estimated_lr``, NULL where nothing was estimated (or in a
-    store written before it was recorded), reads as NaN, as the trial wrote it."""
-    row = MetricRow(*values)
-    return row._replace(estimated_lr=math.nan) if row.estimated_lr is None else row
+def _metric_select(conn: sqlite3.Connection, prefix: str = "") -> str:
+    """The SELECT list of the metric columns; one a store written by an earlier ravine
+    lacks (``estimated_lr``) reads as NULL, so old stores load unchanged."""
+    present = {r[1] for r in conn.execute("PRAGMA table_info(metrics)")}
+    return ", ".join(prefix + c if c in present else f"NULL AS {c}" for c in METRIC_COLUMNS)
+
+
+def _add_metric_columns(conn: sqlite3.Connection) -> None:
+    """Add the metric columns an earlier ravine's store lacks, in the write transaction that
+    first records metrics (reading never changes a store)."""
+    present = {r[1] for r in conn.execute("PRAGMA table_info(metrics)")}
+    for column in (c for c in METRIC_COLUMNS if c not in present):
+        conn.execute(f"ALTER TABLE metrics ADD COLUMN {column} REAL")
 
 
 _TRIAL_COLUMNS = (
@@ -368,7 +375,7 @@ class Store:
             if owner is None or owner[0] != runner or owner[1] != "running":
                 return False
             c.execute("DELETE FROM metrics WHERE trial_id = ?", (trial_id,))
-            self._add_metric_columns(c)
+            _add_metric_columns(c)
             c.executemany(
                 f"INSERT INTO metrics (trial_id, {', '.join(METRIC_COLUMNS)}) "
                 f"VALUES (?, {', '.join('?' * len(METRIC_COLUMNS))})",
@@ -390,21 +397,6 @@ class Store:
                 ),
             )
             return True
-
-    def _metric_columns(self, prefix: str = "") -> str:
-        """The SELECT list of :data:`METRIC_COLUMNS`: a column a store written by an earlier
-        ravine lacks (``estimated_lr``) reads as NULL, so old stores load unchanged."""
-        present = {r[1] for r in self.conn.execute("PRAGMA table_info(metrics)")}
-        return ", ".join(prefix + c if c in present else f"NULL AS {c}" for c in METRIC_COLUMNS)
-
-    @staticmethod
-    def _add_metric_columns(c: sqlite3.Connection) -> None:
-        """Add the metric columns an earlier ravine's store lacks, in the write transaction
-        that first needs them (reading never changes a store)."""
-        present = {r[1] for r in c.execute("PRAGMA table_info(metrics)")}
-        for column in METRIC_COLUMNS:
-            if column not in present:
-                c.execute(f"ALTER TABLE metrics ADD COLUMN {column} REAL")
 
     # -- reading --------------------------------------------------------------------
 
@@ -442,7 +434,7 @@ class Store:
 
     def metrics(self, trial_ids: Iterable[int] | None = None) -> dict[int, list[MetricRow]]:
         """Metric rows by trial id, each list ordered by step."""
-        query = f"SELECT trial_id, {self._metric_columns()} FROM metrics"
+        query = f"SELECT trial_id, {_metric_select(self.conn)} FROM metrics"
         args: tuple = ()
         if trial_ids is not None:
             ids = list(trial_ids)
@@ -450,19 +442,19 @@ class Store:
             args = tuple(ids)
         out: dict[int, list[MetricRow]] = {}
         for row in self.conn.execute(query + " ORDER BY trial_id, step", args):
-            out.setdefault(row[0], []).append(_metric_row(row[1:]))
+            out.setdefault(row[0], []).append(MetricRow.stored(row[1:]))
         return out
 
     def final_rows(self, trial_ids: Iterable[int]) -> dict[int, MetricRow]:
         """The last metric row (highest step) of each of ``trial_ids`` that has one."""
         ids = list(trial_ids)
         query = (
-            f"SELECT m.trial_id, {self._metric_columns('m.')} FROM metrics m "
+            f"SELECT m.trial_id, {_metric_select(self.conn, 'm.')} FROM metrics m "
             "JOIN (SELECT trial_id, MAX(step) AS last FROM metrics "
             f"WHERE trial_id IN ({', '.join('?' * len(ids))}) GROUP BY trial_id) f "
             "ON m.trial_id = f.trial_id AND m.step = f.last"
         )
-        return {row[0]: _metric_row(row[1:]) for row in self.conn.execute(query, ids)}
+        return {row[0]: MetricRow.stored(row[1:]) for row in self.conn.execute(query, ids)}
 
     def model(self, trial_id: int) -> bytes | None:
         row = self.conn.execute(

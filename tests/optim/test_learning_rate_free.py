@@ -14,27 +14,14 @@ import torch
 import ravine.optim as ro
 from support.catalog.modern2 import ADEMAMIX_DEFAULTS, ademamix_paper
 from support.catalog.references import hand
+from support.shapes import groups as _groups
+from support.shapes import loss as _loss
+from support.shapes import make_params as _params
 
 madgrad = pytest.importorskip("madgrad")
 
 STEPS = 200
 RTOL = 1e-12
-SHAPES = ((5, 3), (3,), (2, 3, 4), ())
-
-
-def _params() -> list[torch.nn.Parameter]:
-    g = torch.Generator().manual_seed(0)
-    return [torch.nn.Parameter(torch.randn(s, generator=g, dtype=torch.float64)) for s in SHAPES]
-
-
-def _loss(params: list[torch.Tensor]) -> torch.Tensor:
-    # a non-quadratic loss with coordinates coupled within and across tensors
-    total = sum(((p - 0.3) ** 2).sum() + 0.1 * (p**4).sum() for p in params)
-    return total + 0.5 * math.prod(torch.tanh(p.sum()) for p in params)
-
-
-def _groups(params, first: dict, second: dict) -> list[dict]:
-    return [{"params": params[:2], **first}, {"params": params[2:], **second}]
 
 
 def _run_both(ours_factory, ref_factory, first: dict, second: dict, rtol=RTOL) -> None:

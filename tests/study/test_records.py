@@ -103,9 +103,11 @@ def test_metric_rows_have_named_fields_in_the_stored_column_order():
         "val_metric",
         "lr",
         "wall_time",
+        "estimated_lr",
     )
     assert row.val_metric == row[METRIC_COLUMNS.index("val_metric")] == 0.75
     assert row._asdict()["lr"] == 0.1
+    assert math.isnan(row.estimated_lr)  # optional: rows of eight values still build
     for column in METRIC_COLUMNS:  # the store's metrics table has each column
         assert f"    {column} " in _SCHEMA
     assert EpochEvent(1, 2, 6, 12, 0.75).val_metric == 0.75

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
 import subprocess
 import sys
 import time
@@ -194,3 +196,31 @@ def test_drivers_opening_one_new_store_at_once_all_get_it(tmp_path):
         for t in threads:
             t.join()
         assert errors == []
+
+
+def test_a_store_without_the_estimated_lr_column_loads_and_gains_it_on_write(tmp_path):
+    """``data/v1_store.db`` predates ``estimated_lr``: its rows read it as None, reading
+    changes nothing, and the first result written adds the column."""
+    import shutil
+    import sqlite3
+
+    path = tmp_path / "v1.db"
+    shutil.copy(Path(__file__).with_name("data") / "v1_store.db", path)
+
+    def columns() -> set[str]:
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            return {r[1] for r in conn.execute("PRAGMA table_info(metrics)")}
+
+    assert "estimated_lr" not in columns()
+    with Store(path) as s:
+        rows = s.metrics()
+        assert rows and all(math.isnan(r.estimated_lr) for rs in rows.values() for r in rs)
+        tid = next(iter(rows))
+        assert s.final_rows([tid])[tid] == rows[tid][-1]
+    assert "estimated_lr" not in columns()
+    with Store(path) as s:
+        [(tid, _)] = s.claim("r")
+        row = ROW._replace(estimated_lr=0.25)
+        assert s.complete(tid, "r", TrialResult("done", [row], steps=0))
+        assert s.metrics([tid])[tid] == [row]
+    assert "estimated_lr" in columns()

@@ -7,7 +7,7 @@ Written by :func:`ravine.cli.list.write_tables`; do not edit.
 # fmt: off
 TABLES = {
     'optimizers': {
-        'digest': '2cb5f7e58a38a8e8',
+        'digest': 'ec0ce2dc50046762',
         'rows': [
             ('name', 'family', 'defaults', 'paper'),
             ('sgd', 'gradient descent', 'lr=0.001, momentum=0, dampening=0, nesterov=False', 'Robbins and Monro 1951'),
@@ -44,6 +44,9 @@ TABLES = {
             ('adafactor', 'adam (factored)', 'lr=0.01, beta2_decay=-0.8, eps=(None, 0.001), d=1, beta1=0, eps_in_moments=False', 'Shazeer and Stern 2018'),
             ('lamb', 'layer-wise adaptive', 'lr=0.001, betas=(0.9, 0.999), eps=1e-06, weight_decay=0.01, decoupled_weight_decay=False, bias_correction=True, grad_averaging=True, trust_clip=False, always_adapt=True', 'You et al. 2020'),
             ('lars', 'layer-wise adaptive', 'lr=1, momentum=0, dampening=0, nesterov=False, trust_coeff=0.001, eps=1e-08, trust_clip=False, always_adapt=True, lr_in_velocity=False', 'You et al. 2017'),
+            ('schedule_free_sgd', 'schedule-free', 'lr=1, momentum=0.9, warmup_steps=0, r=0, weight_lr_power=2, weight_decay_at=y', 'Defazio et al. 2024'),
+            ('schedule_free_adamw', 'schedule-free', 'lr=0.0025, betas=(0.9, 0.999), eps=1e-08, warmup_steps=0, r=0, weight_lr_power=2, weight_decay_at=y, bias_correction=denominator', 'Defazio et al. 2024'),
+            ('prodigy', 'learning-rate free', 'lr=1, betas=(0.9, 0.999), beta3=None, eps=1e-08, decoupled_weight_decay=True, use_bias_correction=False, safeguard_warmup=False, d0=1e-06, d_coef=1, growth_rate=None, slice_p=1', 'Mishchenko and Defazio 2024'),
         ],
     },
     'schedules': {
@@ -87,7 +90,7 @@ TABLES = {
         ],
     },
     'landscapes': {
-        'digest': '2119348fb7e96d0b',
+        'digest': 'd30624ea5640ca5c',
         'rows': [
             ('name', 'dim', 'global minimum', 'model', 'options', 'description'),
             ('saddle', '2', 'none (saddle)', '-', '-', 'x^2 - y^2: a saddle point at the origin, unbounded below along y.'),

@@ -105,5 +105,10 @@ def learning_rates(
         "adam (factored)": adam,
         "layer-wise adaptive": adam,
         "lars": adam / 1e-3,
+        # Schedule-Free steps as its base method does (momentum SGD, AdamW); Prodigy's lr
+        # multiplies the rate it estimates itself
+        "schedule_free_sgd": momentum,
+        "schedule_free_adamw": adam,
+        "learning-rate free": 1.0,
         **by_name,
     }

@@ -23,8 +23,10 @@ from .layerwise import LAMB, LARS, lamb, lars
 from .learning_rate_free import MADGRAD, AdEMAMix, ademamix, madgrad
 from .modern import Adan, Lion, NAdamW, RAdam, adan, lion, radam
 from .newton import LevenbergMarquardt, Newton
+from .prodigy import Prodigy
 from .quasi_newton import BFGS, LBFGS
 from .registry import REGISTRY, get, lookup, names, register
+from .schedule_free import AdamWScheduleFree, SGDScheduleFree
 from .sgd import SGD, Momentum, Nesterov, momentum, nesterov, sgd
 from .torch_named import Adadelta, Adagrad, Adamax, NAdam, RMSprop
 
@@ -47,6 +49,7 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "AdamWScheduleFree",
     "Adamax",
     "Adan",
     "BlockDiagonalNewton",
@@ -63,9 +66,11 @@ __all__ = [
     "Nesterov",
     "Newton",
     "Optimizer",
+    "Prodigy",
     "RAdam",
     "RMSProp",
     "RMSprop",
+    "SGDScheduleFree",
     "adabelief",
     "adadelta",
     "adafactor",

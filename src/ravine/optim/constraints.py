@@ -25,6 +25,7 @@ __all__ = [
     "Choice",
     "Constraint",
     "Integer",
+    "OrNone",
     "Range",
     "Scalar",
     "ScalarHyperparameters",
@@ -167,6 +168,20 @@ class Integer(Constraint):
             )
         if n < self.low or (self.high is not None and n > self.high):
             raise ValueError(f"{owner}: invalid {name}={value}; allowed: {self.describe()}")
+
+
+@dataclass(frozen=True)
+class OrNone(Constraint):
+    """``None`` (the option off, or a value derived from others), or ``inner``."""
+
+    inner: Constraint
+
+    def describe(self) -> str:
+        return f"None or {self.inner.describe()}"
+
+    def check(self, name: str, value: Any, owner: str) -> None:
+        if value is not None:
+            self.inner.check(name, value, owner)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,9 @@ from .layerwise import LAMB, LARS
 from .learning_rate_free import MADGRAD, AdEMAMix
 from .modern import Adan, Lion, NAdamW, RAdam
 from .newton import LevenbergMarquardt, Newton
+from .prodigy import Prodigy
 from .quasi_newton import BFGS, LBFGS
+from .schedule_free import AdamWScheduleFree, SGDScheduleFree
 from .sgd import SGD, Momentum, Nesterov
 from .torch_named import Adadelta, Adagrad, NAdam, RMSprop
 
@@ -69,6 +71,9 @@ REGISTRY: dict[str, type[Optimizer]] = {
     "adafactor": Adafactor,
     "lamb": LAMB,
     "lars": LARS,
+    "schedule_free_sgd": SGDScheduleFree,
+    "schedule_free_adamw": AdamWScheduleFree,
+    "prodigy": Prodigy,
 }
 
 TORCH_PREFIX = "torch.optim."

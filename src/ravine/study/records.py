@@ -57,7 +57,9 @@ DIVERGE_FACTOR = 1e4
 class MetricRow(NamedTuple):
     """One evaluation of a trial: the losses and metrics on the whole training set (in
     evaluation mode, not a running average of batch losses) and on the validation set, the
-    first param group's learning rate, and the seconds since the trial started."""
+    first param group's learning rate, the seconds since the trial started, and the step
+    size a learning-rate-free optimizer estimated itself (Prodigy's d lr; NaN for the others
+    and in stores written before it was recorded)."""
 
     step: int
     epoch: float
@@ -67,6 +69,14 @@ class MetricRow(NamedTuple):
     val_metric: float
     lr: float
     wall_time: float
+    estimated_lr: float = math.nan
+
+    @classmethod
+    def stored(cls, values: tuple) -> MetricRow:
+        """A row read back from a store: ``estimated_lr`` NULL (nothing estimated, or a
+        store written before it was recorded) as NaN, as the trial wrote it."""
+        row = cls(*values)
+        return row._replace(estimated_lr=math.nan) if row.estimated_lr is None else row
 
 
 METRIC_COLUMNS: tuple[str, ...] = MetricRow._fields

@@ -7,7 +7,7 @@ Tables::
            claimed_by, heartbeat, attempts, started, finished, wall_time, steps,
            error, environment)
     metrics(trial_id, step, epoch, train_loss, train_metric, val_loss, val_metric,
-            lr, wall_time)            one row per evaluation
+            lr, wall_time, estimated_lr)   one row per evaluation
     models(trial_id, state)           the final state_dict (torch.save bytes), if kept
 
 How it stays safe:
@@ -81,6 +81,7 @@ CREATE TABLE IF NOT EXISTS metrics (
     val_metric REAL,
     lr REAL,
     wall_time REAL,
+    estimated_lr REAL,
     PRIMARY KEY (trial_id, step)
 );
 CREATE TABLE IF NOT EXISTS models (
@@ -114,6 +115,21 @@ def _pid_alive(pid: int) -> bool:
 
 def _nan_to_none(x: Any) -> Any:
     return None if isinstance(x, float) and x != x else x
+
+
+def _metric_select(conn: sqlite3.Connection, prefix: str = "") -> str:
+    """The SELECT list of the metric columns; one a store written by an earlier ravine
+    lacks (``estimated_lr``) reads as NULL, so old stores load unchanged."""
+    present = {r[1] for r in conn.execute("PRAGMA table_info(metrics)")}
+    return ", ".join(prefix + c if c in present else f"NULL AS {c}" for c in METRIC_COLUMNS)
+
+
+def _add_metric_columns(conn: sqlite3.Connection) -> None:
+    """Add the metric columns an earlier ravine's store lacks, in the write transaction that
+    first records metrics (reading never changes a store)."""
+    present = {r[1] for r in conn.execute("PRAGMA table_info(metrics)")}
+    for column in (c for c in METRIC_COLUMNS if c not in present):
+        conn.execute(f"ALTER TABLE metrics ADD COLUMN {column} REAL")
 
 
 _TRIAL_COLUMNS = (
@@ -359,6 +375,7 @@ class Store:
             if owner is None or owner[0] != runner or owner[1] != "running":
                 return False
             c.execute("DELETE FROM metrics WHERE trial_id = ?", (trial_id,))
+            _add_metric_columns(c)
             c.executemany(
                 f"INSERT INTO metrics (trial_id, {', '.join(METRIC_COLUMNS)}) "
                 f"VALUES (?, {', '.join('?' * len(METRIC_COLUMNS))})",
@@ -417,7 +434,7 @@ class Store:
 
     def metrics(self, trial_ids: Iterable[int] | None = None) -> dict[int, list[MetricRow]]:
         """Metric rows by trial id, each list ordered by step."""
-        query = f"SELECT trial_id, {', '.join(METRIC_COLUMNS)} FROM metrics"
+        query = f"SELECT trial_id, {_metric_select(self.conn)} FROM metrics"
         args: tuple = ()
         if trial_ids is not None:
             ids = list(trial_ids)
@@ -425,19 +442,19 @@ class Store:
             args = tuple(ids)
         out: dict[int, list[MetricRow]] = {}
         for row in self.conn.execute(query + " ORDER BY trial_id, step", args):
-            out.setdefault(row[0], []).append(MetricRow(*row[1:]))
+            out.setdefault(row[0], []).append(MetricRow.stored(row[1:]))
         return out
 
     def final_rows(self, trial_ids: Iterable[int]) -> dict[int, MetricRow]:
         """The last metric row (highest step) of each of ``trial_ids`` that has one."""
         ids = list(trial_ids)
         query = (
-            f"SELECT m.trial_id, {', '.join('m.' + c for c in METRIC_COLUMNS)} FROM metrics m "
+            f"SELECT m.trial_id, {_metric_select(self.conn, 'm.')} FROM metrics m "
             "JOIN (SELECT trial_id, MAX(step) AS last FROM metrics "
             f"WHERE trial_id IN ({', '.join('?' * len(ids))}) GROUP BY trial_id) f "
             "ON m.trial_id = f.trial_id AND m.step = f.last"
         )
-        return {row[0]: MetricRow(*row[1:]) for row in self.conn.execute(query, ids)}
+        return {row[0]: MetricRow.stored(row[1:]) for row in self.conn.execute(query, ids)}
 
     def model(self, trial_id: int) -> bytes | None:
         row = self.conn.execute(

@@ -8,15 +8,16 @@ the caller's generator is untouched) and the order of the mini-batches (a dedica
 
 Each evaluation records one :class:`~ravine.study.records.MetricRow`::
 
-    (step, epoch, train_loss, train_metric, val_loss, val_metric, lr, wall_time)
+    (step, epoch, train_loss, train_metric, val_loss, val_metric, lr, wall_time, estimated_lr)
 
 with the training loss and metric measured on the whole training set in evaluation mode
 (not a running average of batch losses), the validation ones on the validation set,
-``lr`` the first param group's learning rate when the row is taken and ``wall_time`` the
-seconds since the trial started. Row 0 is the untrained model. A loss that turns NaN or
-infinite or grows past ``diverge_factor`` times its initial value, or a gradient ravine
-rejects as non-finite (``FloatingPointError``), ends the trial as ``diverged``; its rows up
-to then are kept.
+``lr`` the first param group's learning rate when the row is taken, ``wall_time`` the
+seconds since the trial started and ``estimated_lr`` the step size an optimizer estimates
+itself (its ``learning_rate()``: Prodigy's d lr; NaN for the others). Row 0 is the
+untrained model. A loss that turns NaN or infinite or grows past ``diverge_factor`` times
+its initial value, or a gradient ravine rejects as non-finite (``FloatingPointError``),
+ends the trial as ``diverged``; its rows up to then are kept.
 
 Every optimizer steps once per mini-batch. First-order ones take the plain
 ``zero_grad(); loss.backward(); step()`` loop; the closure-driven ones (quasi-Newton,
@@ -24,16 +25,23 @@ Newton, Gauss-Newton, natural gradient, Hessian-free, diagonal and block-diagona
 ``torch.optim.LBFGS``) get ``step(closure)`` with the closure their ``closure_kind`` asks for
 on that batch; K-FAC is built on the model. An optimizer with a ``seed`` hyperparameter
 (DiagonalNewton's probes) gets the trial's seed unless the config sets one.
+
+Optimizers with a train and an eval mode (Schedule-Free, whose parameters hold the
+gradient point y while training and the average x for evaluation): every evaluation
+switches them to ``eval()`` first and back to ``train()`` after, and the saved final model
+is taken in eval mode, so every recorded metric and every kept model is x's. Any optimizer
+with callable ``train`` and ``eval`` methods is switched this way (:func:`evaluation_mode`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import platform
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
@@ -48,7 +56,15 @@ from .records import (
     divergence,
 )
 
-__all__ = ["METRIC_COLUMNS", "environment", "problem_batches", "run_trial", "state_bytes"]
+__all__ = [
+    "METRIC_COLUMNS",
+    "environment",
+    "estimated_lr",
+    "evaluation_mode",
+    "problem_batches",
+    "run_trial",
+    "state_bytes",
+]
 
 
 def environment(device: str = "cpu") -> dict[str, Any]:
@@ -113,6 +129,33 @@ def _scalar_loss(value: Any) -> float:
     return math.nan if value is None else float(value)
 
 
+def _has_modes(optimizer: torch.optim.Optimizer) -> bool:
+    return callable(getattr(optimizer, "eval", None)) and callable(
+        getattr(optimizer, "train", None)
+    )
+
+
+@contextlib.contextmanager
+def evaluation_mode(optimizer: torch.optim.Optimizer) -> Iterator[None]:
+    """The parameters in the optimizer's eval mode for the block (Schedule-Free's average
+    x), back in train mode after; nothing for optimizers without modes."""
+    if not _has_modes(optimizer):
+        yield
+        return
+    optimizer.eval()
+    try:
+        yield
+    finally:
+        optimizer.train()
+
+
+def estimated_lr(optimizer: torch.optim.Optimizer) -> float:
+    """The step size ``optimizer`` estimated itself (``learning_rate()``, Prodigy's d lr),
+    or NaN for optimizers that have none."""
+    learning_rate = getattr(optimizer, "learning_rate", None)
+    return float(learning_rate()) if callable(learning_rate) else math.nan
+
+
 def _lr(optimizer: torch.optim.Optimizer) -> float:
     lr = optimizer.param_groups[0].get("lr", math.nan)
     if isinstance(lr, torch.Tensor):
@@ -144,12 +187,12 @@ class _Trial:
 
     def evaluate(self) -> bool:
         """Record a row; False when it shows divergence (:func:`.records.divergence`)."""
-        tl, tm = self.problem.evaluate(self.model, self.xs, self.ys)
-        vl, vm = self.problem.evaluate(self.model, self.xv, self.yv)
+        with evaluation_mode(self.optimizer):
+            tl, tm = self.problem.evaluate(self.model, self.xs, self.ys)
+            vl, vm = self.problem.evaluate(self.model, self.xv, self.yv)
         now = time.perf_counter() - self.start
-        row = MetricRow(
-            self.step, self.step / self.per_epoch, tl, tm, vl, vm, _lr(self.optimizer), now
-        )
+        lr, estimated = _lr(self.optimizer), estimated_lr(self.optimizer)
+        row = MetricRow(self.step, self.step / self.per_epoch, tl, tm, vl, vm, lr, now, estimated)
         self.rows.append(row)
         self.why = divergence(self.rows, self.config.diverge_factor)
         return self.why is None
@@ -240,6 +283,8 @@ def run_trial(
             result.status = "diverged"
             result.error = trial.why or f"non-finite loss or gradient at step {trial.step}"
         elif config.save_model:
+            if _has_modes(trial.optimizer):
+                trial.optimizer.eval()  # the model kept is the average x
             result.model = state_bytes(trial.model.state_dict())
     except Exception as err:  # a failed trial is recorded; the study goes on
         result.status = "failed"

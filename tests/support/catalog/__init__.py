@@ -31,6 +31,7 @@ from .layerwise import LAYERWISE
 from .modern1 import MODERN1
 from .modern2 import MODERN2
 from .records import Bad, OptimizerEntry, Reference, Variant
+from .schedule_free import SCHEDULE_FREE
 from .second_order import SECOND_ORDER
 from .torch_named import TORCH_NAMED
 
@@ -51,6 +52,7 @@ CATALOG: tuple[OptimizerEntry, ...] = FIRST_ORDER + TORCH_NAMED + SECOND_ORDER
 CATALOG += MODERN2
 CATALOG += MODERN1
 CATALOG += LAYERWISE
+CATALOG += SCHEDULE_FREE
 
 
 def entry(name: str) -> OptimizerEntry:

@@ -100,5 +100,7 @@ def learning_rates(
         # Lion's are lr sign(.), as Adam's early ones
         "rectified adam": min(sgd, adam),
         "sign": adam,
+        # Shampoo's and SOAP's steps are unit-free, as Adam's
+        "matrix preconditioner": adam,
         **by_name,
     }

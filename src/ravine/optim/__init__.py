@@ -24,6 +24,8 @@ from .newton import LevenbergMarquardt, Newton
 from .quasi_newton import BFGS, LBFGS
 from .registry import REGISTRY, get, lookup, names, register
 from .sgd import SGD, Momentum, Nesterov, momentum, nesterov, sgd
+from .shampoo import Shampoo, shampoo
+from .soap import SOAP, soap
 from .torch_named import Adadelta, Adagrad, Adamax, NAdam, RMSprop
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "MADGRAD",
     "REGISTRY",
     "SGD",
+    "SOAP",
     "AdEMAMix",
     "AdaBelief",
     "AdaDelta",
@@ -61,6 +64,7 @@ __all__ = [
     "RAdam",
     "RMSProp",
     "RMSprop",
+    "Shampoo",
     "adabelief",
     "adadelta",
     "adagrad",
@@ -80,4 +84,6 @@ __all__ = [
     "register",
     "rmsprop",
     "sgd",
+    "shampoo",
+    "soap",
 ]

@@ -28,6 +28,8 @@ from .modern import Adan, Lion, NAdamW, RAdam
 from .newton import LevenbergMarquardt, Newton
 from .quasi_newton import BFGS, LBFGS
 from .sgd import SGD, Momentum, Nesterov
+from .shampoo import Shampoo
+from .soap import SOAP
 from .torch_named import Adadelta, Adagrad, NAdam, RMSprop
 
 REGISTRY: dict[str, type[Optimizer]] = {
@@ -64,6 +66,8 @@ REGISTRY: dict[str, type[Optimizer]] = {
     "nadamw": NAdamW,
     "lion": Lion,
     "adan": Adan,
+    "shampoo": Shampoo,
+    "soap": SOAP,
 }
 
 TORCH_PREFIX = "torch.optim."

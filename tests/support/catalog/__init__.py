@@ -29,6 +29,7 @@ import ravine.optim as ro
 from .first_order import FIRST_ORDER
 from .modern1 import MODERN1
 from .modern2 import MODERN2
+from .preconditioned import PRECONDITIONED
 from .records import Bad, OptimizerEntry, Reference, Variant
 from .second_order import SECOND_ORDER
 from .torch_named import TORCH_NAMED
@@ -49,6 +50,7 @@ __all__ = [
 CATALOG: tuple[OptimizerEntry, ...] = FIRST_ORDER + TORCH_NAMED + SECOND_ORDER
 CATALOG += MODERN2
 CATALOG += MODERN1
+CATALOG += PRECONDITIONED
 
 
 def entry(name: str) -> OptimizerEntry:

@@ -7,7 +7,7 @@ Written by :func:`ravine.cli.list.write_tables`; do not edit.
 # fmt: off
 TABLES = {
     'optimizers': {
-        'digest': '872a5db69e600069',
+        'digest': '43455fabc3d0963c',
         'rows': [
             ('name', 'family', 'defaults', 'paper'),
             ('sgd', 'gradient descent', 'lr=0.001, momentum=0, dampening=0, nesterov=False', 'Robbins and Monro 1951'),
@@ -41,6 +41,8 @@ TABLES = {
             ('nadamw', 'adam', 'lr=0.002, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, momentum_decay=0.004', 'Dozat 2016; Loshchilov and Hutter 2019'),
             ('lion', 'sign', 'lr=0.0001, betas=(0.9, 0.99), decoupled_weight_decay=True', 'Chen et al. 2023'),
             ('adan', 'adam', 'lr=0.001, betas=(0.02, 0.08, 0.01), eps=1e-08, proximal_decay=0, first_step=True', 'Xie et al. 2022'),
+            ('shampoo', 'matrix preconditioner', 'lr=0.001, momentum=0, eps=1e-06, beta2=1, update_interval=1, eps_root=0, eps_relative=False, exponent_override=0, initial_root=identity, graft=none, graft_eps=1e-10, nesterov=False, momentum_average=False, start_preconditioning=1, max_preconditioner_dim=0, merge_dims=False, precondition_1d=True, decoupled_weight_decay=False', 'Gupta et al. 2018'),
+            ('soap', 'matrix preconditioner', 'lr=0.003, betas=(0.95, 0.95), shampoo_beta=None, weight_decay=0.01, precondition_frequency=10, max_precondition_dim=10000, merge_dims=False, precondition_1d=False, correct_bias=True, normalize_gradient=False, data_format=channels_first, eps=1e-08, qr_float32=False', 'Vyas et al. 2024'),
         ],
     },
     'schedules': {
@@ -84,7 +86,7 @@ TABLES = {
         ],
     },
     'landscapes': {
-        'digest': 'deca14230e6d6709',
+        'digest': '8663fee32708dac5',
         'rows': [
             ('name', 'dim', 'global minimum', 'model', 'options', 'description'),
             ('saddle', '2', 'none (saddle)', '-', '-', 'x^2 - y^2: a saddle point at the origin, unbounded below along y.'),

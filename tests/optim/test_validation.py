@@ -188,5 +188,6 @@ def test_second_order_methods_take_numbers_and_one_element_tensors(v) -> None:
             loss=lambda outputs=outputs: outputs()[0],
             outputs=outputs,
         )
-        opt.step(closure)
+        for _ in range(2):  # SOAP's first step only builds its eigenbasis
+            opt.step(closure)
         assert torch.isfinite(w).all() and not torch.equal(w.detach(), torch.zeros(3, 2))

@@ -332,5 +332,6 @@ def test_every_registered_optimizer_races():
         result = race(where, [name], steps=3)
         run = result[name]
         assert run.positions.shape[-2:] == (4, 2)
-        assert torch.isfinite(run.positions[..., 1, :]).all(), name
-        assert not torch.equal(run.positions[..., 0, :], run.positions[..., 1, :]), name
+        assert torch.isfinite(run.positions).all(), name
+        # moved within the 3 steps (SOAP's first step only builds its eigenbasis)
+        assert not torch.equal(run.positions[..., 0, :], run.positions[..., -1, :]), name

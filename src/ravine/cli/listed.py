@@ -7,7 +7,7 @@ Written by :func:`ravine.cli.list.write_tables`; do not edit.
 # fmt: off
 TABLES = {
     'optimizers': {
-        'digest': 'ec0ce2dc50046762',
+        'digest': '1136ffd968d04536',
         'rows': [
             ('name', 'family', 'defaults', 'paper'),
             ('sgd', 'gradient descent', 'lr=0.001, momentum=0, dampening=0, nesterov=False', 'Robbins and Monro 1951'),
@@ -47,6 +47,8 @@ TABLES = {
             ('schedule_free_sgd', 'schedule-free', 'lr=1, momentum=0.9, warmup_steps=0, r=0, weight_lr_power=2, weight_decay_at=y', 'Defazio et al. 2024'),
             ('schedule_free_adamw', 'schedule-free', 'lr=0.0025, betas=(0.9, 0.999), eps=1e-08, warmup_steps=0, r=0, weight_lr_power=2, weight_decay_at=y, bias_correction=denominator', 'Defazio et al. 2024'),
             ('prodigy', 'learning-rate free', 'lr=1, betas=(0.9, 0.999), beta3=None, eps=1e-08, decoupled_weight_decay=True, use_bias_correction=False, safeguard_warmup=False, d0=1e-06, d_coef=1, growth_rate=None, slice_p=1', 'Mishchenko and Defazio 2024'),
+            ('shampoo', 'matrix preconditioner', 'lr=0.001, momentum=0, eps=1e-06, beta2=1, update_interval=1, eps_root=0, eps_relative=False, exponent_override=0, initial_root=identity, graft=none, graft_eps=1e-10, nesterov=False, momentum_average=False, start_preconditioning=1, max_preconditioner_dim=0, merge_dims=False, precondition_1d=True, decoupled_weight_decay=False', 'Gupta et al. 2018'),
+            ('soap', 'matrix preconditioner', 'lr=0.003, betas=(0.95, 0.95), shampoo_beta=None, weight_decay=0.01, precondition_frequency=10, max_precondition_dim=10000, merge_dims=False, precondition_1d=False, correct_bias=True, normalize_gradient=False, data_format=channels_first, eps=1e-08, qr_float32=False', 'Vyas et al. 2024'),
         ],
     },
     'schedules': {
@@ -90,7 +92,7 @@ TABLES = {
         ],
     },
     'landscapes': {
-        'digest': 'd30624ea5640ca5c',
+        'digest': 'f6d5431c997a85db',
         'rows': [
             ('name', 'dim', 'global minimum', 'model', 'options', 'description'),
             ('saddle', '2', 'none (saddle)', '-', '-', 'x^2 - y^2: a saddle point at the origin, unbounded below along y.'),

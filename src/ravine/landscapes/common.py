@@ -110,5 +110,7 @@ def learning_rates(
         "schedule_free_sgd": momentum,
         "schedule_free_adamw": adam,
         "learning-rate free": 1.0,
+        # Shampoo's and SOAP's steps are unit-free, as Adam's
+        "matrix preconditioner": adam,
         **by_name,
     }

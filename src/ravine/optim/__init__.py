@@ -28,6 +28,8 @@ from .quasi_newton import BFGS, LBFGS
 from .registry import REGISTRY, get, lookup, names, register
 from .schedule_free import AdamWScheduleFree, SGDScheduleFree
 from .sgd import SGD, Momentum, Nesterov, momentum, nesterov, sgd
+from .shampoo import Shampoo, shampoo
+from .soap import SOAP, soap
 from .torch_named import Adadelta, Adagrad, Adamax, NAdam, RMSprop
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "MADGRAD",
     "REGISTRY",
     "SGD",
+    "SOAP",
     "AdEMAMix",
     "AdaBelief",
     "AdaDelta",
@@ -71,6 +74,7 @@ __all__ = [
     "RMSProp",
     "RMSprop",
     "SGDScheduleFree",
+    "Shampoo",
     "adabelief",
     "adadelta",
     "adafactor",
@@ -93,4 +97,6 @@ __all__ = [
     "register",
     "rmsprop",
     "sgd",
+    "shampoo",
+    "soap",
 ]

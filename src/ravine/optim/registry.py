@@ -32,6 +32,8 @@ from .prodigy import Prodigy
 from .quasi_newton import BFGS, LBFGS
 from .schedule_free import AdamWScheduleFree, SGDScheduleFree
 from .sgd import SGD, Momentum, Nesterov
+from .shampoo import Shampoo
+from .soap import SOAP
 from .torch_named import Adadelta, Adagrad, NAdam, RMSprop
 
 REGISTRY: dict[str, type[Optimizer]] = {
@@ -74,6 +76,8 @@ REGISTRY: dict[str, type[Optimizer]] = {
     "schedule_free_sgd": SGDScheduleFree,
     "schedule_free_adamw": AdamWScheduleFree,
     "prodigy": Prodigy,
+    "shampoo": Shampoo,
+    "soap": SOAP,
 }
 
 TORCH_PREFIX = "torch.optim."

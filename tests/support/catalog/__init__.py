@@ -30,6 +30,7 @@ from .first_order import FIRST_ORDER
 from .layerwise import LAYERWISE
 from .modern1 import MODERN1
 from .modern2 import MODERN2
+from .preconditioned import PRECONDITIONED
 from .records import Bad, OptimizerEntry, Reference, Variant
 from .schedule_free import SCHEDULE_FREE
 from .second_order import SECOND_ORDER
@@ -53,6 +54,7 @@ CATALOG += MODERN2
 CATALOG += MODERN1
 CATALOG += LAYERWISE
 CATALOG += SCHEDULE_FREE
+CATALOG += PRECONDITIONED
 
 
 def entry(name: str) -> OptimizerEntry:

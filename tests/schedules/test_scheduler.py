@@ -27,7 +27,7 @@ def _second(cls: type) -> tuple[str, S.Schedule] | None:
         return "betas[0]", S.linear(0.8, 0.95, 20)
     if "decay" in defaults:
         return "decay", S.linear(0.8, 0.99, 20)
-    if "eps" in defaults:
+    if isinstance(defaults.get("eps"), float):  # not a pair (Adafactor's eps1, eps2)
         return "eps", S.exponential(0.9)
     if "weight_decay" in defaults:
         return "weight_decay", S.linear(0.0, 0.01, 20)

@@ -19,7 +19,9 @@ from .curvature_approx import BlockDiagonalNewton, DiagonalNewton
 from .hessian_free import GaussNewton, HessianFree, NaturalGradient
 from .kfac import KFAC
 from .learning_rate_free import MADGRAD, AdEMAMix, ademamix, madgrad
+from .lookahead import Lookahead
 from .modern import Adan, Lion, NAdamW, RAdam, adan, lion, radam
+from .muon import Muon, muon
 from .newton import LevenbergMarquardt, Newton
 from .quasi_newton import BFGS, LBFGS
 from .registry import REGISTRY, get, lookup, names, register
@@ -50,7 +52,9 @@ __all__ = [
     "HessianFree",
     "LevenbergMarquardt",
     "Lion",
+    "Lookahead",
     "Momentum",
+    "Muon",
     "NAdam",
     "NAdamW",
     "Nadam",
@@ -73,6 +77,7 @@ __all__ = [
     "lookup",
     "madgrad",
     "momentum",
+    "muon",
     "nadam",
     "names",
     "nesterov",

@@ -24,7 +24,9 @@ from .curvature_approx import BlockDiagonalNewton, DiagonalNewton
 from .hessian_free import GaussNewton, HessianFree, NaturalGradient
 from .kfac import KFAC
 from .learning_rate_free import MADGRAD, AdEMAMix
+from .lookahead import Lookahead
 from .modern import Adan, Lion, NAdamW, RAdam
+from .muon import Muon
 from .newton import LevenbergMarquardt, Newton
 from .quasi_newton import BFGS, LBFGS
 from .sgd import SGD, Momentum, Nesterov
@@ -64,6 +66,8 @@ REGISTRY: dict[str, type[Optimizer]] = {
     "nadamw": NAdamW,
     "lion": Lion,
     "adan": Adan,
+    "muon": Muon,
+    "lookahead": Lookahead,
 }
 
 TORCH_PREFIX = "torch.optim."
@@ -153,12 +157,13 @@ class OptimizerInfo:
 
     @cached_property
     def hyperparameters(self) -> frozenset[str] | None:
-        """The names the constructor accepts; None when it takes any keyword."""
-        if self.is_ravine:
-            return frozenset(self.defaults)
+        """The names the constructor accepts; None when it takes any keyword (torch's
+        classes that do, and wrappers such as Lookahead that pass them on)."""
         params = inspect.signature(self.cls.__init__).parameters
         if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
             return None
+        if self.is_ravine:
+            return frozenset(self.defaults)
         return frozenset(k for k in params if k not in {"self", "params"})
 
     def constraint(self, hyperparameter: str) -> Constraint | None:

@@ -27,6 +27,7 @@ import pytest
 import ravine.optim as ro
 
 from .first_order import FIRST_ORDER
+from .matrix import MATRIX
 from .modern1 import MODERN1
 from .modern2 import MODERN2
 from .records import Bad, OptimizerEntry, Reference, Variant
@@ -49,6 +50,7 @@ __all__ = [
 CATALOG: tuple[OptimizerEntry, ...] = FIRST_ORDER + TORCH_NAMED + SECOND_ORDER
 CATALOG += MODERN2
 CATALOG += MODERN1
+CATALOG += MATRIX
 
 
 def entry(name: str) -> OptimizerEntry:

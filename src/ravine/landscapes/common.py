@@ -100,5 +100,10 @@ def learning_rates(
         # Lion's are lr sign(.), as Adam's early ones
         "rectified adam": min(sgd, adam),
         "sign": adam,
+        # Muon's and Sophia's steps are normalised or clipped to about lr, as Adam's early
+        # ones; Lookahead wraps Adam by default
+        "orthogonalised": adam,
+        "sophia": adam,
+        "wrapper": adam,
         **by_name,
     }

@@ -26,6 +26,7 @@ from .newton import LevenbergMarquardt, Newton
 from .quasi_newton import BFGS, LBFGS
 from .registry import REGISTRY, get, lookup, names, register
 from .sgd import SGD, Momentum, Nesterov, momentum, nesterov, sgd
+from .sophia import Sophia, SophiaH, sophia
 from .torch_named import Adadelta, Adagrad, Adamax, NAdam, RMSprop
 
 __all__ = [
@@ -65,6 +66,8 @@ __all__ = [
     "RAdam",
     "RMSProp",
     "RMSprop",
+    "Sophia",
+    "SophiaH",
     "adabelief",
     "adadelta",
     "adagrad",
@@ -85,4 +88,5 @@ __all__ = [
     "register",
     "rmsprop",
     "sgd",
+    "sophia",
 ]

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from .base import Optimizer
-from .constraints import Choice, Integer, Range
+from .constraints import Choice, Constraint, Integer, Range, ScalarHyperparameters
 
 __all__ = ["Lookahead"]
 
@@ -23,7 +23,22 @@ SLOW = "lookahead_slow_buff"  # the slow weights' key in a state dict (timm's)
 GROUP_DEFAULTS = ("lookahead_k", "lookahead_alpha")
 
 
-class Lookahead(Optimizer):
+class _Inner(Constraint):
+    """An optimizer ravine can resolve: a registry name, ``torch.optim.X`` or a class."""
+
+    def describe(self) -> str:
+        return "a registered optimizer name, 'torch.optim.X' or an optimizer class"
+
+    def check(self, name: str, value: Any, owner: str) -> None:
+        from .registry import resolve  # the registry imports this module
+
+        try:
+            resolve(value)
+        except ValueError as err:
+            raise ValueError(f"{owner}: invalid {name}={value!r} ({err})") from None
+
+
+class Lookahead(ScalarHyperparameters, Optimizer):
     r"""Lookahead (Zhang et al. 2019, Algorithm 1) around an inner optimizer A.
 
     With slow weights :math:`\phi` (the parameters before their first step)::
@@ -67,6 +82,7 @@ class Lookahead(Optimizer):
     """
 
     constraints = {
+        "inner": _Inner(),
         "lookahead_k": Integer(1),
         "lookahead_alpha": Range(0.0, 1.0),
         "slow_init": Choice(("start", "sync")),
@@ -86,9 +102,8 @@ class Lookahead(Optimizer):
         check_finite: bool = True,
         **hyperparameters: Any,
     ) -> None:
-        self.validate(
-            {"lookahead_k": lookahead_k, "lookahead_alpha": lookahead_alpha, "slow_init": slow_init}
-        )
+        own = {"lookahead_k": lookahead_k, "lookahead_alpha": lookahead_alpha}
+        self.validate({**own, "slow_init": slow_init})
         if isinstance(params, torch.optim.Optimizer):
             if hyperparameters:
                 raise ValueError(
@@ -99,6 +114,7 @@ class Lookahead(Optimizer):
         else:
             from .registry import resolve  # the registry imports this module
 
+            self.validate({"inner": inner})
             info = resolve(inner)
             if info.closure_kind != "backward" or info.cls is Lookahead:
                 raise ValueError(
@@ -109,7 +125,7 @@ class Lookahead(Optimizer):
                 hyperparameters["check_finite"] = check_finite
             self.inner = info.build(params, **hyperparameters)
         self.slow_init = slow_init
-        self._defaults = {"lookahead_k": lookahead_k, "lookahead_alpha": lookahead_alpha}
+        self._defaults = own
         # torch.optim.Optimizer's attributes, its __init__ not called: the groups are the
         # inner optimizer's own list (as timm's Lookahead does)
         self.defaults = self.inner.defaults
@@ -150,12 +166,15 @@ class Lookahead(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One inner step; every ``lookahead_k``-th step of a group, the group's
         synchronisation of fast and slow weights."""
+        starting = []  # the parameters before their first step, kept once it succeeds
         if self.slow_init == "start":
             for group in self.param_groups:
                 for p in group["params"]:
-                    if p.grad is not None and SLOW not in self.state[p]:
-                        self.state[p][SLOW] = p.detach().clone()
+                    if p.grad is not None and SLOW not in self.state.get(p, {}):
+                        starting.append((p, p.detach().clone()))
         loss = self.inner.step(closure)
+        for p, slow in starting:
+            self.state[p][SLOW] = slow
         for group in self.param_groups:
             group["lookahead_step"] += 1
             if group["lookahead_step"] % group["lookahead_k"] == 0:
@@ -218,6 +237,16 @@ class Lookahead(Optimizer):
 
         own = super().hyperparameter_defaults()
         return own | resolve(own["inner"]).defaults
+
+    @classmethod
+    def constraint(cls, name: str) -> Constraint | None:
+        """Lookahead's own constraints, then those of its default inner optimizer."""
+        own = super().constraint(name)
+        if own is not None:
+            return own
+        from .registry import resolve
+
+        return resolve(cls.hyperparameter_defaults()["inner"]).constraint(name)
 
     def __repr__(self) -> str:
         return f"Lookahead({self.inner!r})"

@@ -28,6 +28,7 @@ from .constraints import (
     Betas,
     Choice,
     Constraint,
+    ScalarHyperparameters,
 )
 from .rule import State, arguments, zeros
 
@@ -108,7 +109,7 @@ class _Coefficients(Constraint):
             raise ValueError(f"{owner}: invalid {name}={value!r}; allowed: {self.describe()}")
 
 
-class Muon(Optimizer):
+class Muon(ScalarHyperparameters, Optimizer):
     r"""Muon: SGD with momentum whose update of each matrix is orthogonalised.
 
     For a 2-D parameter :math:`\theta \in \mathbb{R}^{A \times B}`::
@@ -173,7 +174,6 @@ class Muon(Optimizer):
         "adamw_betas": Betas(),
         "adamw_eps": NONNEGATIVE,
     }
-    torch_state = {"momentum_buffer": "m"}
     elementwise = False
     family = "orthogonalised"
     paper = "Jordan et al. 2024"

@@ -30,6 +30,7 @@ from .muon import Muon
 from .newton import LevenbergMarquardt, Newton
 from .quasi_newton import BFGS, LBFGS
 from .sgd import SGD, Momentum, Nesterov
+from .sophia import Sophia, SophiaH
 from .torch_named import Adadelta, Adagrad, NAdam, RMSprop
 
 REGISTRY: dict[str, type[Optimizer]] = {
@@ -68,6 +69,8 @@ REGISTRY: dict[str, type[Optimizer]] = {
     "adan": Adan,
     "muon": Muon,
     "lookahead": Lookahead,
+    "sophia": Sophia,
+    "sophia_h": SophiaH,
 }
 
 TORCH_PREFIX = "torch.optim."

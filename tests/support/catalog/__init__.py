@@ -88,6 +88,6 @@ def taking(hyperparameter: str) -> list[tuple[type[ro.Optimizer], dict[str, Any]
     return [
         (v.cls, dict(v.kwargs))
         for i in CATALOG
-        if key in i.registry.hyperparameters
+        if key in (i.registry.hyperparameters or i.registry.defaults)
         for v in i.variants
     ]

@@ -86,4 +86,41 @@ MATRIX = (
             Bad("adamw_betas", (0.9, 1.0), r"invalid adamw_betas\[1\]=1.0"),
         ),
     ),
+    OptimizerEntry(
+        ro.Lookahead,
+        variants=(
+            Variant(),
+            Variant("timm", {"slow_init": "sync"}),
+            Variant("k3", {"lookahead_k": 3, "lookahead_alpha": 0.8}),
+        ),
+        bad=(
+            Bad("lookahead_alpha", 1.5, "invalid lookahead_alpha=1.5"),
+            Bad("lookahead_k", 0, "invalid lookahead_k=0"),
+            Bad("inner", "newton", r"inner='newton' takes a 'loss' closure", group=False),
+            Bad("inner", "adamm", "invalid inner='adamm'", group=False),
+            Bad("slow_init", "end", "invalid slow_init='end'", group=False),
+        ),
+    ),
+    OptimizerEntry(
+        ro.Sophia,
+        variants=(
+            Variant(),
+            # the authors' code: sign(m) min(|m| / (rho h + eps), 1), h = 0 until after step k
+            Variant("code", {"clip": "code", "estimate_at_first_step": False}),
+            Variant("hutchinson", {"estimator": "hutchinson", "update_interval": 2}),
+        ),
+        bad=(
+            Bad("rho", -1.0, "invalid rho=-1.0"),
+            Bad("betas", (0.9, 1.0), r"invalid betas\[1\]=1.0"),
+            Bad("clip", "sign", "invalid clip='sign'"),
+            Bad("update_interval", 0, "invalid update_interval=0", group=False),
+            Bad("estimator", "fisher", "invalid estimator='fisher'", group=False),
+            Bad("likelihood", "poisson", "invalid likelihood='poisson'", group=False),
+            Bad("seed", -1, group=False),
+        ),
+    ),
+    OptimizerEntry(
+        ro.SophiaH,
+        bad=(Bad("estimator", "gnb", "invalid estimator='gnb'", group=False),),
+    ),
 )

@@ -113,6 +113,10 @@ CASES = {
     "diagonal_newton": {"lr": 0.1},
     "block_newton": {"damping": 0.1, "lr": 0.5},
     "kfac": {"lr": 0.2, "damping": 0.1, "momentum": 0.0, "inverse_update_interval": 1},
+    "muon": {"lr": 0.1, "weight_decay": 0.0},
+    "lookahead": {"lr": 0.03, "lookahead_k": 2, "lookahead_alpha": 0.8},
+    "sophia": {"lr": 0.02, "weight_decay": 0.0},
+    "sophia_h": {"lr": 0.02, "weight_decay": 0.0},
 }
 
 

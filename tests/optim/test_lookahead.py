@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import copy
 import importlib.util
-import math
 
 import pytest
 import torch
 
 import ravine.optim as ro
+from support.parity import assert_close, make_params, wavy_loss
 
 STEPS = 200
 RTOL = 1e-12
@@ -32,36 +32,22 @@ def _timm_lookahead() -> type:
     return module.Lookahead
 
 
-def _params(seed: int = 0) -> list[torch.nn.Parameter]:
-    g = torch.Generator().manual_seed(seed)
-    return [torch.nn.Parameter(torch.randn(s, generator=g, dtype=torch.float64)) for s in SHAPES]
-
-
-def _loss(params: list[torch.Tensor], step: int) -> torch.Tensor:
-    total = torch.zeros((), dtype=torch.float64)
-    for i, p in enumerate(params):
-        target = math.sin(0.1 * step + i)
-        total = total + ((p - target) ** 2).sum() + 0.3 * torch.sin(3 * p).sum() * (1 + i)
-    return total
+def _close(actual: torch.Tensor, expected: torch.Tensor, what: str) -> None:
+    assert_close(actual, expected, what, RTOL)
 
 
 def _groups(params, first: dict, second: dict) -> list[dict]:
     return [{"params": params[:2], **first}, {"params": params[2:], **second}]
 
 
-def _assert_close(actual: torch.Tensor, expected: torch.Tensor, what: str) -> None:
-    scale = expected.abs().max().clamp_min(1e-300)
-    assert float((actual - expected).abs().max() / scale) <= RTOL, what
-
-
 def _run_pair(ours, ref, ours_params, ref_params, steps: int = STEPS) -> None:
     for step in range(1, steps + 1):
         for params, opt in ((ours_params, ours), (ref_params, ref)):
             opt.zero_grad()
-            _loss(params, step).backward()
+            wavy_loss(params, step).backward()
             opt.step()
         for i, (p, q) in enumerate(zip(ours_params, ref_params, strict=True)):
-            _assert_close(p.detach(), q.detach(), f"parameter {i} at step {step}")
+            _close(p.detach(), q.detach(), f"parameter {i} at step {step}")
 
 
 FIRST = {"lr": 1e-2, "lookahead_k": 5}
@@ -81,13 +67,13 @@ def test_matches_timm_lookahead(inner, build) -> None:
     same names, so the per-group values reach both."""
     timm_lookahead = _timm_lookahead()
     extra = {"momentum": 0.9} if inner == "torch.optim.SGD" else {}
-    ours_params, ref_params = _params(), _params()
+    ours_params, ref_params = make_params(SHAPES), make_params(SHAPES)
     ours = ro.Lookahead(_groups(ours_params, FIRST, SECOND), inner, slow_init="sync", **extra)
     ref = timm_lookahead(build(_groups(ref_params, FIRST, SECOND)), alpha=0.5, k=5)
     _run_pair(ours, ref, ours_params, ref_params)
     for p, q in zip(ours_params, ref_params, strict=True):
         expected = ref._base_optimizer.state[q]["lookahead_slow_buff"]
-        _assert_close(ours.state[p]["lookahead_slow_buff"], expected, "slow weights")
+        _close(ours.state[p]["lookahead_slow_buff"], expected, "slow weights")
 
 
 class _Algorithm1:
@@ -117,7 +103,7 @@ class _Algorithm1:
 
 
 def test_matches_the_papers_algorithm() -> None:
-    ours_params, ref_params = _params(), _params()
+    ours_params, ref_params = make_params(SHAPES), make_params(SHAPES)
     ours = ro.Lookahead(_groups(ours_params, FIRST, SECOND), "adam")
     ref = _Algorithm1(_groups(ref_params, FIRST, SECOND))
     _run_pair(ours, ref, ours_params, ref_params)
@@ -126,22 +112,22 @@ def test_matches_the_papers_algorithm() -> None:
 def test_the_two_slow_starts_differ_at_the_first_synchronisation() -> None:
     runs = {}
     for init in ("start", "sync"):
-        params = _params()
+        params = make_params(SHAPES)
         opt = ro.Lookahead([params[0]], "sgd", lr=0.1, lookahead_k=2, slow_init=init)
         for step in range(1, 3):
             opt.zero_grad()
-            _loss(params[:1], step).backward()
+            wavy_loss(params[:1], step).backward()
             opt.step()
         runs[init] = params[0].detach().clone()
     assert not torch.allclose(runs["start"], runs["sync"])
 
 
 def test_around_an_optimizer_instance_and_state_dict_resume() -> None:
-    params, twin = _params(), _params()
+    params, twin = make_params(SHAPES), make_params(SHAPES)
     opt = ro.Lookahead(ro.Adam(_groups(params, FIRST, SECOND)))
     for step in range(1, 8):
         opt.zero_grad()
-        _loss(params, step).backward()
+        wavy_loss(params, step).backward()
         opt.step()
     saved = copy.deepcopy(opt.state_dict())
     with torch.no_grad():
@@ -154,7 +140,7 @@ def test_around_an_optimizer_instance_and_state_dict_resume() -> None:
     for step in range(8, 30):
         for ps, o in ((params, opt), (twin, resumed)):
             o.zero_grad()
-            _loss(ps, step).backward()
+            wavy_loss(ps, step).backward()
             o.step()
     for p, q in zip(params, twin, strict=True):
         assert torch.equal(p, q)
@@ -162,13 +148,13 @@ def test_around_an_optimizer_instance_and_state_dict_resume() -> None:
 
 def test_timm_state_dict_loads() -> None:
     timm_lookahead = _timm_lookahead()
-    params, twin = _params(), _params()
+    params, twin = make_params(SHAPES), make_params(SHAPES)
     ref = timm_lookahead(torch.optim.Adam(_groups(twin, FIRST, SECOND)), k=5)
     ours = ro.Lookahead(_groups(params, FIRST, SECOND), "torch.optim.Adam", slow_init="sync")
     for step in range(1, 13):
         for ps, o in ((params, ours), (twin, ref)):
             o.zero_grad()
-            _loss(ps, step).backward()
+            wavy_loss(ps, step).backward()
             o.step()
     resumed_params = [p.detach().clone().requires_grad_() for p in twin]
     resumed = ro.Lookahead(_groups(resumed_params, {}, {}), "torch.optim.Adam", slow_init="sync")
@@ -178,12 +164,12 @@ def test_timm_state_dict_loads() -> None:
 
 
 def test_schedulers_drive_the_inner_optimizer() -> None:
-    params = _params()
+    params = make_params(SHAPES)
     opt = ro.get("lookahead", params, inner="sgd", lr=0.1, momentum=0.9)
     scheduler = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
     for step in range(1, 5):
         opt.zero_grad()
-        _loss(params, step).backward()
+        wavy_loss(params, step).backward()
         opt.step()
         scheduler.step()
     assert opt.inner.param_groups[0]["lr"] == pytest.approx(0.025)
@@ -191,7 +177,7 @@ def test_schedulers_drive_the_inner_optimizer() -> None:
 
 
 def test_bad_inputs_are_refused() -> None:
-    params = _params()
+    params = make_params(SHAPES)
     with pytest.raises(ValueError, match="lookahead_alpha"):
         ro.Lookahead(params, lookahead_alpha=1.5)
     with pytest.raises(ValueError, match="lookahead_k"):

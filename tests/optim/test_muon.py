@@ -12,23 +12,15 @@ import torch
 import ravine.optim as ro
 from ravine.optim.muon import newton_schulz
 from support.catalog.matrix import TorchMuonAdamW
+from support.parity import assert_close, make_params, wavy_loss
 
 STEPS = 200
 RTOL = 1e-12
 SHAPES = ((7, 3), (3, 7), (5, 5), (4,), (6, 4), ())
 
 
-def _params(shapes=SHAPES) -> list[torch.nn.Parameter]:
-    g = torch.Generator().manual_seed(0)
-    return [torch.nn.Parameter(torch.randn(s, generator=g, dtype=torch.float64)) for s in shapes]
-
-
-def _loss(params: list[torch.Tensor], step: int) -> torch.Tensor:
-    total = torch.zeros((), dtype=torch.float64)
-    for i, p in enumerate(params):
-        target = math.sin(0.1 * step + i)
-        total = total + ((p - target) ** 2).sum() + 0.3 * torch.sin(3 * p).sum() * (1 + i)
-    return total
+def _close(actual: torch.Tensor, expected: torch.Tensor, what: str) -> None:
+    assert_close(actual, expected, what, RTOL)
 
 
 def _groups(params, first: dict, second: dict) -> list[dict]:
@@ -39,19 +31,14 @@ def _run(ours, ref, ours_params, ref_params, state: bool = True):
     for step in range(1, STEPS + 1):
         for params, opt in ((ours_params, ours), (ref_params, ref)):
             opt.zero_grad()
-            _loss(params, step).backward()
+            wavy_loss(params, step).backward()
             opt.step()
         for i, (p, q) in enumerate(zip(ours_params, ref_params, strict=True)):
-            _assert_close(p.detach(), q.detach(), f"parameter {i} at step {step}")
+            _close(p.detach(), q.detach(), f"parameter {i} at step {step}")
             if state:
-                _assert_close(ours.state[p]["m"], ref.state[q]["exp_avg"], "m")
+                _close(ours.state[p]["m"], ref.state[q]["exp_avg"], "m")
             if state and p.dim() != 2:
-                _assert_close(ours.state[p]["v"], ref.state[q]["exp_avg_sq"], "v")
-
-
-def _assert_close(actual: torch.Tensor, expected: torch.Tensor, what: str) -> None:
-    scale = expected.abs().max().clamp_min(1e-300)
-    assert float((actual - expected).abs().max() / scale) <= RTOL, what
+                _close(ours.state[p]["v"], ref.state[q]["exp_avg_sq"], "v")
 
 
 @pytest.mark.parametrize(
@@ -66,7 +53,7 @@ def _assert_close(actual: torch.Tensor, expected: torch.Tensor, what: str) -> No
 def test_muon_matches_torch_muon_and_adamw(options) -> None:
     first = {"lr": 2e-2, "weight_decay": 0.05}
     second = {"lr": 5e-3, "weight_decay": 0.0, "momentum": 0.9}
-    ours_params, ref_params = _params(), _params()
+    ours_params, ref_params = make_params(SHAPES), make_params(SHAPES)
     ours = ro.Muon(_groups(ours_params, first, second), **options)
     ref = TorchMuonAdamW(_groups(ref_params, first, second), (0.9, 0.95), 1e-10, **options)
     _run(ours, ref, ours_params, ref_params)
@@ -74,7 +61,7 @@ def test_muon_matches_torch_muon_and_adamw(options) -> None:
 
 def test_fallback_betas_and_eps_reach_adamw() -> None:
     first, second = {"lr": 1e-2, "weight_decay": 0.1}, {"lr": 3e-3, "weight_decay": 0.01}
-    ours_params, ref_params = _params(), _params()
+    ours_params, ref_params = make_params(SHAPES), make_params(SHAPES)
     ours = ro.Muon(_groups(ours_params, first, second), adamw_betas=(0.8, 0.99), adamw_eps=1e-8)
     ref = TorchMuonAdamW(_groups(ref_params, first, second), (0.8, 0.99), 1e-8)
     _run(ours, ref, ours_params, ref_params)
@@ -82,12 +69,12 @@ def test_fallback_betas_and_eps_reach_adamw() -> None:
 
 def test_without_fallback_non_matrices_are_refused_as_torch_does() -> None:
     with pytest.raises(ValueError, match=r"shape \(4,\).*fallback=None"):
-        ro.Muon(_params(((3, 2), (4,))), fallback=None)
+        ro.Muon(make_params(((3, 2), (4,))), fallback=None)
     with pytest.raises(ValueError, match="only supports 2D"):
-        torch.optim.Muon(_params(((3, 2), (4,))))
-    opt = ro.Muon(_params(((3, 2),)), fallback=None)
+        torch.optim.Muon(make_params(((3, 2), (4,))))
+    opt = ro.Muon(make_params(((3, 2),)), fallback=None)
     with pytest.raises(ValueError, match="shape"):
-        opt.add_param_group({"params": _params(((2,),))})
+        opt.add_param_group({"params": make_params(((2,),))})
     assert len(opt.param_groups) == 1
 
 
@@ -118,7 +105,7 @@ def test_newton_schulz_is_its_polynomial_and_nearly_orthogonalises(shape) -> Non
 
 def test_param_precision_option_runs_newton_schulz_in_float64() -> None:
     """ns_dtype='param': one step is theta - lr r NS(u) with NS in float64, written out."""
-    (p,) = _params(((6, 4),))
+    (p,) = make_params(((6, 4),))
     g = torch.randn(6, 4, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
     start = p.detach().clone()
     opt = ro.Muon([p], lr=0.1, weight_decay=0.0, ns_dtype="param", nesterov=False)

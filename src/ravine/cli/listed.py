@@ -7,7 +7,7 @@ Written by :func:`ravine.cli.list.write_tables`; do not edit.
 # fmt: off
 TABLES = {
     'optimizers': {
-        'digest': 'd9d5765f876501b3',
+        'digest': '8892323cbee73f74',
         'rows': [
             ('name', 'family', 'defaults', 'paper'),
             ('sgd', 'gradient descent', 'lr=0.001, momentum=0, dampening=0, nesterov=False', 'Robbins and Monro 1951'),
@@ -43,8 +43,8 @@ TABLES = {
             ('adan', 'adam', 'lr=0.001, betas=(0.02, 0.08, 0.01), eps=1e-08, proximal_decay=0, first_step=True', 'Xie et al. 2022'),
             ('muon', 'orthogonalised', 'lr=0.001, weight_decay=0.1, momentum=0.95, nesterov=True, ns_coefficients=(3.4445, -4.775, 2.0315), eps=1e-07, ns_steps=5, adjust_lr_fn=original, ns_dtype=bfloat16, fallback=adamw, adamw_betas=(0.9, 0.95), adamw_eps=1e-10', 'Jordan et al. 2024'),
             ('lookahead', 'wrapper', 'inner=adam, lookahead_k=5, lookahead_alpha=0.5, slow_init=start, lr=0.001, betas=(0.9, 0.999), eps=1e-08, amsgrad=False, decoupled_weight_decay=False, bias_correction=True, eps_root=0, amsgrad_corrected=False', 'Zhang et al. 2019'),
-            ('sophia', 'second-order (diagonal)', 'lr=0.0001, betas=(0.965, 0.99), rho=0.04, weight_decay=0.1, eps=1e-15, clip=paper, update_interval=10, estimator=gnb, likelihood=categorical, estimate_at_first_step=True, seed=0, decoupled_weight_decay=True', 'Liu et al. 2023'),
-            ('sophia_h', 'second-order (diagonal)', 'lr=0.0001, betas=(0.965, 0.99), rho=0.04, weight_decay=0.1, eps=1e-15, clip=paper, update_interval=10, estimator=hutchinson, estimate_at_first_step=True, seed=0, decoupled_weight_decay=True', 'Liu et al. 2023'),
+            ('sophia', 'second-order (diagonal)', 'lr=0.0001, betas=(0.965, 0.99), rho=0.04, weight_decay=0.1, eps=1e-15, clip=paper, update_interval=10, estimator=None, likelihood=categorical, estimate_at_first_step=True, seed=0, decoupled_weight_decay=True', 'Liu et al. 2023'),
+            ('sophia_h', 'second-order (diagonal)', 'lr=0.0001, betas=(0.965, 0.99), rho=0.04, weight_decay=0.1, eps=1e-15, clip=paper, update_interval=10, estimator=None, likelihood=categorical, estimate_at_first_step=True, seed=0, decoupled_weight_decay=True', 'Liu et al. 2023'),
         ],
     },
     'schedules': {

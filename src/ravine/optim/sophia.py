@@ -141,7 +141,9 @@ class Sophia(ScalarHyperparameters, Optimizer):
     clipping                    ``clip``                     "paper": clip(m / max(rho h,
                                                              eps), 1); "code": sign(m)
                                                              min(|m| / (rho h + eps), 1)
-    h_hat                       ``estimator``                "gnb" (Sophia-G); "hutchinson"
+    h_hat                       ``estimator``                None: "gnb" (Sophia-G; for
+                                                             SophiaH "hutchinson");
+                                                             "hutchinson"
     label distribution          ``likelihood``               "categorical" (softmax);
                                                              "bernoulli"; "gaussian"
     first estimate at t = 1     ``estimate_at_first_step``   True (the paper: t mod k = 1);
@@ -179,12 +181,13 @@ class Sophia(ScalarHyperparameters, Optimizer):
         "eps": NONNEGATIVE,
         "clip": Choice(("paper", "code")),
         "update_interval": Integer(1),
-        "estimator": Choice(("gnb", "hutchinson")),
+        "estimator": Choice((None, "gnb", "hutchinson")),
         "likelihood": Choice(LIKELIHOODS),
         "estimate_at_first_step": BOOL,
         "seed": SEED,
     }
     closure_kind = "outputs"
+    default_estimator = "gnb"  # what estimator=None means: the one the closure allows
     needs_closure = True
     elementwise = False
     family = "second-order (diagonal)"
@@ -201,7 +204,7 @@ class Sophia(ScalarHyperparameters, Optimizer):
         eps: float = 1e-15,
         clip: str = "paper",
         update_interval: int = 10,
-        estimator: str = "gnb",
+        estimator: str | None = None,
         likelihood: str = "categorical",
         estimate_at_first_step: bool = True,
         seed: int = 0,
@@ -217,6 +220,7 @@ class Sophia(ScalarHyperparameters, Optimizer):
             "seed": seed,
         }
         self.validate(options)
+        estimator = estimator or self.default_estimator
         if estimator == "gnb" and self.closure_kind != "outputs":
             raise ValueError(
                 f"{type(self).__name__}: invalid estimator='gnb'; its closure returns the "
@@ -302,33 +306,8 @@ class SophiaH(Sophia):
     r"""Sophia-H: :class:`Sophia` with Hutchinson's estimate :math:`u \odot \nabla^2 L\, u`
     (:func:`hutchinson_estimate`) on a closure that returns the loss alone, without
     ``backward()`` (``closure_kind="loss"``): it needs no model outputs, so it races on
-    every landscape. Defaults and options as :class:`Sophia` (``estimator`` is
-    ``"hutchinson"``; ``likelihood`` is unused)."""
+    every landscape. Defaults and options as :class:`Sophia`, whose ``estimator`` (None)
+    is then ``"hutchinson"`` (and ``likelihood`` unused)."""
 
     closure_kind = "loss"
-
-    def __init__(
-        self,
-        params: Any,
-        lr: float = 1e-4,
-        betas: tuple[float, float] = (0.965, 0.99),
-        rho: float = 0.04,
-        weight_decay: float = 0.1,
-        *,
-        eps: float = 1e-15,
-        clip: str = "paper",
-        update_interval: int = 10,
-        estimator: str = "hutchinson",
-        estimate_at_first_step: bool = True,
-        seed: int = 0,
-        decoupled_weight_decay: bool = True,
-        maximize: bool = False,
-        check_finite: bool = True,
-    ) -> None:
-        super().__init__(
-            params, lr, betas, rho, weight_decay, eps=eps, clip=clip,
-            update_interval=update_interval, estimator=estimator,
-            estimate_at_first_step=estimate_at_first_step, seed=seed,
-            decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
-            check_finite=check_finite,
-        )  # fmt: skip
+    default_estimator = "hutchinson"

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import ravine.optim as ro
-from support.parity import assert_close, make_params, wavy_loss
+from support.parity import assert_close, make_params, run_pair, wavy_loss
 
 STEPS = 200
 RTOL = 1e-12
@@ -41,13 +41,7 @@ def _groups(params, first: dict, second: dict) -> list[dict]:
 
 
 def _run_pair(ours, ref, ours_params, ref_params, steps: int = STEPS) -> None:
-    for step in range(1, steps + 1):
-        for params, opt in ((ours_params, ours), (ref_params, ref)):
-            opt.zero_grad()
-            wavy_loss(params, step).backward()
-            opt.step()
-        for i, (p, q) in enumerate(zip(ours_params, ref_params, strict=True)):
-            _close(p.detach(), q.detach(), f"parameter {i} at step {step}")
+    run_pair(ours, ref, ours_params, ref_params, steps, RTOL)
 
 
 FIRST = {"lr": 1e-2, "lookahead_k": 5}

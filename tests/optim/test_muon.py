@@ -12,7 +12,7 @@ import torch
 import ravine.optim as ro
 from ravine.optim.muon import newton_schulz
 from support.catalog.matrix import TorchMuonAdamW
-from support.parity import assert_close, make_params, wavy_loss
+from support.parity import assert_close, make_params, run_pair
 
 STEPS = 200
 RTOL = 1e-12
@@ -27,18 +27,13 @@ def _groups(params, first: dict, second: dict) -> list[dict]:
     return [{"params": params[:3], **first}, {"params": params[3:], **second}]
 
 
-def _run(ours, ref, ours_params, ref_params, state: bool = True):
-    for step in range(1, STEPS + 1):
-        for params, opt in ((ours_params, ours), (ref_params, ref)):
-            opt.zero_grad()
-            wavy_loss(params, step).backward()
-            opt.step()
-        for i, (p, q) in enumerate(zip(ours_params, ref_params, strict=True)):
-            _close(p.detach(), q.detach(), f"parameter {i} at step {step}")
-            if state:
-                _close(ours.state[p]["m"], ref.state[q]["exp_avg"], "m")
-            if state and p.dim() != 2:
-                _close(ours.state[p]["v"], ref.state[q]["exp_avg_sq"], "v")
+def _run(ours, ref, ours_params, ref_params):
+    def state(p, q):
+        _close(ours.state[p]["m"], ref.state[q]["exp_avg"], "m")
+        if p.dim() != 2:
+            _close(ours.state[p]["v"], ref.state[q]["exp_avg_sq"], "v")
+
+    run_pair(ours, ref, ours_params, ref_params, STEPS, RTOL, state)
 
 
 @pytest.mark.parametrize(

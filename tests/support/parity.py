@@ -31,3 +31,18 @@ def assert_close(actual: torch.Tensor, expected: torch.Tensor, what: str, rtol: 
     """``actual`` within ``rtol`` of ``expected``, relative to its largest entry."""
     scale = expected.abs().max().clamp_min(1e-300)
     assert float((actual - expected).abs().max() / scale) <= rtol, what
+
+
+def run_pair(ours, ref, ours_params, ref_params, steps: int, rtol: float, state=None) -> None:
+    """Both optimizers ``steps`` steps on :func:`wavy_loss`, each over its own copy of the
+    parameters; after every step the parameters agree to ``rtol``, and ``state(p, q)``
+    (where given) checks the state of each pair."""
+    for step in range(1, steps + 1):
+        for params, opt in ((ours_params, ours), (ref_params, ref)):
+            opt.zero_grad()
+            wavy_loss(params, step).backward()
+            opt.step()
+        for i, (p, q) in enumerate(zip(ours_params, ref_params, strict=True)):
+            assert_close(p.detach(), q.detach(), f"parameter {i} at step {step}", rtol)
+            if state is not None:
+                state(p, q)

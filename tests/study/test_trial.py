@@ -116,6 +116,10 @@ CASES = {
     "kfac": {"lr": 0.2, "damping": 0.1, "momentum": 0.0, "inverse_update_interval": 1},
     "shampoo": {"lr": 0.1},
     "soap": {"lr": 0.05, "precondition_frequency": 2},
+    "muon": {"lr": 0.1, "weight_decay": 0.0},
+    "lookahead": {"lr": 0.03, "lookahead_k": 2, "lookahead_alpha": 0.8},
+    "sophia": {"lr": 0.02, "weight_decay": 0.0},
+    "sophia_h": {"lr": 0.02, "weight_decay": 0.0},
 }
 # Optimizers whose first step does not move: SOAP's builds its eigenbasis.
 STILL_AT_FIRST_STEP = {"soap"}

@@ -7,7 +7,7 @@ Written by :func:`ravine.cli.list.write_tables`; do not edit.
 # fmt: off
 TABLES = {
     'optimizers': {
-        'digest': '1136ffd968d04536',
+        'digest': '2a117104686020da',
         'rows': [
             ('name', 'family', 'defaults', 'paper'),
             ('sgd', 'gradient descent', 'lr=0.001, momentum=0, dampening=0, nesterov=False', 'Robbins and Monro 1951'),
@@ -49,6 +49,10 @@ TABLES = {
             ('prodigy', 'learning-rate free', 'lr=1, betas=(0.9, 0.999), beta3=None, eps=1e-08, decoupled_weight_decay=True, use_bias_correction=False, safeguard_warmup=False, d0=1e-06, d_coef=1, growth_rate=None, slice_p=1', 'Mishchenko and Defazio 2024'),
             ('shampoo', 'matrix preconditioner', 'lr=0.001, momentum=0, eps=1e-06, beta2=1, update_interval=1, eps_root=0, eps_relative=False, exponent_override=0, initial_root=identity, graft=none, graft_eps=1e-10, nesterov=False, momentum_average=False, start_preconditioning=1, max_preconditioner_dim=0, merge_dims=False, precondition_1d=True, decoupled_weight_decay=False', 'Gupta et al. 2018'),
             ('soap', 'matrix preconditioner', 'lr=0.003, betas=(0.95, 0.95), shampoo_beta=None, weight_decay=0.01, precondition_frequency=10, max_precondition_dim=10000, merge_dims=False, precondition_1d=False, correct_bias=True, normalize_gradient=False, data_format=channels_first, eps=1e-08, qr_float32=False', 'Vyas et al. 2024'),
+            ('muon', 'orthogonalised', 'lr=0.001, weight_decay=0.1, momentum=0.95, nesterov=True, ns_coefficients=(3.4445, -4.775, 2.0315), eps=1e-07, ns_steps=5, adjust_lr_fn=original, ns_dtype=bfloat16, fallback=adamw, adamw_betas=(0.9, 0.95), adamw_eps=1e-10', 'Jordan et al. 2024'),
+            ('lookahead', 'wrapper', 'inner=adam, lookahead_k=5, lookahead_alpha=0.5, slow_init=start, lr=0.001, betas=(0.9, 0.999), eps=1e-08, amsgrad=False, decoupled_weight_decay=False, bias_correction=True, eps_root=0, amsgrad_corrected=False', 'Zhang et al. 2019'),
+            ('sophia', 'second-order (diagonal)', 'lr=0.0001, betas=(0.965, 0.99), rho=0.04, weight_decay=0.1, eps=1e-15, clip=paper, update_interval=10, estimator=None, likelihood=categorical, estimate_at_first_step=True, seed=0, decoupled_weight_decay=True', 'Liu et al. 2023'),
+            ('sophia_h', 'second-order (diagonal)', 'lr=0.0001, betas=(0.965, 0.99), rho=0.04, weight_decay=0.1, eps=1e-15, clip=paper, update_interval=10, estimator=None, likelihood=categorical, estimate_at_first_step=True, seed=0, decoupled_weight_decay=True', 'Liu et al. 2023'),
         ],
     },
     'schedules': {
@@ -92,7 +96,7 @@ TABLES = {
         ],
     },
     'landscapes': {
-        'digest': 'f6d5431c997a85db',
+        'digest': '6ef5447ca12173b1',
         'rows': [
             ('name', 'dim', 'global minimum', 'model', 'options', 'description'),
             ('saddle', '2', 'none (saddle)', '-', '-', 'x^2 - y^2: a saddle point at the origin, unbounded below along y.'),

@@ -112,5 +112,10 @@ def learning_rates(
         "learning-rate free": 1.0,
         # Shampoo's and SOAP's steps are unit-free, as Adam's
         "matrix preconditioner": adam,
+        # Muon's and Sophia's steps are normalised or clipped to about lr, as Adam's early
+        # ones; Lookahead wraps Adam by default
+        "orthogonalised": adam,
+        "sophia": adam,
+        "wrapper": adam,
         **by_name,
     }

@@ -21,7 +21,9 @@ from .hessian_free import GaussNewton, HessianFree, NaturalGradient
 from .kfac import KFAC
 from .layerwise import LAMB, LARS, lamb, lars
 from .learning_rate_free import MADGRAD, AdEMAMix, ademamix, madgrad
+from .lookahead import Lookahead
 from .modern import Adan, Lion, NAdamW, RAdam, adan, lion, radam
+from .muon import Muon, muon
 from .newton import LevenbergMarquardt, Newton
 from .prodigy import Prodigy
 from .quasi_newton import BFGS, LBFGS
@@ -30,6 +32,7 @@ from .schedule_free import AdamWScheduleFree, SGDScheduleFree
 from .sgd import SGD, Momentum, Nesterov, momentum, nesterov, sgd
 from .shampoo import Shampoo, shampoo
 from .soap import SOAP, soap
+from .sophia import Sophia, SophiaH, sophia
 from .torch_named import Adadelta, Adagrad, Adamax, NAdam, RMSprop
 
 __all__ = [
@@ -61,7 +64,9 @@ __all__ = [
     "HessianFree",
     "LevenbergMarquardt",
     "Lion",
+    "Lookahead",
     "Momentum",
+    "Muon",
     "NAdam",
     "NAdamW",
     "Nadam",
@@ -75,6 +80,8 @@ __all__ = [
     "RMSprop",
     "SGDScheduleFree",
     "Shampoo",
+    "Sophia",
+    "SophiaH",
     "adabelief",
     "adadelta",
     "adafactor",
@@ -90,6 +97,7 @@ __all__ = [
     "lookup",
     "madgrad",
     "momentum",
+    "muon",
     "nadam",
     "names",
     "nesterov",
@@ -99,4 +107,5 @@ __all__ = [
     "sgd",
     "shampoo",
     "soap",
+    "sophia",
 ]

@@ -26,7 +26,9 @@ from .hessian_free import GaussNewton, HessianFree, NaturalGradient
 from .kfac import KFAC
 from .layerwise import LAMB, LARS
 from .learning_rate_free import MADGRAD, AdEMAMix
+from .lookahead import Lookahead
 from .modern import Adan, Lion, NAdamW, RAdam
+from .muon import Muon
 from .newton import LevenbergMarquardt, Newton
 from .prodigy import Prodigy
 from .quasi_newton import BFGS, LBFGS
@@ -34,6 +36,7 @@ from .schedule_free import AdamWScheduleFree, SGDScheduleFree
 from .sgd import SGD, Momentum, Nesterov
 from .shampoo import Shampoo
 from .soap import SOAP
+from .sophia import Sophia, SophiaH
 from .torch_named import Adadelta, Adagrad, NAdam, RMSprop
 
 REGISTRY: dict[str, type[Optimizer]] = {
@@ -78,6 +81,10 @@ REGISTRY: dict[str, type[Optimizer]] = {
     "prodigy": Prodigy,
     "shampoo": Shampoo,
     "soap": SOAP,
+    "muon": Muon,
+    "lookahead": Lookahead,
+    "sophia": Sophia,
+    "sophia_h": SophiaH,
 }
 
 TORCH_PREFIX = "torch.optim."
@@ -167,12 +174,13 @@ class OptimizerInfo:
 
     @cached_property
     def hyperparameters(self) -> frozenset[str] | None:
-        """The names the constructor accepts; None when it takes any keyword."""
-        if self.is_ravine:
-            return frozenset(self.defaults)
+        """The names the constructor accepts; None when it takes any keyword (torch's
+        classes that do, and wrappers such as Lookahead that pass them on)."""
         params = inspect.signature(self.cls.__init__).parameters
         if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
             return None
+        if self.is_ravine:
+            return frozenset(self.defaults)
         return frozenset(k for k in params if k not in {"self", "params"})
 
     def constraint(self, hyperparameter: str) -> Constraint | None:

@@ -28,6 +28,7 @@ import ravine.optim as ro
 
 from .first_order import FIRST_ORDER
 from .layerwise import LAYERWISE
+from .matrix import MATRIX
 from .modern1 import MODERN1
 from .modern2 import MODERN2
 from .preconditioned import PRECONDITIONED
@@ -55,6 +56,7 @@ CATALOG += MODERN1
 CATALOG += LAYERWISE
 CATALOG += SCHEDULE_FREE
 CATALOG += PRECONDITIONED
+CATALOG += MATRIX
 
 
 def entry(name: str) -> OptimizerEntry:
@@ -92,6 +94,6 @@ def taking(hyperparameter: str) -> list[tuple[type[ro.Optimizer], dict[str, Any]
     return [
         (v.cls, dict(v.kwargs))
         for i in CATALOG
-        if key in i.registry.hyperparameters
+        if key in (i.registry.hyperparameters or i.registry.defaults)
         for v in i.variants
     ]

@@ -1,16 +1,15 @@
 """The race page in a real browser (Playwright driving the system Chromium): it loads
 without console errors, clicks and sliders start new races, the animation advances, a
-download arrives, a shared URL reproduces the race. Screenshots go to docs/figures."""
+download arrives, a shared URL reproduces the race. Screenshots: see support/browser.py."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-FIGURES = Path(__file__).resolve().parents[2] / "docs" / "figures"
+from support.browser import screenshot
 
 
 @pytest.fixture
@@ -56,8 +55,7 @@ def test_page_loads_races_and_animates_without_console_errors(page, server):
     first = int(page.evaluate("Number(document.body.dataset.frame)"))
     page.wait_for_function(f"Number(document.body.dataset.frame) > {first}", timeout=20_000)
     page.wait_for_function("Number(document.body.dataset.frame) === race.steps", timeout=30_000)
-    FIGURES.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(FIGURES / "explorer_race.png"))
+    screenshot(page, "explorer_race.png")
     page.click("#step")  # at the end: stays there; scrub back and step once
     page.fill("#scrub", "10")
     page.dispatch_event("#scrub", "input")
@@ -112,7 +110,7 @@ def test_the_lr_slider_changes_the_paths(page, server):
     wait_race_after(page, count)
     assert page.evaluate("state.hp.adam.lr") < 0.05
     assert paths(page) != before
-    page.screenshot(path=str(FIGURES / "explorer_controls.png"))
+    screenshot(page, "explorer_controls.png")
     assert page.problems == []
 
 
@@ -137,7 +135,7 @@ def test_the_lr_fan_draws_paths_and_coordinates(page, server):
     assert page.evaluate("race.runs[0].lrs.length") == 6
     assert page.locator("#coords .scatterlayer .trace").count() == 12  # x(t) and y(t) per lr
     page.wait_for_function("Number(document.body.dataset.frame) === race.steps", timeout=30_000)
-    page.screenshot(path=str(FIGURES / "explorer_fan.png"))
+    screenshot(page, "explorer_fan.png")
     assert page.problems == []
 
 
@@ -147,7 +145,7 @@ def test_moons_batch_size_and_surface_view(page, server):
     open_race(page, server + "?s=" + json.dumps(state))
     assert "batch_size=4" in page.evaluate("land.settings")
     page.wait_for_function("Number(document.body.dataset.frame) === race.steps", timeout=30_000)
-    page.screenshot(path=str(FIGURES / "explorer_surface.png"))
+    screenshot(page, "explorer_surface.png")
     assert page.problems == []
 
 

@@ -1,13 +1,12 @@
 """The study page's routes, and the page in a real browser (Playwright driving the system
 Chromium; skipped, saying why, where either is missing): it loads without console errors,
 updates its counts and tables when a trial finishes, and a legend click hides an optimizer.
-The screenshot goes to docs/figures/explorer_study.png."""
+The screenshot: see support/browser.py."""
 
 from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -16,9 +15,7 @@ pytest.importorskip("starlette")
 from starlette.testclient import TestClient
 
 from ravine.explore.app import create_app
-from support.browser import hide_in_legend
-
-FIGURES = Path(__file__).resolve().parents[2] / "docs" / "figures"
+from support.browser import hide_in_legend, screenshot
 
 
 def test_bad_study_requests_get_json_4xx(tiny_store, tmp_path):
@@ -114,7 +111,6 @@ def test_the_study_page_updates_live_and_hides_an_optimizer(browser, study_serve
     assert "Traceback" not in page.inner_text("#failed")
     assert page.locator("#running tbody tr").count() == 1
     page.evaluate("window.scrollTo(0, 0)")
-    FIGURES.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(FIGURES / "explorer_study.png"))
+    screenshot(page, "explorer_study.png")
     assert problems == [] and outside == []
     page.close()

@@ -1,9 +1,18 @@
-"""The system's Chromium or Chrome, for the tests that open pages in a real browser."""
+"""The system's Chromium or Chrome, for the tests that open pages in a real browser, and
+where their screenshots go.
+
+Screenshots are taken on every run; they land in docs/figures only when asked, so a test
+run leaves the working tree as it was:
+``RAVINE_SCREENSHOTS=docs/figures python -m pytest tests/explore`` refreshes the ones that
+docs/explorer.md shows."""
 
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +57,13 @@ def hide_in_legend(page, figure: str, group: str) -> None:
         ".every(t => t.visible === 'legendonly')",
         timeout=10_000,
     )
+
+
+def screenshot(page, name: str) -> Path:
+    """Save ``page``'s screenshot as ``name`` in ``$RAVINE_SCREENSHOTS`` (docs/figures to
+    refresh the docs) or, unset, a temporary folder; returns the file."""
+    folder = os.environ.get("RAVINE_SCREENSHOTS")
+    where = Path(folder) if folder else Path(tempfile.gettempdir()) / "ravine-screenshots"
+    where.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(where / name))
+    return where / name

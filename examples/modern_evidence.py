@@ -109,7 +109,7 @@ OPTIMIZERS = [
     (
         "prodigy",
         "Prodigy",
-        {"lr": _log(0.25, 4.0, 3)},
+        {"lr": _log(0.0625, 4.0, 7)},
         Claim(
             "prodigy",
             "Prodigy (Mishchenko and Defazio 2024)",
@@ -145,7 +145,7 @@ OPTIMIZERS = [
     (
         "shampoo",
         "Shampoo",
-        {"lr": _log(1e-4, 1e-1, 7)},
+        {"lr": _log(1e-4, 1.0, 9)},
         Claim(
             "shampoo",
             "Shampoo (Gupta et al. 2018)",

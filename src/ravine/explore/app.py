@@ -68,6 +68,9 @@ def assets() -> dict[str, tuple[Path, str]]:
     plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     return {
         "index.html": (here / "index.html", "text/html; charset=utf-8"),
+        "page.js": (here / "page.js", "text/javascript; charset=utf-8"),
+        "explore-race.js": (here / "explore-race.js", "text/javascript; charset=utf-8"),
+        "explore-draw.js": (here / "explore-draw.js", "text/javascript; charset=utf-8"),
         "explore.js": (here / "explore.js", "text/javascript; charset=utf-8"),
         "explore.css": (here / "explore.css", "text/css; charset=utf-8"),
         "study.html": (here / "study.html", "text/html; charset=utf-8"),

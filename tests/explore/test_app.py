@@ -279,10 +279,13 @@ def test_page_and_its_assets_are_served_with_no_outside_source(client):
         page.status_code == 200 and "connect-src 'self'" in page.headers["content-security-policy"]
     )
     assert "http://" not in page.text and "https://" not in page.text
-    for name in ("explore.js", "explore.css", "plotly.min.js"):
+    scripts = ("page.js", "explore-race.js", "explore-draw.js", "explore.js")
+    for name in (*scripts, "explore.css", "plotly.min.js"):
         reply = client.get(f"/assets/{name}")
-        assert reply.status_code == 200 and len(reply.content) > 1000
-    assert "https://" not in client.get("/assets/explore.js").text
+        assert reply.status_code == 200 and len(reply.content) > 500
+        assert f'src="/assets/{name}"' in page.text or not name.endswith(".js")
+    for name in scripts:
+        assert "https://" not in client.get(f"/assets/{name}").text
 
 
 @pytest.mark.parametrize("fmt", ["png", "gif"])

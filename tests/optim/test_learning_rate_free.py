@@ -9,14 +9,11 @@ from __future__ import annotations
 import math
 
 import pytest
-import torch
 
 import ravine.optim as ro
 from support.catalog.modern2 import ADEMAMIX_DEFAULTS, ademamix_paper
 from support.catalog.references import hand
-from support.shapes import groups as _groups
-from support.shapes import loss as _loss
-from support.shapes import make_params as _params
+from support.parity import run_both
 
 madgrad = pytest.importorskip("madgrad")
 
@@ -25,19 +22,7 @@ RTOL = 1e-12
 
 
 def _run_both(ours_factory, ref_factory, first: dict, second: dict, rtol=RTOL) -> None:
-    ours_params, ref_params = _params(), _params()
-    ours = ours_factory(_groups(ours_params, first, second))
-    ref = ref_factory(_groups(ref_params, first, second))
-    for step in range(1, STEPS + 1):
-        for params, opt in ((ours_params, ours), (ref_params, ref)):
-            opt.zero_grad()
-            _loss(params).backward()
-            opt.step()
-        for i, (p, q) in enumerate(zip(ours_params, ref_params, strict=True)):
-            scale = q.detach().abs().max().clamp_min(1e-300)
-            err = float((p.detach() - q.detach()).abs().max() / scale)
-            assert err <= rtol, f"parameter {i} (shape {tuple(p.shape)}) at step {step}: {err}"
-    assert any(not torch.equal(p, q) for p, q in zip(ours_params, _params(), strict=True))
+    run_both(ours_factory, ref_factory, first, second, steps=STEPS, rtol=rtol)
 
 
 @pytest.mark.parametrize("foreach", [False, None])

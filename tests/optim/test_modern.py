@@ -16,52 +16,29 @@ from adan_pytorch import Adan as AdanPackage
 from lion_pytorch import Lion as LionPackage
 
 import ravine.optim as ro
+from support.parity import assert_close, make_params, run_pair
 
 STEPS = 200
 RTOL = 1e-12
 SHAPES = ((6, 5), (5,), (3, 2, 4), ())
 
 
-def _params(seed: int = 0) -> list[torch.nn.Parameter]:
-    g = torch.Generator().manual_seed(seed)
-    return [torch.nn.Parameter(torch.randn(s, generator=g, dtype=torch.float64)) for s in SHAPES]
+def _run_pair(ours_factory, ref_factory, first: dict, second: dict, state=()) -> None:
+    """Both optimizers for STEPS steps over twin parameters in two groups (``first``,
+    ``second``); parameters (and state keys ``state``: pairs of ravine's key and the
+    reference's) compared after every step."""
+    ours_params, ref_params = make_params(SHAPES), make_params(SHAPES)
 
+    def groups(params: list[torch.nn.Parameter]) -> list[dict]:
+        return [{"params": params[:2], **first}, {"params": params[2:], **second}]
 
-def _loss(params: list[torch.Tensor], step: int) -> torch.Tensor:
-    """A non-convex loss whose gradients change sign and scale along the run."""
-    total = torch.zeros((), dtype=torch.float64)
-    for i, p in enumerate(params):
-        target = math.sin(0.1 * step + i)
-        total = total + ((p - target) ** 2).sum() + 0.3 * torch.sin(3 * p).sum() * (1 + i)
-    return total
+    ours, ref = ours_factory(groups(ours_params)), ref_factory(groups(ref_params))
 
+    def same_state(p: torch.Tensor, q: torch.Tensor) -> None:
+        for ours_key, ref_key in state:
+            assert_close(ours.state[p][ours_key], ref.state[q][ref_key], ours_key, RTOL)
 
-def _groups(params, first: dict, second: dict) -> list[dict]:
-    return [{"params": params[:2], **first}, {"params": params[2:], **second}]
-
-
-def _run_pair(ours_factory, ref_factory, first: dict, second: dict, state=()):
-    """Both optimizers for STEPS steps; parameters (and state keys ``state``: pairs of
-    ravine's key and the reference's) compared after every step."""
-    ours_params, ref_params = _params(), _params()
-    ours = ours_factory(_groups(ours_params, first, second))
-    ref = ref_factory(_groups(ref_params, first, second))
-    for step in range(1, STEPS + 1):
-        for params, opt in ((ours_params, ours), (ref_params, ref)):
-            opt.zero_grad()
-            _loss(params, step).backward()
-            opt.step()
-        for i, (p, q) in enumerate(zip(ours_params, ref_params, strict=True)):
-            _assert_close(p.detach(), q.detach(), f"parameter {i} at step {step}")
-            for ours_key, ref_key in state:
-                _assert_close(ours.state[p][ours_key], ref.state[q][ref_key], ours_key)
-    return ours_params
-
-
-def _assert_close(actual: torch.Tensor, expected: torch.Tensor, what: str) -> None:
-    if expected.numel():
-        scale = expected.abs().max().clamp_min(1e-300)
-        assert float((actual - expected).abs().max() / scale) <= RTOL, what
+    run_pair(ours, ref, ours_params, ref_params, STEPS, RTOL, same_state)
 
 
 M_V = (("m", "exp_avg"), ("v", "exp_avg_sq"))
@@ -109,7 +86,7 @@ def test_radam_paper_threshold_follows_algorithm_2() -> None:
             rectified.append(t)
         else:
             x = x - lr * m_hat
-        _assert_close(p.detach(), x, f"step {t}")
+        assert_close(p.detach(), x, f"step {t}", RTOL)
     assert rectified[0] == 5
 
 
@@ -126,7 +103,7 @@ def test_nadamw_is_torchs_nadam_with_decoupled_decay() -> None:
 
 
 def test_nadamw_is_registered_with_decoupled_decay() -> None:
-    opt = ro.get("nadamw", _params())
+    opt = ro.get("nadamw", make_params(SHAPES))
     assert type(opt) is ro.NAdamW
     assert opt.defaults["decoupled_weight_decay"] is True and opt.defaults["weight_decay"] == 1e-2
 
@@ -152,7 +129,7 @@ def test_lion_coupled_decay_adds_l2_before_the_sign() -> None:
         g = 4 * x**3 - 1 + wd * x
         x = x - lr * torch.sign(b1 * m + (1 - b1) * g)
         m = b2 * m + (1 - b2) * g
-        _assert_close(p.detach(), x, f"step {t}")
+        assert_close(p.detach(), x, f"step {t}", RTOL)
 
 
 ADAN_STATE = (("m", "m"), ("v", "v"), ("n", "n"), ("g_prev", "prev_grad"))
@@ -199,9 +176,9 @@ def test_adan_first_step_follows_the_authors_code() -> None:
         step = (m / c1 + (1 - b2) * v / c2) / ((n / c3).sqrt() + eps)
         x = (x - lr * step) / (1 + lr * lam)
         g_prev = g
-        _assert_close(p.detach(), x, f"step {t}")
+        assert_close(p.detach(), x, f"step {t}", RTOL)
 
 
 def test_adan_refuses_two_betas() -> None:
     with pytest.raises(ValueError, match=r"a triple \(beta1, beta2, beta3\)"):
-        ro.Adan(_params(), betas=(0.02, 0.08))
+        ro.Adan(make_params(SHAPES), betas=(0.02, 0.08))

@@ -22,8 +22,9 @@ from ravine.study.records import (
     TrialResult,
     trial_score,
 )
+from ravine.study.schema import SCHEMA
 from ravine.study.spec import Spec
-from ravine.study.store import _SCHEMA, config_hash
+from ravine.study.store import config_hash
 from support.study import tiny_spec
 
 # a trial config exactly as the store has always kept it (the JSON of a released store)
@@ -109,7 +110,7 @@ def test_metric_rows_have_named_fields_in_the_stored_column_order():
     assert row._asdict()["lr"] == 0.1
     assert math.isnan(row.estimated_lr)  # optional: rows of eight values still build
     for column in METRIC_COLUMNS:  # the store's metrics table has each column
-        assert f"    {column} " in _SCHEMA
+        assert f"    {column} " in SCHEMA
     assert EpochEvent(1, 2, 6, 12, 0.75).val_metric == 0.75
 
 

@@ -1,7 +1,8 @@
 """Long float64 parity runs of an optimizer against a reference, on parameters of several
-shapes: :func:`run_both` (a matrix, a vector, a 3-D tensor and a 0-d tensor in two param
-groups, on a fixed coupled loss) and :func:`run_pair` (parameters of the caller's shapes, on
-a loss whose target moves with the step, so gradients change sign and scale along a run)."""
+shapes: :func:`run_both` (the problem of support.shapes: a matrix, a vector, a 3-D tensor
+and a 0-d tensor in two param groups, on a fixed coupled loss) and :func:`run_pair`
+(parameters of the caller's shapes, on a loss whose target moves with the step, so
+gradients change sign and scale along a run)."""
 
 from __future__ import annotations
 
@@ -10,28 +11,10 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-__all__ = [
-    "assert_close",
-    "coupled_loss",
-    "make_params",
-    "run_both",
-    "run_pair",
-    "shaped_params",
-    "wavy_loss",
-]
+from support.shapes import groups, loss
+from support.shapes import make_params as shaped_params
 
-SHAPES = ((5, 3), (3,), (2, 3, 4), ())
-
-
-def shaped_params(seed: int = 0) -> list[torch.nn.Parameter]:
-    g = torch.Generator().manual_seed(seed)
-    return [torch.nn.Parameter(torch.randn(s, generator=g, dtype=torch.float64)) for s in SHAPES]
-
-
-def coupled_loss(params: list[torch.Tensor]) -> torch.Tensor:
-    """Not quadratic, coordinates coupled within and across tensors."""
-    total = sum(((p - 0.3) ** 2).sum() + 0.1 * (p**4).sum() for p in params)
-    return total + 0.5 * math.prod(torch.tanh(p.sum()) for p in params)
+__all__ = ["assert_close", "make_params", "run_both", "run_pair", "wavy_loss"]
 
 
 def run_both(
@@ -47,13 +30,11 @@ def run_both(
     the others with ``second``) for ``steps`` steps; every parameter must agree to ``rtol``
     relative at every step. Returns the two optimizers, for their state."""
     ours_params, ref_params = shaped_params(), shaped_params()
-    opts = []
-    for params, factory in ((ours_params, ours), (ref_params, ref)):
-        opts.append(factory([{"params": params[:2], **first}, {"params": params[2:], **second}]))
+    opts = [ours(groups(ours_params, first, second)), ref(groups(ref_params, first, second))]
     for step in range(1, steps + 1):
         for params, opt in zip((ours_params, ref_params), opts, strict=True):
             opt.zero_grad()
-            coupled_loss(params).backward()
+            loss(params).backward()
             opt.step()
         for i, (p, q) in enumerate(zip(ours_params, ref_params, strict=True)):
             scale = q.detach().abs().max().clamp_min(1e-300)

@@ -7,7 +7,7 @@ Written by :func:`ravine.cli.list.write_tables`; do not edit.
 # fmt: off
 TABLES = {
     'optimizers': {
-        'digest': '2a117104686020da',
+        'digest': '36cbc2202318ab2f',
         'rows': [
             ('name', 'family', 'defaults', 'paper'),
             ('sgd', 'gradient descent', 'lr=0.001, momentum=0, dampening=0, nesterov=False', 'Robbins and Monro 1951'),
@@ -96,7 +96,7 @@ TABLES = {
         ],
     },
     'landscapes': {
-        'digest': '6ef5447ca12173b1',
+        'digest': '87e4753ef503e907',
         'rows': [
             ('name', 'dim', 'global minimum', 'model', 'options', 'description'),
             ('saddle', '2', 'none (saddle)', '-', '-', 'x^2 - y^2: a saddle point at the origin, unbounded below along y.'),

@@ -60,20 +60,26 @@ POLICY = (
 )
 
 
+#: The package's own static files the server serves, by name (nothing else is read).
+_OWN = (
+    "index.html", "page.js", "explore-race.js", "explore-draw.js", "explore.js", "explore.css",
+    "study.html", "study.js",
+)  # fmt: skip
+_MEDIA = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+}
+
+
 def assets() -> dict[str, tuple[Path, str]]:
     """Every file the server serves: name -> (path, media type). Nothing else is read."""
     import plotly
 
     here = Path(str(resources.files(__package__))) / "static"
     plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    return {
-        "index.html": (here / "index.html", "text/html; charset=utf-8"),
-        "explore.js": (here / "explore.js", "text/javascript; charset=utf-8"),
-        "explore.css": (here / "explore.css", "text/css; charset=utf-8"),
-        "study.html": (here / "study.html", "text/html; charset=utf-8"),
-        "study.js": (here / "study.js", "text/javascript; charset=utf-8"),
-        "plotly.min.js": (plotly_js, "text/javascript; charset=utf-8"),
-    }
+    files = {name: (here / name, _MEDIA[Path(name).suffix]) for name in _OWN}
+    return {**files, "plotly.min.js": (plotly_js, _MEDIA[".js"])}
 
 
 @dataclass

@@ -60,12 +60,7 @@ def opened(path: Path) -> Iterator[Any]:
 
 def version(store) -> str:
     """A fingerprint of where the study's trials stand (not of heartbeats)."""
-    rows = store.conn.execute(
-        "SELECT status, COUNT(*), MAX(id), MAX(started), MAX(finished) FROM trials "
-        "GROUP BY status ORDER BY status"
-    ).fetchall()
-    meta = store.conn.execute("SELECT COUNT(*) FROM meta").fetchone()
-    return hashlib.sha1(repr((rows, meta)).encode()).hexdigest()[:16]
+    return hashlib.sha1(repr(store.standing()).encode()).hexdigest()[:16]
 
 
 def study_list(paths: list[Path]) -> list[dict[str, Any]]:

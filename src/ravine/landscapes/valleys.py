@@ -13,6 +13,14 @@ from .common import SQRT2, check_dim, learning_rates, pair, positive, xy
 __all__ = ["quadratic", "rosenbrock"]
 
 
+def _rotation(angle: float) -> Tensor | None:
+    """The 2-D rotation by ``angle`` degrees (the quadratic's R), or None for none."""
+    if not angle:
+        return None
+    a = math.radians(angle)
+    return torch.tensor([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+
+
 def quadratic(
     condition: float = 10.0, curvature: float = 1.0, dim: int = 2, angle: float = 0.0
 ) -> Landscape:
@@ -34,31 +42,27 @@ def quadratic(
     exps = torch.linspace(0, 1, dim, dtype=torch.float64) if dim > 1 else torch.zeros(1)
     lam = curvature * condition**exps
     lam_max = curvature * condition  # gradient descent is stable below 2 / lam_max
-    a = math.radians(angle)
-    rot = (
-        torch.tensor([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
-        if dim == 2
-        else None
-    )
+    rot = _rotation(angle)
+
+    def rotate(x: Tensor) -> Tensor:  # z = R^T x, as rows
+        return x @ rot.to(x.dtype) if rot is not None else x
 
     def fn(x: Tensor) -> Tensor:
-        z = x @ rot.to(x.dtype) if rot is not None and angle else x
+        z = rotate(x)
         return 0.5 * (lam.to(x.dtype) * z * z).sum(-1)
 
     def value_and_grad(x: Tensor) -> tuple[Tensor, Tensor]:
-        rotated = rot is not None and angle
-        z = x @ rot.to(x.dtype) if rotated else x
+        z = rotate(x)
         lz = lam.to(x.dtype) * z
         f = 0.5 * (lz * z).sum(-1)
-        return f, lz @ rot.to(x.dtype).T if rotated else lz
+        return f, lz @ rot.to(x.dtype).T if rot is not None else lz
 
     def residuals(x: Tensor) -> Tensor:  # f = sum_i (sqrt(lambda_i) z_i)^2 / 2
-        z = x @ rot.to(x.dtype) if rot is not None and angle else x
-        return lam.to(x.dtype).sqrt() * z
+        return lam.to(x.dtype).sqrt() * rotate(x)
 
     half = 2.0
     start = [1.8] + [0.6] * (dim - 1) if dim > 1 else [1.8]
-    if rot is not None and angle:
+    if rot is not None:
         start = (rot.double() @ torch.tensor(start, dtype=torch.float64)).tolist()
     return Landscape(
         name=name,

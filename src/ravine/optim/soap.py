@@ -17,8 +17,8 @@ from .constraints import (
     UNIT_INTERVAL,
     Betas,
     Choice,
-    Constraint,
     Integer,
+    OrNone,
     ScalarHyperparameters,
 )
 from .preconditioners import contract, eigenbasis, merge_small_dims, statistic
@@ -134,20 +134,6 @@ def soap(
     return new_p, new
 
 
-@dataclass(frozen=True)
-class _Optional(Constraint):
-    """None, or a value ``inner`` accepts."""
-
-    inner: Constraint
-
-    def describe(self) -> str:
-        return f"None or {self.inner.describe()}"
-
-    def check(self, name: str, value: Any, owner: str) -> None:
-        if value is not None:
-            self.inner.check(name, value, owner)
-
-
 class SOAP(ScalarHyperparameters, Optimizer):
     r"""SOAP: Adam in the eigenbasis of Shampoo's preconditioner, refreshed every f steps.
 
@@ -199,7 +185,7 @@ class SOAP(ScalarHyperparameters, Optimizer):
     rule = staticmethod(soap)
     constraints = {
         "betas": Betas(),
-        "shampoo_beta": _Optional(UNIT_INTERVAL),
+        "shampoo_beta": OrNone(UNIT_INTERVAL),
         "eps": NONNEGATIVE,
         "precondition_frequency": COUNT,
         "max_precondition_dim": Integer(0),

@@ -278,6 +278,26 @@ def _remove_store(path: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
+def _open_store(spec: Spec, store: str | Path | Store | None) -> tuple[Store, bool, bool]:
+    """The store to run into (the spec's default path if none), whether this call opened it
+    (and so closes it) and whether this call created its file."""
+    if isinstance(store, Store):
+        return store, False, False
+    path = store or default_store_path(spec)
+    new = not Path(path).exists()
+    return Store(path), True, new
+
+
+def _stop(beat: _Heartbeat | None, ex: Executor | None, prog: StudyProgress | None) -> None:
+    """Stop the heartbeat, close the executor and the progress display (those started)."""
+    if beat is not None:
+        beat.stop()
+    if ex is not None:
+        ex.close()
+    if prog is not None:
+        prog.close()
+
+
 def run_study(
     spec: Spec | dict | str | Path,
     store: str | Path | Store | None = None,
@@ -308,9 +328,7 @@ def run_study(
     spec = load_spec(spec)
     if executor != "ray":  # a Ray cluster's workers have devices of their own
         check_device(spec.device)
-    own_store = not isinstance(store, Store)
-    new = own_store and not Path(store or default_store_path(spec)).exists()
-    db = Store(store or default_store_path(spec)) if own_store else store
+    db, own_store, new = _open_store(spec, store)
     prog = StudyProgress() if progress is True else (progress or None)
     ex, beat, doomed = None, None, False
     try:
@@ -331,12 +349,7 @@ def run_study(
         doomed = new and not sum(db.counts().values())  # a store made for nothing
         raise
     finally:
-        if beat is not None:
-            beat.stop()
-        if ex is not None:
-            ex.close()
-        if prog is not None:
-            prog.close()
+        _stop(beat, ex, prog)
         path = db.path
         if own_store:
             db.close()

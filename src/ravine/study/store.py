@@ -1,6 +1,6 @@
 """The results store: one SQLite file (WAL mode) that many runners may share.
 
-Tables::
+Tables (their statements and migrations: :mod:`.schema`)::
 
     meta(key, value)                  the spec (JSON), creation time, schema version
     trials(id, hash UNIQUE, config, problem, optimizer, seed, stage, status,
@@ -39,56 +39,19 @@ from pathlib import Path
 from typing import Any
 
 from .records import FINISHED, METRIC_COLUMNS, MetricRow, StoredTrial, TrialConfig, TrialResult
+from .schema import (
+    SCHEMA,
+    SCHEMA_VERSION,
+    STATUSES,
+    TRIAL_COLUMNS,
+    add_metric_columns,
+    metric_select,
+)
 from .storefile import StoreError, check_store_file, check_tables
 
 __all__ = [
     "FINISHED", "STATUSES", "Store", "StoreError", "StoredTrial", "config_hash", "runner_id",
 ]  # fmt: skip
-
-STATUSES = ("pending", "running", *FINISHED)
-SCHEMA_VERSION = 1
-
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS trials (
-    id INTEGER PRIMARY KEY,
-    hash TEXT NOT NULL UNIQUE,
-    config TEXT NOT NULL,
-    problem TEXT NOT NULL,
-    optimizer TEXT NOT NULL,
-    seed INTEGER NOT NULL,
-    stage TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'pending'
-        CHECK (status IN ({", ".join(repr(s) for s in STATUSES)})),
-    claimed_by TEXT,
-    heartbeat REAL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    started REAL,
-    finished REAL,
-    wall_time REAL,
-    steps INTEGER,
-    error TEXT,
-    environment TEXT
-);
-CREATE INDEX IF NOT EXISTS trials_status ON trials(status);
-CREATE TABLE IF NOT EXISTS metrics (
-    trial_id INTEGER NOT NULL REFERENCES trials(id),
-    step INTEGER NOT NULL,
-    epoch REAL NOT NULL,
-    train_loss REAL,
-    train_metric REAL,
-    val_loss REAL,
-    val_metric REAL,
-    lr REAL,
-    wall_time REAL,
-    estimated_lr REAL,
-    PRIMARY KEY (trial_id, step)
-);
-CREATE TABLE IF NOT EXISTS models (
-    trial_id INTEGER PRIMARY KEY REFERENCES trials(id),
-    state BLOB NOT NULL
-);
-"""
 
 
 def config_hash(config: TrialConfig | dict[str, Any]) -> str:
@@ -115,27 +78,6 @@ def _pid_alive(pid: int) -> bool:
 
 def _nan_to_none(x: Any) -> Any:
     return None if isinstance(x, float) and x != x else x
-
-
-def _metric_select(conn: sqlite3.Connection, prefix: str = "") -> str:
-    """The SELECT list of the metric columns; one a store written by an earlier ravine
-    lacks (``estimated_lr``) reads as NULL, so old stores load unchanged."""
-    present = {r[1] for r in conn.execute("PRAGMA table_info(metrics)")}
-    return ", ".join(prefix + c if c in present else f"NULL AS {c}" for c in METRIC_COLUMNS)
-
-
-def _add_metric_columns(conn: sqlite3.Connection) -> None:
-    """Add the metric columns an earlier ravine's store lacks, in the write transaction that
-    first records metrics (reading never changes a store)."""
-    present = {r[1] for r in conn.execute("PRAGMA table_info(metrics)")}
-    for column in (c for c in METRIC_COLUMNS if c not in present):
-        conn.execute(f"ALTER TABLE metrics ADD COLUMN {column} REAL")
-
-
-_TRIAL_COLUMNS = (
-    "id", "hash", "config", "stage", "status", "claimed_by", "heartbeat", "attempts",
-    "started", "finished", "wall_time", "steps", "error", "environment",
-)  # fmt: skip
 
 
 _OPEN: Counter[str] = Counter()
@@ -175,7 +117,7 @@ class Store:
         if self.get_meta("schema_version") is not None:  # opening a store takes no lock
             return
         with self._write() as c:  # one transaction: no reader sees half a store
-            for statement in _SCHEMA.split(";"):
+            for statement in SCHEMA.split(";"):
                 c.execute(statement)
             c.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
@@ -375,7 +317,7 @@ class Store:
             if owner is None or owner[0] != runner or owner[1] != "running":
                 return False
             c.execute("DELETE FROM metrics WHERE trial_id = ?", (trial_id,))
-            _add_metric_columns(c)
+            add_metric_columns(c)
             c.executemany(
                 f"INSERT INTO metrics (trial_id, {', '.join(METRIC_COLUMNS)}) "
                 f"VALUES (?, {', '.join('?' * len(METRIC_COLUMNS))})",
@@ -409,6 +351,17 @@ class Store:
             out[status] = n
         return out
 
+    def standing(self) -> tuple[list[tuple], int]:
+        """Where the trials stand, to compare between two looks: per status its count, last
+        id, last start and last finish; and how many meta entries there are. Heartbeats
+        are left out, so this changes only when a trial moves or the meta does."""
+        rows = self.conn.execute(
+            "SELECT status, COUNT(*), MAX(id), MAX(started), MAX(finished) FROM trials "
+            "GROUP BY status ORDER BY status"
+        ).fetchall()
+        meta = self.conn.execute("SELECT COUNT(*) FROM meta").fetchone()
+        return rows, meta[0]
+
     def trials(
         self, status: str | Iterable[str] | None = None, *, stage: str | None = None
     ) -> list[StoredTrial]:
@@ -423,10 +376,10 @@ class Store:
             clauses.append("stage = ?")
             args.append(stage)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        query = f"SELECT {', '.join(_TRIAL_COLUMNS)} FROM trials{where} ORDER BY id"
+        query = f"SELECT {', '.join(TRIAL_COLUMNS)} FROM trials{where} ORDER BY id"
         out = []
         for row in self.conn.execute(query, args):
-            d = dict(zip(_TRIAL_COLUMNS, row, strict=True))
+            d = dict(zip(TRIAL_COLUMNS, row, strict=True))
             d["config"] = TrialConfig.from_dict(json.loads(d["config"]))
             d["environment"] = json.loads(d["environment"]) if d["environment"] else None
             out.append(StoredTrial(**d))
@@ -434,7 +387,7 @@ class Store:
 
     def metrics(self, trial_ids: Iterable[int] | None = None) -> dict[int, list[MetricRow]]:
         """Metric rows by trial id, each list ordered by step."""
-        query = f"SELECT trial_id, {_metric_select(self.conn)} FROM metrics"
+        query = f"SELECT trial_id, {metric_select(self.conn)} FROM metrics"
         args: tuple = ()
         if trial_ids is not None:
             ids = list(trial_ids)
@@ -449,7 +402,7 @@ class Store:
         """The last metric row (highest step) of each of ``trial_ids`` that has one."""
         ids = list(trial_ids)
         query = (
-            f"SELECT m.trial_id, {_metric_select(self.conn, 'm.')} FROM metrics m "
+            f"SELECT m.trial_id, {metric_select(self.conn, 'm.')} FROM metrics m "
             "JOIN (SELECT trial_id, MAX(step) AS last FROM metrics "
             f"WHERE trial_id IN ({', '.join('?' * len(ids))}) GROUP BY trial_id) f "
             "ON m.trial_id = f.trial_id AND m.step = f.last"

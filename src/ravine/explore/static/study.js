@@ -2,23 +2,11 @@
 // ravine.study.summary, figures from ravine.report.interactive) and only draws them.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
 const POLL_MS = Number(new URLSearchParams(location.search).get("poll") || 1000);
+const FRESH = { cache: "no-store" };  // every look asks the server again
 const CONFIG = { displaylogo: false, responsive: true, showLink: false };
 let studyId = Number(new URLSearchParams(location.search).get("study") || 0);
 let version = null, chosen = null, timer = null, updates = 0;
-
-function status(text, error = false) {
-  $("status").textContent = text;
-  $("status").className = error ? "error" : "";
-}
-
-async function getJSON(url) {
-  const r = await fetch(url, { cache: "no-store" });
-  const body = await r.json();
-  if (!r.ok) throw new Error(body.error || r.statusText);
-  return body;
-}
 
 function fmt(v) {
   if (v === null || v === undefined) return "-";
@@ -119,7 +107,7 @@ async function showTrial(id) {
     tr.classList.toggle("chosen", Number(tr.dataset.trial) === id);
   }
   try {
-    const t = await getJSON(`/api/studies/${studyId}/trials/${id}`);
+    const t = await getJSON(`/api/studies/${studyId}/trials/${id}`, FRESH);
     Plotly.react($("trial"), t.figure.data, t.figure.layout, CONFIG);
     document.body.dataset.trial = id;
   } catch (e) { status(String(e.message || e), true); }
@@ -129,7 +117,7 @@ async function poll() {
   clearTimeout(timer);
   try {
     const since = version === null ? "" : `?since=${version}`;
-    const s = await getJSON(`/api/studies/${studyId}${since}`);
+    const s = await getJSON(`/api/studies/${studyId}${since}`, FRESH);
     if (!s.unchanged) draw(s);
     status(`updated ${new Date().toLocaleTimeString()}`);
   } catch (e) { status(String(e.message || e), true); }
@@ -137,7 +125,7 @@ async function poll() {
 }
 
 async function init() {
-  const { studies } = await getJSON("/api/studies");
+  const { studies } = await getJSON("/api/studies", FRESH);
   const select = $("study");
   for (const s of studies) {
     const o = document.createElement("option");

@@ -42,6 +42,7 @@ from .graph import (
     hvp_graph,
     jvp_graph,
     output_fisher_vp,
+    rademacher,
     vjp_graph,
 )
 from .hutchinson import hutchinson_diagonal, hutchinson_trace
@@ -71,6 +72,7 @@ __all__ = [
     "lanczos",
     "objective",
     "output_fisher_vp",
+    "rademacher",
     "sharpness",
     "top_eigenpairs",
     "unflatten",

@@ -21,6 +21,7 @@ __all__ = [
     "hvp_graph",
     "jvp_graph",
     "output_fisher_vp",
+    "rademacher",
     "vjp_graph",
 ]
 
@@ -32,9 +33,25 @@ def hvp_graph(
 ) -> list[Tensor]:
     r"""Hessian-vector product by double backward (Pearlmutter 1994):
     :math:`Hv = \nabla_\theta (\nabla_\theta L \cdot v)`, from gradients built with
-    ``create_graph=True``. The graph is kept for further products."""
-    out = torch.autograd.grad(grads, params, grad_outputs=v, retain_graph=True, allow_unused=True)
+    ``create_graph=True``. The graph is kept for further products. A gradient that is None
+    or has no graph (a parameter the loss is constant or linear in) gives :math:`Hv = 0`."""
+    live = [i for i, g in enumerate(grads) if g is not None and g.requires_grad]
+    out: list[Tensor | None] = [None] * len(params)
+    if live:
+        found = torch.autograd.grad(
+            [grads[i] for i in live], [params[i] for i in live], [v[i] for i in live],
+            retain_graph=True, allow_unused=True,
+        )  # fmt: skip
+        for i, o in zip(live, found, strict=True):
+            out[i] = o
     return [torch.zeros_like(p) if o is None else o for o, p in zip(out, params, strict=True)]
+
+
+def rademacher(like: Sequence[Tensor], generator: torch.Generator) -> list[Tensor]:
+    """One Rademacher probe per tensor of ``like`` (entries +-1 with probability 1/2, so
+    E[u u^T] = I), drawn in order from ``generator`` on the CPU, in each tensor's dtype and
+    device: the probes of Hutchinson's diagonal estimate."""
+    return [(2 * torch.randint(0, 2, p.shape, generator=generator) - 1).to(p) for p in like]
 
 
 def hessian_graph(grads: Sequence[Tensor], params: Sequence[Tensor]) -> Tensor:

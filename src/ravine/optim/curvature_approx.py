@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..curvature import flatten, hvp_graph, unflatten
+from ..curvature import flatten, hvp_graph, rademacher, unflatten
 from .closure import COUNT, ClosureOptimizer, Point
 from .constraints import POSITIVE, SEED, Betas, Choice, Range
 from .directions import saddle_free_direction
@@ -128,9 +128,7 @@ class DiagonalNewton(ClosureOptimizer):
         an elementwise rule fed the Hutchinson diagonal, not a direction in the flat vector."""
         params = self._params(group)
         at = self._evaluate(closure, params, group)
-        zs = [
-            (2 * torch.randint(0, 2, p.shape, generator=self._generator) - 1).to(p) for p in params
-        ]
+        zs = rademacher(params, self._generator)
         with torch.enable_grad():
             hz = hvp_graph(at.grads, params, zs)
         for p, g, z, h in zip(params, unflatten(at.g, params), zs, hz, strict=True):

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..curvature import LIKELIHOODS
+from ..curvature import LIKELIHOODS, hvp_graph, rademacher
 from .base import Optimizer
 from .constraints import BOOL, NONNEGATIVE, SEED, Betas, Choice, Integer, ScalarHyperparameters
 from .rule import State, zeros
@@ -99,18 +99,9 @@ def hutchinson_estimate(
 ) -> list[Tensor]:
     r"""Hutchinson's estimate :math:`u \odot \nabla^2 L\, u` of the Hessian diagonal, one
     Rademacher probe ``u`` per parameter (Sophia-H); ``grads`` must hold their graph."""
-    us = [(2 * torch.randint(0, 2, p.shape, generator=generator) - 1).to(p) for p in params]
-    # a gradient without a graph (a parameter the loss is linear or constant in) has H u = 0
-    live = [i for i, g in enumerate(grads) if g is not None and g.requires_grad]
-    hus = [None] * len(params)
-    if live:
-        found = torch.autograd.grad(
-            [grads[i] for i in live], [params[i] for i in live], [us[i] for i in live],
-            retain_graph=True, allow_unused=True,
-        )  # fmt: skip
-        for i, hu in zip(live, found, strict=True):
-            hus[i] = hu
-    return [zeros(p) if hu is None else u * hu for p, u, hu in zip(params, us, hus, strict=True)]
+    us = rademacher(params, generator)
+    hus = hvp_graph(grads, params, us)  # zero where a gradient has no graph
+    return [u * hu for u, hu in zip(us, hus, strict=True)]
 
 
 def _GRADIENTS_SET() -> None:

@@ -44,7 +44,9 @@ def parse_lr_grid(text: str) -> list[float]:
         raise click.BadParameter(
             f"{text!r}: need 0 < LOW < HIGH and N >= 2", param_hint="'--lr-grid'"
         )
-    return [low * (high / low) ** (k / (n - 1)) for k in range(n)]
+    from ..race.plan import log_grid  # torch: only once the option is given
+
+    return log_grid(low, high, n)
 
 
 def parse_point(text: str, dim: int, hint: str = "'--start'") -> list[float]:

@@ -26,6 +26,7 @@ from .. import landscapes
 from ..optim.constraints import Integer, Scalar
 from ..optim.registry import resolve
 from ..race import PlanError, RacePlan
+from ..race.plan import log_grid
 from .controls import INTEGER_CAP
 
 __all__ = ["LIMITS", "RequestError", "build_landscape", "build_plan", "lr_grid"]
@@ -120,7 +121,7 @@ def lr_grid(spec: Any) -> list[float]:
         raise RequestError(
             f"lr_grid: need 0 < low < high and n from 2 to {LIMITS['lr_grid']}", "lr_grid"
         )
-    return [low * (high / low) ** (k / (n - 1)) for k in range(n)]
+    return log_grid(low, high, n)
 
 
 def _landscape(req: Checked) -> Any:

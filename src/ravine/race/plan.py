@@ -25,7 +25,7 @@ from ..optim.registry import OptimizerInfo, resolve
 from .entry import Entry, PlanError, build_entry, default_lr
 from .scheduling import check_schedules, has, parse, with_schedules
 
-__all__ = ["Entry", "PlanError", "RacePlan", "check_raceable", "default_lr"]
+__all__ = ["Entry", "PlanError", "RacePlan", "check_raceable", "default_lr", "log_grid"]
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,12 @@ class RacePlan:
             if entry.label in having:
                 check_schedules(entry, self.steps, self.landscape.dim)
         return replace(self, entries=entries)
+
+
+def log_grid(low: float, high: float, n: int) -> list[float]:
+    """``n`` learning rates log-spaced from ``low`` to ``high``, both included (``ravine race
+    --lr-grid`` and the explorer's fan); the caller checks ``0 < low < high`` and ``n >= 2``."""
+    return [low * (high / low) ** (k / (n - 1)) for k in range(n)]
 
 
 def check_raceable(landscape: Landscape, optimizer: str | type, label: str | None = None) -> None:
